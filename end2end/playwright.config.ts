@@ -1,0 +1,47 @@
+import { defineConfig } from "@playwright/test";
+
+// The server is started by scripts/test.sh (or by you: scripts/run.sh) before Playwright runs;
+// BASE_URL says where. Browsers come from Debian (/usr/bin/chromium): Playwright downloads none.
+const baseURL = process.env.BASE_URL ?? "http://127.0.0.1:3000";
+const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export default defineConfig({
+  testDir: "./tests",
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  timeout: 30_000,
+  reporter: [["list"]],
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath: chromium,
+      // Without the networking flags Chromium keeps calling hosts this offline machine cannot reach.
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
+    },
+  },
+  projects: [
+    {
+      name: "js-on",
+      use: { browserName: "chromium", javaScriptEnabled: true },
+      testIgnore: /.*\.js-off\.spec\.ts/,
+    },
+    {
+      name: "js-off",
+      use: { browserName: "chromium", javaScriptEnabled: false },
+      testIgnore: /.*\.js-on\.spec\.ts/,
+    },
+  ],
+});

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Installs every tool the project needs to build and test, on a machine that reaches only the package
+# registries (crates.io, npm, apt). Idempotent: each step checks first and skips what is present.
+# Usage: scripts/bootstrap.sh [all|rust|browser|node]   (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LEPTOS_VERSION=0.3.11
+# cargo-leptos 0.3.11's lock file pins cargo-util-schemas 0.14.2, which needs a newer rustc than ours.
+CARGO_UTIL_SCHEMAS_PIN=0.14.1
+CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
+export PATH="$CARGO_BIN:$PATH"
+
+log() { printf '\033[1mbootstrap:\033[0m %s\n' "$*"; }
+
+ensure_wasm_target() {
+  if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "wasm32-unknown-unknown target present"
+  else
+    log "adding wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+ensure_cargo_leptos() {
+  if cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    log "cargo-leptos $CARGO_LEPTOS_VERSION present"
+    return
+  fi
+  log "building cargo-leptos $CARGO_LEPTOS_VERSION with no_downloads (about 10 minutes on 2 cores)"
+  local work
+  work=$(mktemp -d)
+  # Fetch the published source through cargo itself (the only reachable source), then build it with a
+  # resolvable lock file. --features no_downloads keeps it from downloading tools at run time.
+  mkdir -p "$work/fetch/src"
+  cat >"$work/fetch/Cargo.toml" <<TOML
+[package]
+name = "fetch-cargo-leptos"
+version = "0.0.0"
+edition = "2021"
+[dependencies]
+cargo-leptos = "=$CARGO_LEPTOS_VERSION"
+TOML
+  : >"$work/fetch/src/lib.rs"
+  (cd "$work/fetch" && cargo fetch --quiet)
+  local src
+  src=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/cargo-leptos-"$CARGO_LEPTOS_VERSION" | head -n 1)
+  cp -r "$src" "$work/cargo-leptos"
+  (
+    cd "$work/cargo-leptos"
+    cargo update --quiet -p cargo-util-schemas --precise "$CARGO_UTIL_SCHEMAS_PIN"
+    CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+      cargo install --path . --locked --features no_downloads
+  )
+  rm -rf "$work"
+}
+
+wasm_bindgen_lock_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
+ensure_wasm_bindgen() {
+  local want
+  want=$(wasm_bindgen_lock_version)
+  if [ -z "$want" ]; then
+    echo "bootstrap: cannot find wasm-bindgen in Cargo.lock" >&2
+    exit 1
+  fi
+  if wasm-bindgen --version 2>/dev/null | grep -q " $want"; then
+    log "wasm-bindgen-cli $want present"
+    return
+  fi
+  log "installing wasm-bindgen-cli $want (must match Cargo.lock)"
+  # No --locked: its lock file pins a webpki-roots version the registry does not serve.
+  cargo install wasm-bindgen-cli --version "$want" --force
+}
+
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ]; then
+    log "chromium present"
+    return
+  fi
+  log "installing Debian chromium"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+}
+
+ensure_node_packages() {
+  # Playwright (test runner only, no browser download) and binaryen's wasm-opt for release builds.
+  if [ -d end2end/node_modules/@playwright/test ] && [ -x end2end/node_modules/.bin/wasm-opt ] \
+    && [ end2end/node_modules/.package-lock.json -nt end2end/package-lock.json ]; then
+    log "end2end npm packages present"
+    return
+  fi
+  log "installing end2end npm packages (no browser downloads)"
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+}
+
+what="${1:-all}"
+case "$what" in
+  rust) ensure_wasm_target; ensure_cargo_leptos; ensure_wasm_bindgen ;;
+  cargo-leptos) ensure_cargo_leptos ;;
+  browser) ensure_chromium ;;
+  node) ensure_node_packages ;;
+  all) ensure_wasm_target; ensure_cargo_leptos; ensure_wasm_bindgen; ensure_chromium; ensure_node_packages ;;
+  *) echo "usage: $0 [all|rust|browser|node]" >&2; exit 2 ;;
+esac

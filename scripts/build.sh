@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds the browser bundle, then the server, one after the other (on two cores two cargo builds at
+# once are slower than in turn). Usage: scripts/build.sh [--release]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+release=()
+if [ "${1:-}" = "--release" ]; then
+  release=(--release)
+  # Release front ends go through wasm-opt; cargo-leptos finds it on PATH (npm's binaryen).
+  command -v wasm-opt >/dev/null || scripts/bootstrap.sh node
+  # cargo-leptos does not add erase_components to release builds.
+  unset RUSTFLAGS
+fi
+cargo leptos build --frontend-only "${release[@]}"
+cargo leptos build --server-only "${release[@]}"

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# README command 2: every check and test, as CI runs them.
+#   format, clippy (server and browser), cargo tests, then a development build served on a private
+#   port and the Playwright suite in headless Chromium (JavaScript on and off).
+# The browser tests run the server in a scratch directory: no .env is read, state starts empty,
+# and sign-in uses the built-in development identity provider.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+started=$(date +%s)
+step() {
+  printf '\n\033[1m==> %s\033[0m (%ss)\n' "$1" "$(($(date +%s) - started))"
+}
+
+step "bootstrap"
+scripts/bootstrap.sh all
+source scripts/env.sh
+
+step "cargo fmt --check"
+cargo fmt --check
+
+step "cargo clippy (server, all targets)"
+cargo clippy --features ssr --all-targets -- -D warnings
+
+step "cargo clippy (browser bundle)"
+cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+step "cargo test"
+cargo test --features ssr
+
+step "build (browser bundle, then server)"
+scripts/build.sh
+
+step "browser tests"
+port="${E2E_PORT:-3197}"
+scratch=$(mktemp -d)
+log="$root/target/e2e-server.log"
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+(
+  cd "$scratch"
+  env -u SCALEKIT_ENVIRONMENT_URL -u SCALEKIT_ENV_URL -u SCALEKIT_DOMAIN -u SCALEKIT_CLIENT_ID \
+    -u SCALEKIT_CLIENT_SECRET -u SCALEKIT_REDIRECT_URI -u SCALEKIT_POST_LOGOUT_REDIRECT_URI -u APP_URL \
+    -u APP_ENV -u SECRET_KEY -u RUST_LOG \
+    LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg \
+    DEV_STATE_DIR="$scratch/state" \
+    "$root/target/debug/leptos-scalekit" serve
+) >"$log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do
+  if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "the server exited during start-up:" >&2; cat "$log" >&2; exit 1
+  fi
+  sleep 0.2
+done
+curl -fsS "http://127.0.0.1:$port/health" >/dev/null || { echo "server did not start:" >&2; cat "$log" >&2; exit 1; }
+if ! (cd end2end && CI=1 BASE_URL="http://127.0.0.1:$port" npx playwright test); then
+  echo "--- server log (last 50 lines) ---" >&2
+  tail -n 50 "$log" >&2
+  exit 1
+fi
+
+step "all checks passed"

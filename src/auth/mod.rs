@@ -1,0 +1,6 @@
+//! The relying-party core: talking to the OpenID provider, keys and cookies. Deliberately free of
+//! Leptos types so it could become a crate of its own.
+
+pub mod cookie_key;
+pub mod discovery;
+pub mod http_client;

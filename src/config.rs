@@ -1,0 +1,706 @@
+//! Typed configuration read from the process environment (and `.env`, loaded by `main`).
+//!
+//! Every problem names its variable, says what is wrong and shows an example value, and all problems
+//! are reported together so a newcomer fixes their `.env` in one pass. Parsing is a pure function of
+//! a variable lookup so each bad input is unit-tested without touching the real environment.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use url::Url;
+
+use crate::secret::Secret;
+
+/// Scopes requested when `SCALEKIT_SCOPES` is not set: `offline_access` is what gets a refresh token.
+pub const DEFAULT_SCOPES: &str = "openid profile email offline_access";
+/// Path of the OAuth callback when `SCALEKIT_REDIRECT_URI` is not set.
+pub const DEFAULT_CALLBACK_PATH: &str = "/auth/callback";
+/// Where the built-in development identity provider is mounted inside the app.
+pub const DEV_IDP_MOUNT_PATH: &str = "/dev-idp";
+/// The app's own client at the built-in development identity provider. Not secret: that provider
+/// only exists in development and is never used when a Scalekit environment is configured.
+pub const DEV_CLIENT_ID: &str = "skc_dev_leptos_scalekit";
+pub const DEV_CLIENT_SECRET: &str = "dev-only-secret-never-used-with-scalekit";
+/// Minimum length of `SECRET_KEY`; the cookie key is derived from it with HKDF.
+pub const MIN_SECRET_KEY_LEN: usize = 32;
+
+/// The environment-URL variables, highest precedence first.
+pub const ENVIRONMENT_URL_VARS: [&str; 3] = [
+    "SCALEKIT_ENVIRONMENT_URL",
+    "SCALEKIT_ENV_URL",
+    "SCALEKIT_DOMAIN",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Which OpenID provider the app signs people in with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProviderConfig {
+    /// A real Scalekit environment (or any compliant OpenID provider at that URL).
+    Scalekit {
+        /// No trailing slash: Scalekit's SDKs append paths to it with `/`.
+        environment_url: String,
+        /// The variable the URL came from, for messages.
+        source_var: &'static str,
+        client_id: String,
+        client_secret: Secret,
+    },
+    /// The built-in Scalekit-compatible provider, mounted at [`DEV_IDP_MOUNT_PATH`].
+    DevIdp { environment_url: String },
+}
+
+impl ProviderConfig {
+    pub fn environment_url(&self) -> &str {
+        match self {
+            ProviderConfig::Scalekit {
+                environment_url, ..
+            }
+            | ProviderConfig::DevIdp { environment_url } => environment_url,
+        }
+    }
+
+    pub fn client_id(&self) -> &str {
+        match self {
+            ProviderConfig::Scalekit { client_id, .. } => client_id,
+            ProviderConfig::DevIdp { .. } => DEV_CLIENT_ID,
+        }
+    }
+
+    pub fn client_secret(&self) -> Secret {
+        match self {
+            ProviderConfig::Scalekit { client_secret, .. } => client_secret.clone(),
+            ProviderConfig::DevIdp { .. } => Secret::new(DEV_CLIENT_SECRET),
+        }
+    }
+
+    pub fn is_dev_idp(&self) -> bool {
+        matches!(self, ProviderConfig::DevIdp { .. })
+    }
+}
+
+/// Where the cookie-encryption key comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CookieSecret {
+    /// `SECRET_KEY`, already length-checked.
+    Configured(Secret),
+    /// Development without `SECRET_KEY`: a random key generated once and kept in this file, so
+    /// sessions survive a restart.
+    DevPersisted(PathBuf),
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub mode: Mode,
+    pub site_addr: SocketAddr,
+    /// Public origin of the app, no trailing slash (`APP_URL`).
+    pub app_url: String,
+    pub provider: ProviderConfig,
+    pub redirect_uri: String,
+    /// Path component of `redirect_uri`: the app serves its callback there.
+    pub callback_path: String,
+    pub post_logout_redirect_uri: String,
+    pub scopes: Vec<String>,
+    pub cookie_secret: CookieSecret,
+    pub dev_state_dir: PathBuf,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    pub site_root: String,
+    pub site_pkg_dir: String,
+    pub output_name: String,
+}
+
+/// One thing wrong with the configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub variable: &'static str,
+    pub problem: String,
+    pub example: &'static str,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} (example: {}={})",
+            self.variable, self.problem, self.variable, self.example
+        )
+    }
+}
+
+/// All the problems found, in the order the variables are read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigProblem>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "invalid configuration ({} problem{}); set these in the environment or in .env (see .env.example):",
+            self.0.len(),
+            if self.0.len() == 1 { "" } else { "s" }
+        )?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ConfigErrors {
+    pub fn variables(&self) -> Vec<&'static str> {
+        self.0.iter().map(|p| p.variable).collect()
+    }
+}
+
+/// Collects problems while the variables are read.
+struct Reader<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    problems: Vec<ConfigProblem>,
+}
+
+impl Reader<'_> {
+    /// A variable's value, with surrounding whitespace removed; empty counts as unset.
+    fn get(&self, name: &str) -> Option<String> {
+        (self.lookup)(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn problem(
+        &mut self,
+        variable: &'static str,
+        problem: impl Into<String>,
+        example: &'static str,
+    ) {
+        self.problems.push(ConfigProblem {
+            variable,
+            problem: problem.into(),
+            example,
+        });
+    }
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Config, ConfigErrors> {
+        Config::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (a variable name to its value).
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigErrors> {
+        let mut r = Reader {
+            lookup,
+            problems: Vec::new(),
+        };
+
+        let mode = read_mode(&mut r);
+        let site_addr = read_site_addr(&mut r);
+        let app_url = read_app_url(&mut r, mode, site_addr);
+        let provider = read_provider(&mut r, mode, app_url.as_deref());
+        let (redirect_uri, callback_path) = read_redirect_uri(&mut r, mode, app_url.as_deref());
+        let post_logout_redirect_uri = read_post_logout_uri(&mut r, mode, app_url.as_deref());
+        let scopes = read_scopes(&mut r);
+        let dev_state_dir = PathBuf::from(
+            r.get("DEV_STATE_DIR")
+                .unwrap_or_else(|| ".dev-state".into()),
+        );
+        let cookie_secret = read_cookie_secret(&mut r, mode, &dev_state_dir);
+        let log_filter = read_log_filter(&mut r);
+        let log_format = read_log_format(&mut r);
+        let site_root = r
+            .get("LEPTOS_SITE_ROOT")
+            .unwrap_or_else(|| "target/site".into());
+        let site_pkg_dir = r.get("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".into());
+        let output_name = r
+            .get("LEPTOS_OUTPUT_NAME")
+            .unwrap_or_else(|| "leptos-scalekit".into());
+
+        // Every reader that returned `None` recorded a problem, so `built` is `Some` exactly when
+        // the problem list is empty.
+        let built = (|| {
+            Some(Config {
+                mode,
+                site_addr: site_addr?,
+                app_url: app_url?,
+                provider: provider?,
+                redirect_uri: redirect_uri?,
+                callback_path: callback_path?,
+                post_logout_redirect_uri: post_logout_redirect_uri?,
+                scopes: scopes?,
+                cookie_secret: cookie_secret?,
+                dev_state_dir,
+                log_filter: log_filter?,
+                log_format,
+                site_root,
+                site_pkg_dir,
+                output_name,
+            })
+        })();
+        match built {
+            Some(config) if r.problems.is_empty() => Ok(config),
+            _ => Err(ConfigErrors(r.problems)),
+        }
+    }
+
+    /// The effective configuration as `(name, value)` lines, secrets masked. Used by `doctor` and
+    /// the start-up log.
+    pub fn describe(&self) -> Vec<(&'static str, String)> {
+        let (provider, env_source) = match &self.provider {
+            ProviderConfig::Scalekit { source_var, .. } => ("Scalekit environment", *source_var),
+            ProviderConfig::DevIdp { .. } => {
+                ("built-in development identity provider", "(none set)")
+            }
+        };
+        let cookie_key = match &self.cookie_secret {
+            CookieSecret::Configured(secret) => format!("SECRET_KEY {}", secret.masked()),
+            CookieSecret::DevPersisted(path) => format!("generated, kept in {}", path.display()),
+        };
+        vec![
+            ("mode", format!("{:?}", self.mode).to_lowercase()),
+            ("identity provider", provider.into()),
+            ("environment URL", self.provider.environment_url().into()),
+            ("environment URL from", env_source.into()),
+            ("client id", self.provider.client_id().into()),
+            ("client secret", self.provider.client_secret().masked()),
+            ("app URL", self.app_url.clone()),
+            ("listen address", self.site_addr.to_string()),
+            ("redirect URI", self.redirect_uri.clone()),
+            (
+                "post-logout redirect URI",
+                self.post_logout_redirect_uri.clone(),
+            ),
+            ("scopes", self.scopes.join(" ")),
+            ("cookie key", cookie_key),
+            ("log filter", self.log_filter.clone()),
+        ]
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.mode == Mode::Production
+    }
+}
+
+fn read_mode(r: &mut Reader) -> Mode {
+    match r.get("APP_ENV").map(|v| v.to_ascii_lowercase()).as_deref() {
+        None | Some("development") | Some("dev") => Mode::Development,
+        Some("production") | Some("prod") => Mode::Production,
+        Some(other) => {
+            r.problem(
+                "APP_ENV",
+                format!("must be `development` or `production`, got `{other}`"),
+                "production",
+            );
+            Mode::Development
+        }
+    }
+}
+
+fn read_site_addr(r: &mut Reader) -> Option<SocketAddr> {
+    let raw = r
+        .get("LEPTOS_SITE_ADDR")
+        .unwrap_or_else(|| "127.0.0.1:3000".into());
+    match raw.parse::<SocketAddr>() {
+        Ok(addr) => Some(addr),
+        Err(_) => {
+            r.problem(
+                "LEPTOS_SITE_ADDR",
+                format!("`{raw}` is not an IP address and port"),
+                "127.0.0.1:3000",
+            );
+            None
+        }
+    }
+}
+
+/// True for hosts where plain http is acceptable in development.
+fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Checks the parts every absolute URL we are given must get right. Returns the problem text.
+fn check_absolute_url(raw: &str, mode: Mode) -> Result<Url, String> {
+    let url = Url::parse(raw).map_err(|e| format!("`{raw}` is not an absolute URL ({e})"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if mode == Mode::Development && is_loopback_host(&url) => {}
+        "http" if mode == Mode::Development => {
+            return Err(format!(
+                "`{raw}` uses http on a host other than localhost; use https"
+            ))
+        }
+        "http" => return Err(format!("`{raw}` must use https in production")),
+        other => return Err(format!("`{raw}` has scheme `{other}`; use https")),
+    }
+    if url.host().is_none() {
+        return Err(format!("`{raw}` has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!("`{raw}` must not contain credentials"));
+    }
+    if url.fragment().is_some() {
+        return Err(format!("`{raw}` must not contain a #fragment"));
+    }
+    Ok(url)
+}
+
+/// `Url` renders a bare origin with a trailing `/`; the app and Scalekit's SDKs join paths with
+/// `/`, so keep the stored form without it.
+fn without_trailing_slash(url: &Url) -> String {
+    url.as_str().trim_end_matches('/').to_string()
+}
+
+fn read_app_url(r: &mut Reader, mode: Mode, site_addr: Option<SocketAddr>) -> Option<String> {
+    let raw = match r.get("APP_URL") {
+        Some(raw) => raw,
+        None => {
+            let addr = site_addr?;
+            // A wildcard listen address is not somewhere a browser can go: use loopback.
+            let host = if addr.ip().is_unspecified() {
+                "127.0.0.1".to_string()
+            } else if addr.is_ipv6() {
+                format!("[{}]", addr.ip())
+            } else {
+                addr.ip().to_string()
+            };
+            format!("http://{host}:{}", addr.port())
+        }
+    };
+    match check_absolute_url(&raw, mode) {
+        Ok(url) if url.path() != "/" || url.query().is_some() => {
+            r.problem(
+                "APP_URL",
+                format!("`{raw}` must be an origin only (no path or query)"),
+                "https://app.example.com",
+            );
+            None
+        }
+        Ok(url) => Some(without_trailing_slash(&url)),
+        Err(problem) => {
+            r.problem("APP_URL", problem, "https://app.example.com");
+            None
+        }
+    }
+}
+
+fn read_provider(r: &mut Reader, mode: Mode, app_url: Option<&str>) -> Option<ProviderConfig> {
+    const URL_EXAMPLE: &str = "https://yourapp.scalekit.dev";
+    let chosen = ENVIRONMENT_URL_VARS
+        .iter()
+        .find_map(|&var| r.get(var).map(|value| (var, value)));
+    let client_id = r.get("SCALEKIT_CLIENT_ID");
+    let client_secret = r.get("SCALEKIT_CLIENT_SECRET");
+
+    let Some((source_var, raw)) = chosen else {
+        // No environment configured: the built-in provider, in development only.
+        if mode == Mode::Production {
+            r.problem(
+                "SCALEKIT_ENVIRONMENT_URL",
+                "missing: production needs a Scalekit environment (the built-in development identity provider is never used in production)",
+                URL_EXAMPLE,
+            );
+            return None;
+        }
+        let mut complete = true;
+        for (var, value) in [
+            ("SCALEKIT_CLIENT_ID", &client_id),
+            ("SCALEKIT_CLIENT_SECRET", &client_secret),
+        ] {
+            if value.is_some() {
+                r.problem(
+                    var,
+                    "is set but no environment URL is: set SCALEKIT_ENVIRONMENT_URL too, or unset it to use the built-in development identity provider",
+                    "",
+                );
+                complete = false;
+            }
+        }
+        return match (complete, app_url) {
+            (true, Some(app_url)) => Some(ProviderConfig::DevIdp {
+                environment_url: format!("{app_url}{DEV_IDP_MOUNT_PATH}"),
+            }),
+            _ => None,
+        };
+    };
+
+    // The legacy SCALEKIT_DOMAIN is often a bare host name.
+    let raw = if source_var == "SCALEKIT_DOMAIN" && !raw.contains("://") {
+        format!("https://{raw}")
+    } else {
+        raw
+    };
+    let environment_url = match check_absolute_url(&raw, mode) {
+        Ok(url) if url.query().is_some() => {
+            r.problem(
+                source_var,
+                format!("`{raw}` must not contain a query"),
+                URL_EXAMPLE,
+            );
+            None
+        }
+        Ok(url) => Some(without_trailing_slash(&url)),
+        Err(problem) => {
+            r.problem(source_var, problem, URL_EXAMPLE);
+            None
+        }
+    };
+    if client_id.is_none() {
+        r.problem(
+            "SCALEKIT_CLIENT_ID",
+            format!("missing: required when {source_var} is set (Scalekit dashboard > Developers > API credentials)"),
+            "skc_1234567890123456",
+        );
+    }
+    if client_secret.is_none() {
+        r.problem(
+            "SCALEKIT_CLIENT_SECRET",
+            format!("missing: required when {source_var} is set (Scalekit dashboard > Developers > API credentials)"),
+            "test_abcdefghijklmnopqrstuvwxyz0123456789",
+        );
+    }
+    Some(ProviderConfig::Scalekit {
+        environment_url: environment_url?,
+        source_var,
+        client_id: client_id?,
+        client_secret: Secret::new(client_secret?),
+    })
+}
+
+fn read_redirect_uri(
+    r: &mut Reader,
+    mode: Mode,
+    app_url: Option<&str>,
+) -> (Option<String>, Option<String>) {
+    const EXAMPLE: &str = "http://127.0.0.1:3000/auth/callback";
+    let raw = match (r.get("SCALEKIT_REDIRECT_URI"), app_url) {
+        (Some(raw), _) => raw,
+        (None, Some(app_url)) => format!("{app_url}{DEFAULT_CALLBACK_PATH}"),
+        (None, None) => return (None, None),
+    };
+    let url = match check_absolute_url(&raw, mode) {
+        Ok(url) => url,
+        Err(problem) => {
+            r.problem("SCALEKIT_REDIRECT_URI", problem, EXAMPLE);
+            return (None, None);
+        }
+    };
+    let mut problems = Vec::new();
+    if url.path() == "/" {
+        problems.push(format!(
+            "`{raw}` needs a path for the callback, such as /auth/callback"
+        ));
+    } else if url.path().ends_with('/') {
+        problems.push(format!(
+            "`{raw}` ends with a slash; Scalekit compares redirect URIs exactly, so register and use it without one"
+        ));
+    }
+    if url.query().is_some() {
+        problems.push(format!("`{raw}` must not contain a query"));
+    }
+    if let Some(app_url) = app_url {
+        if url.origin().ascii_serialization() != app_url {
+            problems.push(format!(
+                "`{raw}` is not on the app's own origin {app_url}: the callback must come back to this app (set APP_URL if the app is served elsewhere)"
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        for problem in problems {
+            r.problem("SCALEKIT_REDIRECT_URI", problem, EXAMPLE);
+        }
+        return (None, None);
+    }
+    (Some(url.as_str().to_string()), Some(url.path().to_string()))
+}
+
+fn read_post_logout_uri(r: &mut Reader, mode: Mode, app_url: Option<&str>) -> Option<String> {
+    let raw = match r.get("SCALEKIT_POST_LOGOUT_REDIRECT_URI") {
+        Some(raw) => raw,
+        None => return app_url.map(str::to_string),
+    };
+    match check_absolute_url(&raw, mode) {
+        Ok(url) => Some(without_trailing_slash(&url)),
+        Err(problem) => {
+            r.problem(
+                "SCALEKIT_POST_LOGOUT_REDIRECT_URI",
+                problem,
+                "http://127.0.0.1:3000",
+            );
+            None
+        }
+    }
+}
+
+/// RFC 6749 §3.3: scope tokens are printable ASCII without space, `"` or `\`.
+fn is_scope_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+}
+
+fn read_scopes(r: &mut Reader) -> Option<Vec<String>> {
+    let raw = r
+        .get("SCALEKIT_SCOPES")
+        .unwrap_or_else(|| DEFAULT_SCOPES.into());
+    let mut scopes: Vec<String> = Vec::new();
+    for scope in raw.split([' ', ',']).filter(|s| !s.is_empty()) {
+        if !is_scope_token(scope) {
+            r.problem(
+                "SCALEKIT_SCOPES",
+                format!("`{scope}` is not a valid scope (printable ASCII without quotes or backslashes)"),
+                DEFAULT_SCOPES,
+            );
+            return None;
+        }
+        if !scopes.iter().any(|s| s == scope) {
+            scopes.push(scope.to_string());
+        }
+    }
+    if !scopes.iter().any(|s| s == "openid") {
+        r.problem(
+            "SCALEKIT_SCOPES",
+            "must include `openid` (this app signs people in with OpenID Connect)",
+            DEFAULT_SCOPES,
+        );
+        return None;
+    }
+    Some(scopes)
+}
+
+/// Values copied from documentation that must never protect a real deployment.
+const PLACEHOLDER_SECRETS: [&str; 3] = [
+    "change-me",
+    "changeme",
+    "replace-with-output-of-openssl-rand-hex-32",
+];
+
+fn read_cookie_secret(
+    r: &mut Reader,
+    mode: Mode,
+    dev_state_dir: &std::path::Path,
+) -> Option<CookieSecret> {
+    const EXAMPLE: &str = "<output of: openssl rand -hex 32>";
+    match r.get("SECRET_KEY") {
+        Some(key) if key.len() < MIN_SECRET_KEY_LEN => {
+            r.problem(
+                "SECRET_KEY",
+                format!(
+                    "is {} characters; it needs at least {MIN_SECRET_KEY_LEN} random characters",
+                    key.len()
+                ),
+                EXAMPLE,
+            );
+            None
+        }
+        Some(key)
+            if PLACEHOLDER_SECRETS
+                .iter()
+                .any(|p| key.to_ascii_lowercase().contains(p)) =>
+        {
+            r.problem(
+                "SECRET_KEY",
+                "is a placeholder value; generate a random key",
+                EXAMPLE,
+            );
+            None
+        }
+        Some(key) if key.chars().all(|c| key.starts_with(c)) => {
+            r.problem(
+                "SECRET_KEY",
+                "repeats one character; generate a random key",
+                EXAMPLE,
+            );
+            None
+        }
+        Some(key) => Some(CookieSecret::Configured(Secret::new(key))),
+        None if mode == Mode::Production => {
+            r.problem(
+                "SECRET_KEY",
+                "missing: production needs a fixed key so session cookies stay readable across restarts and instances",
+                EXAMPLE,
+            );
+            None
+        }
+        None => Some(CookieSecret::DevPersisted(
+            dev_state_dir.join("cookie-secret"),
+        )),
+    }
+}
+
+fn parse_bool(raw: &str) -> Option<bool> {
+    match raw.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+fn read_log_filter(r: &mut Reader) -> Option<String> {
+    let debug = match r.get("DEBUG") {
+        None => false,
+        Some(raw) => match parse_bool(&raw) {
+            Some(b) => b,
+            None => {
+                r.problem(
+                    "DEBUG",
+                    format!("must be true or false, got `{raw}`"),
+                    "true",
+                );
+                false
+            }
+        },
+    };
+    match r.get("RUST_LOG") {
+        // RUST_LOG wins over DEBUG: it is the more specific of the two.
+        Some(filter) => match tracing_subscriber::EnvFilter::try_new(&filter) {
+            Ok(_) => Some(filter),
+            Err(e) => {
+                r.problem(
+                    "RUST_LOG",
+                    format!("`{filter}` is not a valid log filter ({e})"),
+                    "info,leptos_scalekit=debug",
+                );
+                None
+            }
+        },
+        None if debug => Some("info,leptos_scalekit=debug,tower_http=debug".into()),
+        None => Some("info".into()),
+    }
+}
+
+fn read_log_format(r: &mut Reader) -> LogFormat {
+    match r
+        .get("LOG_FORMAT")
+        .map(|v| v.to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("text") => LogFormat::Text,
+        Some("json") => LogFormat::Json,
+        Some(other) => {
+            r.problem(
+                "LOG_FORMAT",
+                format!("must be `text` or `json`, got `{other}`"),
+                "json",
+            );
+            LogFormat::Text
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,30 @@
+//! leptos-scalekit: enterprise sign-in with Scalekit for a Leptos 0.8 + axum app, done as a
+//! backend-for-frontend. The same crate builds the server (feature `ssr`) and the browser bundle
+//! (feature `hydrate`); everything server-only sits behind `ssr` so none of it reaches the wasm.
+
+pub mod app;
+pub mod components;
+pub mod error;
+pub mod pages;
+pub mod site_info;
+
+#[cfg(feature = "ssr")]
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod doctor;
+#[cfg(feature = "ssr")]
+pub mod secret;
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod web;
+
+/// Browser entry point: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

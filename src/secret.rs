@@ -1,0 +1,54 @@
+//! A string that must never be printed: client secrets, cookie keys, tokens.
+
+use std::fmt;
+
+/// Holds a secret value. `Debug` and `Display` print `[redacted]`, so a secret inside a struct
+/// that gets logged stays out of the log; read the value with [`Secret::expose`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that sends or uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// A description safe to print: whether it is set, and its length.
+    pub fn masked(&self) -> String {
+        if self.0.is_empty() {
+            "(empty)".into()
+        } else {
+            format!("set ({} characters, hidden)", self.0.chars().count())
+        }
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Secret;
+
+    #[test]
+    fn e4_debug_and_display_never_show_the_value() {
+        let secret = Secret::new("super-secret-value");
+        assert!(!format!("{secret:?}").contains("super-secret-value"));
+        assert!(!format!("{secret}").contains("super-secret-value"));
+        assert!(!secret.masked().contains("super-secret-value"));
+        assert_eq!(secret.expose(), "super-secret-value");
+    }
+}

@@ -1,0 +1,16 @@
+//! `GET /health`: liveness for load balancers and scripts. Says nothing about configuration.
+
+use axum::response::IntoResponse;
+use axum::Json;
+use http::header::CACHE_CONTROL;
+use http::HeaderValue;
+
+pub async fn health() -> impl IntoResponse {
+    (
+        [(CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        Json(serde_json::json!({
+            "status": "healthy",
+            "version": env!("CARGO_PKG_VERSION"),
+        })),
+    )
+}

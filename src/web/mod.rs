@@ -1,0 +1,7 @@
+//! HTTP plumbing shared by every route: request ids and logs, security headers, static files,
+//! the health check.
+
+pub mod health;
+pub mod request_log;
+pub mod security_headers;
+pub mod static_files;

@@ -1,0 +1,47 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::Router;
+use http::{Request, Response};
+use http_body_util::BodyExt;
+use leptos_scalekit::config::Config;
+use leptos_scalekit::server::{build_router, AppState};
+use tower::ServiceExt;
+
+/// A configuration from the given variables only (the real environment is ignored).
+pub fn config_from(vars: &[(&str, &str)]) -> Config {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_lookup(&move |name| map.get(name).cloned())
+        .expect("test configuration must be valid")
+}
+
+/// The app as it runs in development with nothing configured, with a throwaway cookie key.
+pub fn dev_app() -> Router {
+    let config = config_from(&[("LEPTOS_SITE_ROOT", "target/no-site-in-router-tests")]);
+    build_router(AppState::new(config, tower_cookies::Key::generate()))
+}
+
+pub async fn send(app: Router, request: Request<Body>) -> Response<Body> {
+    app.oneshot(request).await.expect("the router never fails")
+}
+
+pub async fn get(app: Router, path: &str) -> Response<Body> {
+    send(app, Request::get(path).body(Body::empty()).unwrap()).await
+}
+
+pub async fn body_text(response: Response<Body>) -> String {
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    String::from_utf8(bytes.to_vec()).expect("utf-8 body")
+}

@@ -1,0 +1,147 @@
+#![cfg(feature = "ssr")]
+
+//! Router-level tests: the whole app in-process, one request at a time.
+
+mod common;
+
+use axum::body::Body;
+use common::{body_text, dev_app, get, send};
+use http::{Request, StatusCode};
+
+#[tokio::test]
+async fn health_answers_json_and_is_not_cached() {
+    let response = get(dev_app(), "/health").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: serde_json::Value = serde_json::from_str(&body_text(response).await).unwrap();
+    assert_eq!(body["status"], "healthy");
+}
+
+#[tokio::test]
+async fn unknown_path_renders_the_not_found_page_with_404() {
+    let response = get(dev_app(), "/no/such/page").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let html = body_text(response).await;
+    assert!(html.contains("Page not found"), "{html}");
+    assert!(html.contains("Go to the home page"));
+}
+
+#[tokio::test]
+async fn home_and_about_render_on_the_server() {
+    let home = get(dev_app(), "/").await;
+    assert_eq!(home.status(), StatusCode::OK);
+    let html = body_text(home).await;
+    assert!(html.contains("Enterprise sign-in for Leptos"), "{html}");
+    // The provider banner is rendered on the server, so it shows with JavaScript off too.
+    assert!(
+        html.contains("built-in development identity provider"),
+        "{html}"
+    );
+
+    let about = get(dev_app(), "/about").await;
+    assert_eq!(about.status(), StatusCode::OK);
+    assert!(body_text(about).await.contains("How it works"));
+}
+
+#[tokio::test]
+async fn h5_security_headers_are_on_pages_and_errors() {
+    for path in ["/", "/health", "/no/such/page"] {
+        let response = get(dev_app(), path).await;
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert!(
+            headers["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+        assert_eq!(
+            headers["referrer-policy"], "strict-origin-when-cross-origin",
+            "{path}"
+        );
+        assert_eq!(
+            headers["cross-origin-opener-policy"], "same-origin",
+            "{path}"
+        );
+        // Development over http: no HSTS.
+        assert!(!headers.contains_key("strict-transport-security"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn pages_are_not_stored_by_caches() {
+    let response = get(dev_app(), "/").await;
+    assert_eq!(response.headers()["cache-control"], "no-store");
+}
+
+#[tokio::test]
+async fn every_response_gets_a_fresh_request_id_even_if_the_client_sent_one() {
+    let request = Request::get("/health")
+        .header("x-request-id", "chosen-by-client")
+        .body(Body::empty())
+        .unwrap();
+    let response = send(dev_app(), request).await;
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(id, "chosen-by-client");
+    assert_eq!(id.len(), 32, "a simple-format uuid: {id}");
+    let again = get(dev_app(), "/health").await;
+    assert_ne!(again.headers()["x-request-id"].to_str().unwrap(), id);
+}
+
+#[tokio::test]
+async fn static_files_are_served_with_cache_headers() {
+    let dir = std::env::temp_dir().join(format!("leptos-scalekit-static-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("pkg")).unwrap();
+    std::fs::write(dir.join("pkg/app.js"), "console.log(1)").unwrap();
+    std::fs::write(dir.join("favicon.svg"), "<svg/>").unwrap();
+    let config = common::config_from(&[("LEPTOS_SITE_ROOT", dir.to_str().unwrap())]);
+    let app = leptos_scalekit::server::build_router(leptos_scalekit::server::AppState::new(
+        config,
+        tower_cookies::Key::generate(),
+    ));
+
+    let js = get(app.clone(), "/pkg/app.js").await;
+    assert_eq!(js.status(), StatusCode::OK);
+    assert_eq!(js.headers()["cache-control"], "no-cache");
+    assert_eq!(
+        js.headers()["x-content-type-options"],
+        "nosniff",
+        "H7: static files get the security headers"
+    );
+
+    let icon = get(app.clone(), "/favicon.svg").await;
+    assert_eq!(icon.status(), StatusCode::OK);
+    assert_eq!(icon.headers()["cache-control"], "public, max-age=86400");
+
+    let missing = get(app, "/pkg/missing.js").await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn production_adds_hsts() {
+    let config = common::config_from(&[
+        ("APP_ENV", "production"),
+        ("APP_URL", "https://app.example.com"),
+        ("SECRET_KEY", "0123456789abcdef0123456789abcdef0123"),
+        ("SCALEKIT_ENVIRONMENT_URL", "https://acme.scalekit.dev"),
+        ("SCALEKIT_CLIENT_ID", "skc_1"),
+        ("SCALEKIT_CLIENT_SECRET", "secret"),
+        ("LEPTOS_SITE_ROOT", "target/no-site-in-router-tests"),
+    ]);
+    let app = leptos_scalekit::server::build_router(leptos_scalekit::server::AppState::new(
+        config,
+        tower_cookies::Key::generate(),
+    ));
+    let response = get(app, "/health").await;
+    assert!(response.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .starts_with("max-age="));
+}

@@ -113,6 +113,8 @@ pub struct Config {
     pub scopes: Vec<String>,
     pub cookie_secret: CookieSecret,
     pub dev_state_dir: PathBuf,
+    /// Personas and clients for the development identity provider (`DEV_IDP_CONFIG`).
+    pub dev_idp_config: Option<PathBuf>,
     pub log_filter: String,
     pub log_format: LogFormat,
     pub site_root: String,
@@ -215,6 +217,7 @@ impl Config {
             r.get("DEV_STATE_DIR")
                 .unwrap_or_else(|| ".dev-state".into()),
         );
+        let dev_idp_config = r.get("DEV_IDP_CONFIG").map(PathBuf::from);
         let cookie_secret = read_cookie_secret(&mut r, mode, &dev_state_dir);
         let log_filter = read_log_filter(&mut r);
         let log_format = read_log_format(&mut r);
@@ -240,6 +243,7 @@ impl Config {
                 scopes: scopes?,
                 cookie_secret: cookie_secret?,
                 dev_state_dir,
+                dev_idp_config,
                 log_filter: log_filter?,
                 log_format,
                 site_root,

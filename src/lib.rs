@@ -15,9 +15,13 @@ pub mod config;
 #[cfg(feature = "ssr")]
 pub mod doctor;
 #[cfg(feature = "ssr")]
+pub mod idp;
+#[cfg(feature = "ssr")]
 pub mod secret;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod state_file;
 #[cfg(feature = "ssr")]
 pub mod web;
 

@@ -12,7 +12,9 @@ use tower_cookies::{CookieManagerLayer, Key};
 
 use crate::app::{shell, App};
 use crate::auth::cookie_key::load_cookie_key;
-use crate::config::{Config, LogFormat, Mode};
+use crate::config::{Config, LogFormat, Mode, ProviderConfig, DEV_CLIENT_ID, DEV_IDP_MOUNT_PATH};
+use crate::idp::settings::IdpSettings;
+use crate::idp::{self, DevIdp};
 use crate::web;
 
 /// Everything handlers, pages and server functions share. Cheap to clone.
@@ -21,17 +23,43 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub config: Arc<Config>,
     pub cookie_key: Key,
+    /// The built-in provider, present exactly when no Scalekit environment is configured.
+    pub dev_idp: Option<Arc<DevIdp>>,
 }
 
 impl AppState {
-    pub fn new(config: Config, cookie_key: Key) -> AppState {
+    pub fn new(config: Config, cookie_key: Key, dev_idp: Option<Arc<DevIdp>>) -> AppState {
         let leptos_options = leptos_options(&config);
         AppState {
             leptos_options,
             config: Arc::new(config),
             cookie_key,
+            dev_idp,
         }
     }
+}
+
+/// Starts the built-in identity provider when the configuration asks for it (no Scalekit
+/// environment), with the app's own redirect and post-logout URIs registered.
+pub fn start_dev_idp(config: &Config) -> Result<Option<Arc<DevIdp>>, String> {
+    let ProviderConfig::DevIdp { environment_url } = &config.provider else {
+        return Ok(None);
+    };
+    let mut settings =
+        IdpSettings::load(config.dev_idp_config.as_deref()).map_err(|e| e.to_string())?;
+    settings.register_app_uris(
+        DEV_CLIENT_ID,
+        &config.redirect_uri,
+        &config.post_logout_redirect_uri,
+    );
+    let idp = DevIdp::new(
+        environment_url.clone(),
+        DEV_IDP_MOUNT_PATH.to_string(),
+        settings,
+        &config.dev_state_dir.join("dev-idp-keys.json"),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(Some(Arc::new(idp)))
 }
 
 /// Leptos' own settings, taken from our validated configuration rather than read again.
@@ -52,7 +80,11 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 pub fn build_router(state: AppState) -> Router {
     let routes = route_list();
     let send_hsts = web::security_headers::SendHsts(state.config.is_production());
-    Router::new()
+    let mut router = Router::<AppState>::new();
+    if let Some(idp) = &state.dev_idp {
+        router = router.nest(DEV_IDP_MOUNT_PATH, idp::router(idp.clone()));
+    }
+    router
         .route("/health", get(web::health::health))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
@@ -76,9 +108,10 @@ fn route_list() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
-const USAGE: &str = "usage: leptos-scalekit [serve | doctor | help]
-  serve   run the web app (the default)
-  doctor  check the configuration and the connection to the Scalekit environment";
+const USAGE: &str = "usage: leptos-scalekit [serve | doctor | dev-idp | help]
+  serve    run the web app (the default)
+  doctor   check the configuration and the connection to the Scalekit environment
+  dev-idp  run only the development identity provider (DEV_IDP_ADDR, default 127.0.0.1:4000)";
 
 pub async fn cli_main() -> ExitCode {
     if let Err(e) = dotenvy::dotenv() {
@@ -91,6 +124,7 @@ pub async fn cli_main() -> ExitCode {
     match args.first().map(String::as_str) {
         None | Some("serve") => serve().await,
         Some("doctor") => crate::doctor::run().await,
+        Some("dev-idp") => idp::standalone::run().await,
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -102,13 +136,13 @@ pub async fn cli_main() -> ExitCode {
     }
 }
 
-fn init_tracing(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_filter)
+pub fn init_tracing(log_filter: &str, log_format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_new(log_filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(true);
-    match config.log_format {
+    match log_format {
         LogFormat::Json => builder.json().flatten_event(true).init(),
         LogFormat::Text => builder.compact().init(),
     }
@@ -122,9 +156,16 @@ async fn serve() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    init_tracing(&config);
+    init_tracing(&config.log_filter, config.log_format);
     let cookie_key = match load_cookie_key(&config.cookie_secret) {
         Ok(key) => key,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let dev_idp = match start_dev_idp(&config) {
+        Ok(idp) => idp,
         Err(e) => {
             tracing::error!("{e}");
             return ExitCode::FAILURE;
@@ -135,7 +176,7 @@ async fn serve() -> ExitCode {
     }
     let addr = config.site_addr;
     let app_url = config.app_url.clone();
-    let app = build_router(AppState::new(config, cookie_key));
+    let app = build_router(AppState::new(config, cookie_key, dev_idp));
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -155,7 +196,7 @@ async fn serve() -> ExitCode {
 }
 
 /// Resolves on Ctrl-C or SIGTERM so in-flight requests finish before exit.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

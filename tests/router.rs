@@ -100,11 +100,7 @@ async fn static_files_are_served_with_cache_headers() {
     std::fs::create_dir_all(dir.join("pkg")).unwrap();
     std::fs::write(dir.join("pkg/app.js"), "console.log(1)").unwrap();
     std::fs::write(dir.join("favicon.svg"), "<svg/>").unwrap();
-    let config = common::config_from(&[("LEPTOS_SITE_ROOT", dir.to_str().unwrap())]);
-    let app = leptos_scalekit::server::build_router(leptos_scalekit::server::AppState::new(
-        config,
-        tower_cookies::Key::generate(),
-    ));
+    let app = common::app_from(&[("LEPTOS_SITE_ROOT", dir.to_str().unwrap())]);
 
     let js = get(app.clone(), "/pkg/app.js").await;
     assert_eq!(js.status(), StatusCode::OK);
@@ -126,19 +122,14 @@ async fn static_files_are_served_with_cache_headers() {
 
 #[tokio::test]
 async fn production_adds_hsts() {
-    let config = common::config_from(&[
+    let app = common::app_from(&[
         ("APP_ENV", "production"),
         ("APP_URL", "https://app.example.com"),
         ("SECRET_KEY", "0123456789abcdef0123456789abcdef0123"),
         ("SCALEKIT_ENVIRONMENT_URL", "https://acme.scalekit.dev"),
         ("SCALEKIT_CLIENT_ID", "skc_1"),
         ("SCALEKIT_CLIENT_SECRET", "secret"),
-        ("LEPTOS_SITE_ROOT", "target/no-site-in-router-tests"),
     ]);
-    let app = leptos_scalekit::server::build_router(leptos_scalekit::server::AppState::new(
-        config,
-        tower_cookies::Key::generate(),
-    ));
     let response = get(app, "/health").await;
     assert!(response.headers()["strict-transport-security"]
         .to_str()

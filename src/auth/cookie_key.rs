@@ -4,13 +4,13 @@
 //! once and keeps it in a file under `DEV_STATE_DIR`, so signing in survives a restart.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rand::RngCore;
 use tower_cookies::Key;
 
 use crate::config::CookieSecret;
+use crate::state_file::write_private_file;
 
 /// Length of the generated development key: cookie's `Key::from` takes 64 bytes (signing +
 /// encryption halves).
@@ -59,26 +59,6 @@ fn load_or_create_dev_key(path: &Path) -> Result<Key, CookieKeyError> {
             reason: e.to_string(),
         }),
     }
-}
-
-/// Writes `contents` to `path` readable by the owner only, via a temporary file and a rename so a
-/// crash never leaves half a key behind.
-pub fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("tmp");
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&tmp)?;
-    file.write_all(contents.as_bytes())?;
-    file.sync_all()?;
-    fs::rename(&tmp, path)
 }
 
 fn encode_hex(bytes: &[u8]) -> String {

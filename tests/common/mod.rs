@@ -9,7 +9,7 @@ use axum::Router;
 use http::{Request, Response};
 use http_body_util::BodyExt;
 use leptos_scalekit::config::Config;
-use leptos_scalekit::server::{build_router, AppState};
+use leptos_scalekit::server::{build_router, start_dev_idp, AppState};
 use tower::ServiceExt;
 
 /// A configuration from the given variables only (the real environment is ignored).
@@ -22,10 +22,31 @@ pub fn config_from(vars: &[(&str, &str)]) -> Config {
         .expect("test configuration must be valid")
 }
 
-/// The app as it runs in development with nothing configured, with a throwaway cookie key.
+/// A state directory for this test process (development keys), shared by its tests.
+pub fn test_state_dir() -> String {
+    std::env::temp_dir()
+        .join(format!("leptos-scalekit-tests-{}", std::process::id()))
+        .display()
+        .to_string()
+}
+
+/// The app as configured by `vars`, with its development identity provider when the configuration
+/// asks for one, and a throwaway cookie key.
+pub fn app_from(vars: &[(&str, &str)]) -> Router {
+    let state_dir = test_state_dir();
+    let mut all = vec![
+        ("LEPTOS_SITE_ROOT", "target/no-site-in-router-tests"),
+        ("DEV_STATE_DIR", state_dir.as_str()),
+    ];
+    all.extend_from_slice(vars);
+    let config = config_from(&all);
+    let idp = start_dev_idp(&config).expect("dev identity provider starts");
+    build_router(AppState::new(config, tower_cookies::Key::generate(), idp))
+}
+
+/// The app as it runs in development with nothing configured.
 pub fn dev_app() -> Router {
-    let config = config_from(&[("LEPTOS_SITE_ROOT", "target/no-site-in-router-tests")]);
-    build_router(AppState::new(config, tower_cookies::Key::generate()))
+    app_from(&[])
 }
 
 pub async fn send(app: Router, request: Request<Body>) -> Response<Body> {

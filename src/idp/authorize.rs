@@ -1,0 +1,354 @@
+//! `GET/POST /oauth/authorize`: checks the request, signs a persona in (by `login_hint`, an
+//! existing provider session, or the picker form) and sends the browser back with a code.
+
+use std::sync::Arc;
+
+use axum::extract::{Form, Query, State};
+use axum::response::{IntoResponse, Response};
+use http::header::LOCATION;
+use http::{HeaderValue, StatusCode};
+use tower_cookies::cookie::SameSite;
+use tower_cookies::{Cookie, Cookies};
+
+use super::html::{error_page, picker_page};
+use super::params::Params;
+use super::settings::Persona;
+use super::store::{BrowserSession, CodeGrant};
+use super::{now, random_token, scalekit_id, DevIdp, CODE_TTL, SESSION_COOKIE};
+
+/// A request that passed every check: where to send the answer, and what to put in the code.
+struct Checked {
+    client_id: String,
+    redirect_uri: String,
+    state: Option<String>,
+    scope: String,
+    nonce: Option<String>,
+    code_challenge: Option<String>,
+    organization_id: Option<String>,
+    prompt: Vec<String>,
+    login_hint: Option<String>,
+}
+
+/// Why a request was refused: shown on a page when the redirect URI cannot be trusted, otherwise
+/// sent back to the client as `error`/`error_description`/`state`.
+enum Refusal {
+    Page(String),
+    Redirect {
+        redirect_uri: String,
+        state: Option<String>,
+        error: &'static str,
+        description: String,
+    },
+}
+
+impl Refusal {
+    fn into_response(self, status_for_redirect: StatusCode) -> Response {
+        match self {
+            Refusal::Page(message) => error_page(StatusCode::BAD_REQUEST, &message),
+            Refusal::Redirect {
+                redirect_uri,
+                state,
+                error,
+                description,
+            } => {
+                let mut pairs = vec![
+                    ("error", error.to_string()),
+                    ("error_description", description),
+                ];
+                if let Some(state) = state {
+                    pairs.push(("state", state));
+                }
+                redirect_with(&redirect_uri, &pairs, status_for_redirect)
+            }
+        }
+    }
+}
+
+/// `redirect_uri` with `pairs` appended to its query.
+fn redirect_with(redirect_uri: &str, pairs: &[(&str, String)], status: StatusCode) -> Response {
+    let Ok(mut url) = url::Url::parse(redirect_uri) else {
+        return error_page(StatusCode::BAD_REQUEST, "the redirect URI is not a URL");
+    };
+    {
+        let mut query = url.query_pairs_mut();
+        for (name, value) in pairs {
+            query.append_pair(name, value);
+        }
+    }
+    match HeaderValue::from_str(url.as_str()) {
+        Ok(location) => (status, [(LOCATION, location)]).into_response(),
+        Err(_) => error_page(
+            StatusCode::BAD_REQUEST,
+            "the redirect URI is not a valid header value",
+        ),
+    }
+}
+
+/// RFC 7636 §4.1: 43 to 128 characters of `[A-Z a-z 0-9 - . _ ~]`; an S256 challenge is 43.
+fn is_valid_code_challenge(challenge: &str) -> bool {
+    (43..=128).contains(&challenge.len())
+        && challenge
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+fn check(idp: &DevIdp, params: &Params) -> Result<Checked, Refusal> {
+    let client_id = params
+        .get("client_id")
+        .ok_or_else(|| Refusal::Page("the request has no client_id".into()))?;
+    let client = idp
+        .registered_client(client_id)
+        .ok_or_else(|| Refusal::Page(format!("unknown client_id `{client_id}`")))?;
+    let redirect_uri = params
+        .get("redirect_uri")
+        .ok_or_else(|| Refusal::Page("the request has no redirect_uri".into()))?;
+    // Exact string comparison, as Scalekit does (RFC 9700 §2.1).
+    if !client.redirect_uris.iter().any(|u| u == redirect_uri) {
+        return Err(Refusal::Page(format!(
+            "redirect_uri `{redirect_uri}` is not registered for client `{client_id}`; registered: {}",
+            client.redirect_uris.join(", ")
+        )));
+    }
+    let state = params.get("state").map(str::to_string);
+    let refuse = |error: &'static str, description: String| Refusal::Redirect {
+        redirect_uri: redirect_uri.to_string(),
+        state: state.clone(),
+        error,
+        description,
+    };
+
+    if params.get("response_type") != Some("code") {
+        return Err(refuse(
+            "unsupported_response_type",
+            "only response_type=code is supported".into(),
+        ));
+    }
+    let scope = params.get("scope").unwrap_or_default();
+    if !scope.split(' ').any(|s| s == "openid") {
+        return Err(refuse("invalid_scope", "scope must include openid".into()));
+    }
+    let code_challenge = match (
+        params.get("code_challenge"),
+        params.get("code_challenge_method"),
+    ) {
+        (None, None) if client.client_secret.is_none() => {
+            return Err(refuse(
+                "invalid_request",
+                "public clients must use PKCE (S256)".into(),
+            ))
+        }
+        (None, None) => None,
+        (Some(challenge), Some("S256")) if is_valid_code_challenge(challenge) => {
+            Some(challenge.to_string())
+        }
+        (Some(_), Some("S256")) => {
+            return Err(refuse("invalid_request", "malformed code_challenge".into()))
+        }
+        (_, Some("plain")) | (Some(_), None) => {
+            return Err(refuse(
+                "invalid_request",
+                "code_challenge_method must be S256 (plain is refused)".into(),
+            ))
+        }
+        (_, Some(other)) => {
+            return Err(refuse(
+                "invalid_request",
+                format!("unsupported code_challenge_method `{other}`"),
+            ))
+        }
+    };
+    let organization_id = params.get("organization_id").map(str::to_string);
+    if let Some(org) = &organization_id {
+        if idp.settings.organization(org).is_none() {
+            return Err(refuse(
+                "invalid_organization_id",
+                format!("unknown organization `{org}`"),
+            ));
+        }
+    }
+    Ok(Checked {
+        client_id: client_id.to_string(),
+        redirect_uri: redirect_uri.to_string(),
+        state: state.clone(),
+        scope: scope.to_string(),
+        nonce: params.get("nonce").map(str::to_string),
+        code_challenge,
+        organization_id,
+        prompt: params
+            .get("prompt")
+            .map(|p| p.split(' ').map(str::to_string).collect())
+            .unwrap_or_default(),
+        login_hint: params.get("login_hint").map(str::to_string),
+    })
+}
+
+fn personas_for<'a>(idp: &'a DevIdp, request: &Checked) -> Vec<&'a Persona> {
+    idp.settings
+        .personas
+        .iter()
+        .filter(|p| {
+            request
+                .organization_id
+                .as_ref()
+                .is_none_or(|org| &p.organization_id == org)
+        })
+        .collect()
+}
+
+/// Signs `persona` in at the provider (new session unless the current one is theirs), stores a
+/// code and redirects back to the client.
+fn issue_code(
+    idp: &DevIdp,
+    cookies: &Cookies,
+    request: Checked,
+    persona: &Persona,
+    status: StatusCode,
+) -> Response {
+    let now = now();
+    let mut store = idp.store();
+    store.prune_codes(now);
+    let existing = cookies
+        .get(SESSION_COOKIE)
+        .and_then(|c| store.sessions.get(c.value()).cloned())
+        .filter(|s| s.persona == persona.key && !request.prompt.iter().any(|p| p == "login"));
+    let session = match existing {
+        Some(session) => session,
+        None => {
+            let session = BrowserSession {
+                sid: scalekit_id("ses_"),
+                persona: persona.key.clone(),
+                auth_time: now,
+            };
+            let cookie_value = random_token(32);
+            store.sessions.insert(cookie_value.clone(), session.clone());
+            let mut cookie = Cookie::new(SESSION_COOKIE, cookie_value);
+            cookie.set_path(idp.cookie_path());
+            cookie.set_http_only(true);
+            cookie.set_same_site(SameSite::Lax);
+            cookie.set_secure(idp.secure_cookies());
+            cookies.add(cookie);
+            session
+        }
+    };
+    let code = random_token(32);
+    store.codes.insert(
+        code.clone(),
+        CodeGrant {
+            client_id: request.client_id,
+            redirect_uri: request.redirect_uri.clone(),
+            persona: persona.key.clone(),
+            scope: request.scope,
+            nonce: request.nonce,
+            code_challenge: request.code_challenge,
+            sid: session.sid,
+            auth_time: session.auth_time,
+            expires_at: now + CODE_TTL,
+        },
+    );
+    drop(store);
+    let mut pairs = vec![("code", code)];
+    if let Some(state) = request.state {
+        pairs.push(("state", state));
+    }
+    redirect_with(&request.redirect_uri, &pairs, status)
+}
+
+fn origin_of(uri: &str) -> String {
+    url::Url::parse(uri)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default()
+}
+
+pub async fn authorize_get(
+    State(idp): State<Arc<DevIdp>>,
+    cookies: Cookies,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
+    let params = match Params::from_pairs(pairs) {
+        Ok(params) => params,
+        Err(repeated) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                &format!("parameter `{}` is repeated", repeated.0),
+            )
+        }
+    };
+    let request = match check(&idp, &params) {
+        Ok(request) => request,
+        Err(refusal) => return refusal.into_response(StatusCode::FOUND),
+    };
+    let candidates = personas_for(&idp, &request);
+
+    // login_hint naming a persona signs it in with no click (tests and scripted logins).
+    if let Some(persona) = request
+        .login_hint
+        .as_deref()
+        .and_then(|hint| candidates.iter().find(|p| p.matches_hint(hint)))
+    {
+        let persona = (*persona).clone();
+        return issue_code(&idp, &cookies, request, &persona, StatusCode::FOUND);
+    }
+    let force_login = request.prompt.iter().any(|p| p == "login");
+    let session = cookies
+        .get(SESSION_COOKIE)
+        .and_then(|c| idp.store().sessions.get(c.value()).cloned());
+    if let Some(session) = session.filter(|_| !force_login) {
+        if let Some(persona) = candidates.iter().find(|p| p.key == session.persona) {
+            let persona = (*persona).clone();
+            return issue_code(&idp, &cookies, request, &persona, StatusCode::FOUND);
+        }
+    }
+    if request.prompt.iter().any(|p| p == "none") {
+        return Refusal::Redirect {
+            redirect_uri: request.redirect_uri,
+            state: request.state,
+            error: "login_required",
+            description: "no one is signed in at the provider".into(),
+        }
+        .into_response(StatusCode::FOUND);
+    }
+    let hidden: Vec<(&String, &String)> = params
+        .pairs()
+        .filter(|(name, _)| name.as_str() != "persona")
+        .collect();
+    picker_page(
+        &idp.url("/oauth/authorize"),
+        &request.client_id,
+        &hidden,
+        &candidates,
+        &origin_of(&request.redirect_uri),
+    )
+}
+
+/// The picker's submission: the whole request is checked again (hidden fields are input too).
+pub async fn authorize_post(
+    State(idp): State<Arc<DevIdp>>,
+    cookies: Cookies,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let params = match Params::from_pairs(pairs) {
+        Ok(params) => params,
+        Err(repeated) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                &format!("parameter `{}` is repeated", repeated.0),
+            )
+        }
+    };
+    let request = match check(&idp, &params) {
+        Ok(request) => request,
+        Err(refusal) => return refusal.into_response(StatusCode::SEE_OTHER),
+    };
+    let chosen = params.get("persona").unwrap_or_default();
+    let Some(persona) = personas_for(&idp, &request)
+        .into_iter()
+        .find(|p| p.key == chosen)
+        .cloned()
+    else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            &format!("unknown persona `{chosen}`"),
+        );
+    };
+    issue_code(&idp, &cookies, request, &persona, StatusCode::SEE_OTHER)
+}

@@ -1,0 +1,259 @@
+//! The provider's smaller endpoints: discovery, keys, userinfo, revocation, logout, and the test
+//! controls.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use http::header::{AUTHORIZATION, CACHE_CONTROL, LOCATION, WWW_AUTHENTICATE};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use serde_json::{json, Value};
+use tower_cookies::{Cookie, Cookies};
+
+use super::html::{error_page, signed_out_page};
+use super::params::Params;
+use super::{DevIdp, SESSION_COOKIE};
+
+fn outage() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the development provider is in a simulated outage",
+    )
+        .into_response()
+}
+
+/// OpenID Provider Metadata. Scalekit does not publish its full document; these are its paths
+/// and the standard fields a relying party reads.
+pub async fn discovery(State(idp): State<Arc<DevIdp>>) -> Response {
+    if idp.store().controls.outage {
+        return outage();
+    }
+    Json(json!({
+        "issuer": idp.issuer,
+        "authorization_endpoint": idp.url("/oauth/authorize"),
+        "token_endpoint": idp.url("/oauth/token"),
+        "jwks_uri": idp.url("/keys"),
+        "userinfo_endpoint": idp.url("/userinfo"),
+        "end_session_endpoint": idp.url("/oidc/logout"),
+        "revocation_endpoint": idp.url("/revoke"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "email", "email_verified", "name",
+            "given_name", "family_name", "oid", "sid", "roles", "permissions"],
+    }))
+    .into_response()
+}
+
+pub async fn jwks(State(idp): State<Arc<DevIdp>>) -> Response {
+    if idp.store().controls.outage {
+        return outage();
+    }
+    Json(idp.keys().jwks()).into_response()
+}
+
+fn bearer_error(description: &str) -> Response {
+    let challenge = format!("Bearer error=\"invalid_token\", error_description=\"{description}\"");
+    let mut response = (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({ "error": "invalid_token", "error_description": description })),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response.headers_mut().insert(WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// UserInfo for a user access token issued here (standard OIDC claims; Scalekit's shape is not
+/// documented).
+pub async fn userinfo(State(idp): State<Arc<DevIdp>>, headers: HeaderMap) -> Response {
+    let token = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let Some(token) = token else {
+        return bearer_error("a Bearer access token is required");
+    };
+    let Some(claims) = idp.keys().verify(token, &idp.issuer, true) else {
+        return bearer_error("the access token is invalid or expired");
+    };
+    let sub = claims["sub"].as_str().unwrap_or_default();
+    let Some(persona) = idp.settings.personas.iter().find(|p| p.sub == sub) else {
+        return bearer_error("the token does not belong to a user");
+    };
+    let mut response = Json(json!({
+        "sub": persona.sub,
+        "email": persona.email,
+        "email_verified": persona.email_verified,
+        "name": persona.name,
+        "given_name": persona.given_name,
+        "family_name": persona.family_name,
+        "oid": persona.organization_id,
+    }))
+    .into_response();
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// RFC 7009 revocation of refresh tokens. Access tokens are JWTs and stay valid until they expire
+/// (as at Scalekit); revoking one is accepted and does nothing. Unknown tokens answer 200 too.
+pub async fn revoke(State(idp): State<Arc<DevIdp>>, body: Bytes) -> Response {
+    let invalid =
+        |status: StatusCode, error: &str| (status, Json(json!({ "error": error }))).into_response();
+    let Ok(params) = Params::from_form(&body) else {
+        return invalid(StatusCode::BAD_REQUEST, "invalid_request");
+    };
+    let client_id = params.get("client_id").unwrap_or_default();
+    let authenticated = idp.registered_client(client_id).is_some_and(|client| {
+        matches!((&client.client_secret, params.get("client_secret")),
+            (Some(expected), Some(given)) if super::constant_time_eq(expected, given))
+    });
+    if !authenticated {
+        // Public clients cannot revoke at Scalekit either (invalid_client).
+        return invalid(StatusCode::UNAUTHORIZED, "invalid_client");
+    }
+    let Some(token) = params.get("token") else {
+        return invalid(StatusCode::BAD_REQUEST, "invalid_request");
+    };
+    let mut store = idp.store();
+    if let Some(family_id) = store.refresh_tokens.get(token).cloned() {
+        if store
+            .families
+            .get(&family_id)
+            .is_some_and(|f| f.client_id == client_id)
+        {
+            store.revoke_family(&family_id);
+        }
+    }
+    StatusCode::OK.into_response()
+}
+
+/// RP-initiated logout: ends the provider session, checks `id_token_hint` and the post-logout
+/// redirect allow-list, and echoes `state`.
+pub async fn logout(
+    State(idp): State<Arc<DevIdp>>,
+    cookies: Cookies,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
+    let Ok(params) = Params::from_pairs(pairs) else {
+        return error_page(StatusCode::BAD_REQUEST, "a parameter is repeated");
+    };
+    // An expired ID token is still a fine hint (OIDC RP-Initiated Logout §2); a forged one is not.
+    let hinted_client = match params.get("id_token_hint") {
+        None => None,
+        Some(hint) => match idp.keys().verify(hint, &idp.issuer, false) {
+            Some(claims) => claims["aud"]
+                .as_array()
+                .and_then(|aud| aud.first())
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            None => {
+                return error_page(
+                    StatusCode::BAD_REQUEST,
+                    "id_token_hint was not issued by this provider",
+                )
+            }
+        },
+    };
+    let redirect = match params.get("post_logout_redirect_uri") {
+        None => None,
+        Some(uri) => {
+            let allowed = idp
+                .settings
+                .clients
+                .iter()
+                .filter(|c| hinted_client.as_ref().is_none_or(|id| &c.client_id == id))
+                .any(|c| c.post_logout_redirect_uris.iter().any(|u| u == uri));
+            if !allowed {
+                return error_page(
+                    StatusCode::BAD_REQUEST,
+                    &format!("post_logout_redirect_uri `{uri}` is not registered"),
+                );
+            }
+            Some(uri.to_string())
+        }
+    };
+
+    if let Some(cookie) = cookies.get(SESSION_COOKIE) {
+        let mut store = idp.store();
+        if let Some(session) = store.sessions.get(cookie.value()).cloned() {
+            store.end_session(&session.sid);
+        }
+    }
+    let mut removal = Cookie::new(SESSION_COOKIE, "");
+    removal.set_path(idp.cookie_path());
+    cookies.remove(removal);
+
+    let Some(redirect) = redirect else {
+        return signed_out_page();
+    };
+    let Ok(mut url) = url::Url::parse(&redirect) else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "post_logout_redirect_uri is not a URL",
+        );
+    };
+    if let Some(state) = params.get("state") {
+        url.query_pairs_mut().append_pair("state", state);
+    }
+    match HeaderValue::from_str(url.as_str()) {
+        Ok(location) => (StatusCode::FOUND, [(LOCATION, location)]).into_response(),
+        Err(_) => error_page(
+            StatusCode::BAD_REQUEST,
+            "post_logout_redirect_uri is not a valid URL",
+        ),
+    }
+}
+
+pub async fn controls(State(idp): State<Arc<DevIdp>>) -> Response {
+    let controls = idp.store().controls.clone();
+    Json(json!({ "controls": controls, "signing_kid": idp.keys().signing_kid() })).into_response()
+}
+
+/// Test controls (development provider only): `reset=true` (defaults), `access_token_ttl=<seconds>`,
+/// `outage=true|false`, `rotate_keys=true`.
+pub async fn set_controls(State(idp): State<Arc<DevIdp>>, body: Bytes) -> Response {
+    let bad = |message: &str| {
+        (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
+    };
+    let Ok(params) = Params::from_form(&body) else {
+        return bad("a parameter is repeated");
+    };
+    if params.get("reset") == Some("true") {
+        idp.store().controls = Default::default();
+    }
+    if let Some(ttl) = params.get("access_token_ttl") {
+        match ttl.parse::<u64>() {
+            Ok(ttl) if (1..=86_400).contains(&ttl) => {
+                idp.store().controls.access_token_ttl = Some(ttl)
+            }
+            _ => return bad("access_token_ttl must be 1 to 86400 seconds"),
+        }
+    }
+    match params.get("outage") {
+        Some("true") => idp.store().controls.outage = true,
+        Some("false") => idp.store().controls.outage = false,
+        Some(_) => return bad("outage must be true or false"),
+        None => {}
+    }
+    if params.get("rotate_keys") == Some("true") {
+        if let Err(e) = idp.rotate_keys() {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({ "error": e.to_string() })),
+            )
+                .into_response();
+        }
+    }
+    controls(State(idp)).await
+}

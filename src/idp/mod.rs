@@ -1,0 +1,196 @@
+//! A Scalekit-compatible OpenID provider for development and tests.
+//!
+//! It answers on Scalekit's paths with Scalekit's token shapes (see docs/scalekit-protocol.md in
+//! the project notes), so the app, its tests and Scalekit's own SDKs run against it offline. It is
+//! mounted at `/dev-idp` only when no Scalekit environment is configured, which configuration
+//! refuses in production, and can also run alone (`leptos-scalekit dev-idp`).
+
+mod authorize;
+mod claims;
+mod endpoints;
+mod html;
+pub mod keys;
+mod management;
+mod params;
+pub mod settings;
+pub mod standalone;
+pub mod store;
+mod token;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::routing::{get, post};
+use axum::Router;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::{Rng, RngCore};
+
+use self::keys::{KeyError, KeyRing};
+use self::settings::{ClientSettings, IdpSettings};
+use self::store::Store;
+
+/// Name of the provider's own session cookie.
+pub const SESSION_COOKIE: &str = "skdev_session";
+/// Authorization codes live ten minutes, as at Scalekit.
+pub const CODE_TTL: u64 = 600;
+/// Management (environment client) tokens, as at Scalekit.
+pub const MANAGEMENT_TOKEN_TTL: u64 = 86_399;
+
+pub struct DevIdp {
+    /// The issuer, also the base of every endpoint (no trailing slash).
+    pub issuer: String,
+    /// Path the provider is mounted under ("" when it runs alone); scopes its cookie.
+    pub mount_path: String,
+    pub settings: IdpSettings,
+    keys: RwLock<KeyRing>,
+    store: Mutex<Store>,
+}
+
+impl DevIdp {
+    pub fn new(
+        issuer: String,
+        mount_path: String,
+        settings: IdpSettings,
+        key_file: &Path,
+    ) -> Result<DevIdp, KeyError> {
+        Ok(DevIdp {
+            issuer,
+            mount_path,
+            settings,
+            keys: RwLock::new(KeyRing::load_or_create(key_file)?),
+            store: Mutex::new(Store::default()),
+        })
+    }
+
+    /// The state, even if a panic poisoned the lock (the data is plain maps; a half-done update is
+    /// no worse than a lost one in a development provider).
+    fn store(&self) -> MutexGuard<'_, Store> {
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn keys(&self) -> RwLockReadGuard<'_, KeyRing> {
+        self.keys
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn rotate_keys(&self) -> Result<(), KeyError> {
+        self.keys
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .rotate()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+
+    fn registered_client(&self, client_id: &str) -> Option<&ClientSettings> {
+        self.settings
+            .clients
+            .iter()
+            .find(|c| c.client_id == client_id)
+    }
+
+    fn cookie_path(&self) -> String {
+        if self.mount_path.is_empty() {
+            "/".into()
+        } else {
+            self.mount_path.clone()
+        }
+    }
+
+    fn secure_cookies(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+}
+
+/// The provider's routes, relative to its base URL, ready to nest in a router of any state.
+pub fn router<S: Clone + Send + Sync + 'static>(idp: Arc<DevIdp>) -> Router<S> {
+    Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(endpoints::discovery),
+        )
+        .route("/keys", get(endpoints::jwks))
+        .route(
+            "/oauth/authorize",
+            get(authorize::authorize_get).post(authorize::authorize_post),
+        )
+        .route("/oauth/token", post(token::token))
+        .route(
+            "/userinfo",
+            get(endpoints::userinfo).post(endpoints::userinfo),
+        )
+        .route("/revoke", post(endpoints::revoke))
+        .route("/oidc/logout", get(endpoints::logout))
+        .route(
+            "/api/v1/organizations/{org}/clients",
+            get(management::list_clients).post(management::create_client),
+        )
+        .route(
+            "/api/v1/organizations/{org}/clients/{client_id}",
+            get(management::get_client).delete(management::delete_client),
+        )
+        .route(
+            "/_control",
+            get(endpoints::controls).post(endpoints::set_controls),
+        )
+        .with_state(idp)
+}
+
+/// The router for `leptos-scalekit dev-idp`: the provider alone, with its own cookie layer.
+pub fn standalone_router(idp: Arc<DevIdp>) -> Router {
+    router(idp).layer(tower_cookies::CookieManagerLayer::new())
+}
+
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// `bytes` random bytes, base64url: codes, refresh tokens, cookie values.
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// A Scalekit-style id: a prefix and 18 digits (`ses_…`, `tkn_…`, `m2morg_…`).
+pub fn scalekit_id(prefix: &str) -> String {
+    format!(
+        "{prefix}{}",
+        rand::rng().random_range(10u64.pow(17)..10u64.pow(18))
+    )
+}
+
+/// Compares secrets without an early exit that would reveal how much matched.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_eq_compares_whole_strings() {
+        assert!(constant_time_eq("secret", "secret"));
+        assert!(!constant_time_eq("secret", "secreT"));
+        assert!(!constant_time_eq("secret", "secret2"));
+    }
+
+    #[test]
+    fn ids_have_scalekit_prefixes() {
+        let id = scalekit_id("ses_");
+        assert!(id.starts_with("ses_") && id.len() == 22, "{id}");
+        assert_ne!(random_token(32), random_token(32));
+    }
+}

@@ -1,0 +1,298 @@
+//! Who can sign in at the development identity provider, and which clients may ask.
+//!
+//! Built-in defaults cover the app out of the box: an admin and a member of one organization, and
+//! the app's own client registered for the default addresses. A JSON file (`DEV_IDP_CONFIG`) can
+//! replace any of the three lists.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{DEV_CLIENT_ID, DEV_CLIENT_SECRET};
+
+/// Permission that opens the organization settings page.
+pub const SETTINGS_PERMISSION: &str = "organization:settings";
+/// Permission that allows managing the organization's API clients.
+pub const API_CLIENTS_PERMISSION: &str = "api_clients:manage";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Persona {
+    /// Short name used by `login_hint` and the picker form (`admin`, `member`).
+    pub key: String,
+    /// Scalekit user id, `usr_…`.
+    pub sub: String,
+    pub name: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: String,
+    #[serde(default = "yes")]
+    pub email_verified: bool,
+    /// Organization id, `org_…`.
+    pub organization_id: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Persona {
+    /// `login_hint` matches the key or the email, ignoring case.
+    pub fn matches_hint(&self, hint: &str) -> bool {
+        self.key.eq_ignore_ascii_case(hint) || self.email.eq_ignore_ascii_case(hint)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
+}
+
+/// A client registered ahead of time (the environment's own client, a public MCP client, ...).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSettings {
+    pub client_id: String,
+    /// None for a public client (PKCE, no secret).
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// The environment's own client may use client_credentials to call the management API.
+    #[serde(default)]
+    pub management: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdpSettings {
+    #[serde(default = "default_personas")]
+    pub personas: Vec<Persona>,
+    #[serde(default = "default_organizations")]
+    pub organizations: Vec<Organization>,
+    #[serde(default = "default_clients")]
+    pub clients: Vec<ClientSettings>,
+    /// Lifetime of user access tokens, seconds (Scalekit's default is five minutes: 299).
+    #[serde(default = "default_access_token_ttl")]
+    pub access_token_ttl: u64,
+    #[serde(default = "default_id_token_ttl")]
+    pub id_token_ttl: u64,
+}
+
+pub const DEFAULT_ORG_ID: &str = "org_100000000000000001";
+
+fn default_personas() -> Vec<Persona> {
+    vec![
+        Persona {
+            key: "admin".into(),
+            sub: "usr_100000000000000001".into(),
+            name: "Ada Admin".into(),
+            given_name: "Ada".into(),
+            family_name: "Admin".into(),
+            email: "ada.admin@example.com".into(),
+            email_verified: true,
+            organization_id: DEFAULT_ORG_ID.into(),
+            roles: vec!["admin".into()],
+            permissions: vec![
+                SETTINGS_PERMISSION.into(),
+                API_CLIENTS_PERMISSION.into(),
+                "organization:read".into(),
+            ],
+        },
+        Persona {
+            key: "member".into(),
+            sub: "usr_100000000000000002".into(),
+            name: "Max Member".into(),
+            given_name: "Max".into(),
+            family_name: "Member".into(),
+            email: "max.member@example.com".into(),
+            email_verified: true,
+            organization_id: DEFAULT_ORG_ID.into(),
+            roles: vec!["member".into()],
+            permissions: vec!["organization:read".into()],
+        },
+    ]
+}
+
+fn default_organizations() -> Vec<Organization> {
+    vec![Organization {
+        id: DEFAULT_ORG_ID.into(),
+        name: "Acme Development".into(),
+    }]
+}
+
+/// The app's own client, registered for the default addresses on both loopback spellings.
+fn default_clients() -> Vec<ClientSettings> {
+    let origins = ["http://127.0.0.1:3000", "http://localhost:3000"];
+    vec![ClientSettings {
+        client_id: DEV_CLIENT_ID.into(),
+        client_secret: Some(DEV_CLIENT_SECRET.into()),
+        redirect_uris: origins
+            .iter()
+            .map(|o| format!("{o}/auth/callback"))
+            .collect(),
+        post_logout_redirect_uris: origins.iter().map(|o| o.to_string()).collect(),
+        management: true,
+    }]
+}
+
+fn default_access_token_ttl() -> u64 {
+    299
+}
+
+fn default_id_token_ttl() -> u64 {
+    1800
+}
+
+impl Default for IdpSettings {
+    fn default() -> Self {
+        IdpSettings {
+            personas: default_personas(),
+            organizations: default_organizations(),
+            clients: default_clients(),
+            access_token_ttl: default_access_token_ttl(),
+            id_token_ttl: default_id_token_ttl(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("DEV_IDP_CONFIG: cannot read {path}: {reason}")]
+    Unreadable { path: String, reason: String },
+    #[error("DEV_IDP_CONFIG: {path} is not valid: {reason}")]
+    Invalid { path: String, reason: String },
+}
+
+impl IdpSettings {
+    /// Reads the settings file, or the defaults when `path` is None.
+    pub fn load(path: Option<&Path>) -> Result<IdpSettings, SettingsError> {
+        let Some(path) = path else {
+            return Ok(IdpSettings::default());
+        };
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| SettingsError::Unreadable {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        let settings: IdpSettings =
+            serde_json::from_str(&text).map_err(|e| SettingsError::Invalid {
+                path: shown.clone(),
+                reason: e.to_string(),
+            })?;
+        settings.check().map_err(|reason| SettingsError::Invalid {
+            path: shown,
+            reason,
+        })?;
+        Ok(settings)
+    }
+
+    /// Cross-checks: every persona's organization exists, keys are unique.
+    fn check(&self) -> Result<(), String> {
+        for persona in &self.personas {
+            if !self
+                .organizations
+                .iter()
+                .any(|o| o.id == persona.organization_id)
+            {
+                return Err(format!(
+                    "persona `{}` belongs to unknown organization `{}`",
+                    persona.key, persona.organization_id
+                ));
+            }
+            if self
+                .personas
+                .iter()
+                .filter(|p| p.key == persona.key)
+                .count()
+                > 1
+            {
+                return Err(format!("persona key `{}` is used twice", persona.key));
+            }
+        }
+        if self.personas.is_empty() {
+            return Err("at least one persona is needed".into());
+        }
+        Ok(())
+    }
+
+    /// Registers an extra redirect URI and post-logout URI for a client (the app's configured ones
+    /// when the provider runs inside the app).
+    pub fn register_app_uris(
+        &mut self,
+        client_id: &str,
+        redirect_uri: &str,
+        post_logout_uri: &str,
+    ) {
+        if let Some(client) = self.clients.iter_mut().find(|c| c.client_id == client_id) {
+            if !client.redirect_uris.iter().any(|u| u == redirect_uri) {
+                client.redirect_uris.push(redirect_uri.into());
+            }
+            if !client
+                .post_logout_redirect_uris
+                .iter()
+                .any(|u| u == post_logout_uri)
+            {
+                client
+                    .post_logout_redirect_uris
+                    .push(post_logout_uri.into());
+            }
+        }
+    }
+
+    pub fn persona(&self, key: &str) -> Option<&Persona> {
+        self.personas.iter().find(|p| p.key == key)
+    }
+
+    pub fn organization(&self, id: &str) -> Option<&Organization> {
+        self.organizations.iter().find(|o| o.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_have_an_admin_with_settings_permission_and_a_member_without() {
+        let s = IdpSettings::default();
+        assert!(s
+            .persona("admin")
+            .unwrap()
+            .permissions
+            .contains(&SETTINGS_PERMISSION.to_string()));
+        assert!(!s
+            .persona("member")
+            .unwrap()
+            .permissions
+            .contains(&SETTINGS_PERMISSION.to_string()));
+        assert!(s.check().is_ok());
+    }
+
+    #[test]
+    fn persona_in_unknown_organization_is_refused() {
+        let mut s = IdpSettings::default();
+        s.personas[0].organization_id = "org_missing".into();
+        assert!(s.check().unwrap_err().contains("org_missing"));
+    }
+
+    #[test]
+    fn partial_file_keeps_defaults_for_the_rest() {
+        let s: IdpSettings = serde_json::from_str(r#"{"access_token_ttl": 30}"#).unwrap();
+        assert_eq!(s.access_token_ttl, 30);
+        assert_eq!(s.personas, default_personas());
+    }
+
+    #[test]
+    fn login_hint_matches_key_or_email() {
+        let s = IdpSettings::default();
+        let admin = s.persona("admin").unwrap();
+        assert!(admin.matches_hint("ADMIN"));
+        assert!(admin.matches_hint("Ada.Admin@example.com"));
+        assert!(!admin.matches_hint("member"));
+    }
+}

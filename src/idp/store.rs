@@ -1,0 +1,113 @@
+//! The provider's in-memory state: browser sessions, authorization codes, refresh-token families,
+//! organization API clients and the test controls. Lost on restart, like a fresh environment
+//! (only the signing keys persist).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Serialize;
+
+/// A person signed in at the provider (its own cookie), identified by a Scalekit-style `ses_…`.
+#[derive(Clone, Debug)]
+pub struct BrowserSession {
+    pub sid: String,
+    pub persona: String,
+    pub auth_time: u64,
+}
+
+/// What an authorization code stands for. Single use, ten minutes.
+#[derive(Clone, Debug)]
+pub struct CodeGrant {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub persona: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub sid: String,
+    pub auth_time: u64,
+    pub expires_at: u64,
+}
+
+/// All refresh tokens descending from one sign-in. Only `current` may be redeemed; presenting an
+/// earlier one means a token was copied, and the whole family is revoked.
+#[derive(Clone, Debug)]
+pub struct RefreshFamily {
+    pub client_id: String,
+    pub persona: String,
+    pub sid: String,
+    pub scope: String,
+    pub auth_time: u64,
+    pub current: String,
+    pub revoked: bool,
+}
+
+/// An organization API client created through the management API (`m2morg_…`).
+#[derive(Clone, Debug, Serialize)]
+pub struct ApiClient {
+    pub client_id: String,
+    #[serde(skip)]
+    pub secret: String,
+    pub secret_id: String,
+    pub name: String,
+    pub description: String,
+    pub organization_id: String,
+    pub scopes: Vec<String>,
+    pub audience: Vec<String>,
+    /// Token lifetime in seconds.
+    pub expiry: u64,
+    pub create_time: String,
+}
+
+#[derive(Default)]
+pub struct Store {
+    /// Keyed by the provider's session cookie value.
+    pub sessions: HashMap<String, BrowserSession>,
+    /// Sessions ended by logout: their refresh tokens no longer work.
+    pub ended_sids: HashSet<String>,
+    pub codes: HashMap<String, CodeGrant>,
+    /// Redeemed codes, with the refresh family they produced (revoked if the code is replayed).
+    pub used_codes: HashMap<String, Option<String>>,
+    /// Every refresh token ever issued, current or rotated, to its family id.
+    pub refresh_tokens: HashMap<String, String>,
+    pub families: HashMap<String, RefreshFamily>,
+    pub api_clients: BTreeMap<String, ApiClient>,
+    pub controls: Controls,
+}
+
+/// Switches for tests: shorter tokens, and a provider that is down.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Controls {
+    /// Overrides the user access-token lifetime, seconds.
+    pub access_token_ttl: Option<u64>,
+    /// When true the token, JWKS and discovery endpoints answer 503.
+    pub outage: bool,
+}
+
+impl Store {
+    /// Forgets codes that expired unused, so the map cannot grow without bound.
+    pub fn prune_codes(&mut self, now: u64) {
+        self.codes.retain(|_, grant| grant.expires_at > now);
+    }
+
+    /// Revokes a refresh family (reuse detected, code replayed, session ended, revocation).
+    pub fn revoke_family(&mut self, family_id: &str) {
+        if let Some(family) = self.families.get_mut(family_id) {
+            family.revoked = true;
+        }
+    }
+
+    /// Ends a provider session: its cookie stops working and its refresh tokens die.
+    pub fn end_session(&mut self, sid: &str) {
+        self.sessions.retain(|_, session| session.sid != sid);
+        self.ended_sids.insert(sid.to_string());
+        let families: Vec<String> = self
+            .families
+            .iter()
+            .filter(|(_, f)| f.sid == sid)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in families {
+            self.revoke_family(&id);
+        }
+    }
+}

@@ -1,0 +1,756 @@
+#![cfg(feature = "ssr")]
+//! The development identity provider, mounted in the app at /dev-idp, driven over HTTP the way a
+//! relying party and Scalekit's SDKs drive Scalekit.
+
+mod common;
+
+use axum::body::Body;
+use axum::Router;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use common::{body_text, dev_app, send};
+use http::{Request, Response, StatusCode};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+const ISSUER: &str = "http://127.0.0.1:3000/dev-idp";
+const CLIENT_ID: &str = "skc_dev_leptos_scalekit";
+const CLIENT_SECRET: &str = "dev-only-secret-never-used-with-scalekit";
+const REDIRECT_URI: &str = "http://127.0.0.1:3000/auth/callback";
+const VERIFIER: &str = "a-pkce-verifier-that-is-long-enough-0123456789abcdef";
+
+fn challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+fn encode(pairs: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+fn authorize_uri(extra: &[(&str, &str)]) -> String {
+    let challenge = challenge(VERIFIER);
+    let mut pairs = vec![
+        ("response_type", "code"),
+        ("client_id", CLIENT_ID),
+        ("redirect_uri", REDIRECT_URI),
+        ("scope", "openid profile email offline_access"),
+        ("state", "state-123"),
+        ("nonce", "nonce-456"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    pairs.extend_from_slice(extra);
+    format!("/dev-idp/oauth/authorize?{}", encode(&pairs))
+}
+
+async fn get_with_cookie(app: &Router, uri: &str, cookie: Option<&str>) -> Response<Body> {
+    let mut request = Request::get(uri);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    send(app.clone(), request.body(Body::empty()).unwrap()).await
+}
+
+async fn post_form(
+    app: &Router,
+    uri: &str,
+    pairs: &[(&str, &str)],
+    headers: &[(&str, &str)],
+) -> Response<Body> {
+    let mut request =
+        Request::post(uri).header("content-type", "application/x-www-form-urlencoded");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    send(
+        app.clone(),
+        request.body(Body::from(encode(pairs))).unwrap(),
+    )
+    .await
+}
+
+async fn json(response: Response<Body>) -> Value {
+    serde_json::from_str(&body_text(response).await).expect("JSON body")
+}
+
+fn location(response: &Response<Body>) -> url::Url {
+    url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap()
+}
+
+fn query(url: &url::Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The provider's session cookie (`name=value`) from a response.
+fn session_cookie(response: &Response<Body>) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("skdev_session="))
+        .map(|v| v.split(';').next().unwrap().to_string())
+}
+
+/// Signs `persona` in by login_hint and returns the code and the provider cookie.
+async fn code_for(app: &Router, persona: &str) -> (String, String) {
+    let response = get_with_cookie(app, &authorize_uri(&[("login_hint", persona)]), None).await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let cookie = session_cookie(&response).expect("provider session cookie");
+    let url = location(&response);
+    assert_eq!(url.as_str().split('?').next(), Some(REDIRECT_URI));
+    assert_eq!(query(&url, "state").as_deref(), Some("state-123"));
+    (query(&url, "code").expect("code"), cookie)
+}
+
+async fn exchange(app: &Router, code: &str) -> Response<Body> {
+    post_form(
+        app,
+        "/dev-idp/oauth/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT_URI),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("code_verifier", VERIFIER),
+        ],
+        &[],
+    )
+    .await
+}
+
+async fn refresh(app: &Router, refresh_token: &str) -> Response<Body> {
+    post_form(
+        app,
+        "/dev-idp/oauth/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+        ],
+        &[],
+    )
+    .await
+}
+
+async fn assert_oauth_error(response: Response<Body>, status: StatusCode, code: &str) {
+    assert_eq!(response.status(), status);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body = json(response).await;
+    assert_eq!(body["error"], code, "{body}");
+}
+
+/// Verifies `token` against the provider's published keys, like a relying party.
+async fn verify(app: &Router, token: &str, audience: Option<&str>) -> Value {
+    let jwks = json(get_with_cookie(app, "/dev-idp/keys", None).await).await;
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    assert_eq!(header.alg, Algorithm::RS256);
+    let kid = header.kid.expect("kid");
+    assert!(kid.starts_with("snk_"), "{kid}");
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .expect("key published");
+    let key =
+        DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap())
+            .unwrap();
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_issuer(&[ISSUER]);
+    match audience {
+        Some(aud) => validation.set_audience(&[aud]),
+        None => validation.validate_aud = false,
+    }
+    jsonwebtoken::decode::<Value>(token, &key, &validation)
+        .expect("valid token")
+        .claims
+}
+
+#[tokio::test]
+async fn discovery_lists_scalekit_paths() {
+    let app = dev_app();
+    let doc =
+        json(get_with_cookie(&app, "/dev-idp/.well-known/openid-configuration", None).await).await;
+    assert_eq!(doc["issuer"], ISSUER);
+    assert_eq!(
+        doc["authorization_endpoint"],
+        format!("{ISSUER}/oauth/authorize")
+    );
+    assert_eq!(doc["token_endpoint"], format!("{ISSUER}/oauth/token"));
+    assert_eq!(doc["jwks_uri"], format!("{ISSUER}/keys"));
+    assert_eq!(doc["end_session_endpoint"], format!("{ISSUER}/oidc/logout"));
+    assert_eq!(
+        doc["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    let jwks = json(get_with_cookie(&app, "/dev-idp/keys", None).await).await;
+    let key = &jwks["keys"][0];
+    assert_eq!(
+        (
+            key["kty"].as_str(),
+            key["alg"].as_str(),
+            key["use"].as_str()
+        ),
+        (Some("RSA"), Some("RS256"), Some("sig"))
+    );
+}
+
+#[tokio::test]
+async fn code_flow_with_pkce_issues_scalekit_shaped_tokens() {
+    let app = dev_app();
+    let (code, _) = code_for(&app, "admin").await;
+    // Scalekit's Python SDK sends its management token as a Bearer header: ignored.
+    let response = post_form(
+        &app,
+        "/dev-idp/oauth/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT_URI),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("code_verifier", VERIFIER),
+        ],
+        &[("authorization", "Bearer some-management-token")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let tokens = json(response).await;
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["expires_in"], 299);
+    assert_eq!(tokens["scope"], "openid profile email offline_access");
+    assert!(tokens["refresh_token"].as_str().unwrap().starts_with("rt_"));
+
+    let access_token = tokens["access_token"].as_str().unwrap();
+    let id = verify(&app, tokens["id_token"].as_str().unwrap(), Some(CLIENT_ID)).await;
+    assert_eq!(
+        id["aud"],
+        serde_json::json!([CLIENT_ID]),
+        "aud is always an array"
+    );
+    assert_eq!(id["azp"], CLIENT_ID);
+    assert_eq!(id["nonce"], "nonce-456");
+    assert_eq!(id["email"], "ada.admin@example.com");
+    assert_eq!(id["name"], "Ada Admin");
+    assert!(id["sub"].as_str().unwrap().starts_with("usr_"));
+    assert!(id["sid"].as_str().unwrap().starts_with("ses_"));
+    assert!(id["oid"].as_str().unwrap().starts_with("org_"));
+    assert!(id["amr"][0].as_str().unwrap().starts_with("conn_"));
+    let at_hash = URL_SAFE_NO_PAD.encode(&Sha256::digest(access_token.as_bytes())[..16]);
+    assert_eq!(id["at_hash"], at_hash);
+    assert_eq!(
+        id["c_hash"],
+        URL_SAFE_NO_PAD.encode(&Sha256::digest(code.as_bytes())[..16])
+    );
+
+    let access = verify(&app, access_token, Some(CLIENT_ID)).await;
+    assert_eq!(access["sub"], id["sub"]);
+    assert_eq!(access["sid"], id["sid"]);
+    assert_eq!(access["client_id"], CLIENT_ID);
+    assert_eq!(access["roles"], serde_json::json!(["admin"]));
+    assert!(access["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p == "organization:settings"));
+    assert_eq!(access["scope"], "openid profile email offline_access");
+    assert!(access["jti"].as_str().unwrap().starts_with("tkn_"));
+    assert_eq!(
+        access["exp"].as_u64().unwrap() - access["iat"].as_u64().unwrap(),
+        299
+    );
+
+    let userinfo = send(
+        app.clone(),
+        Request::get("/dev-idp/userinfo")
+            .header("authorization", format!("Bearer {access_token}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(json(userinfo).await["sub"], id["sub"]);
+    let no_token = get_with_cookie(&app, "/dev-idp/userinfo", None).await;
+    assert_eq!(no_token.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn codes_are_single_use_and_a_replay_revokes_what_the_code_produced() {
+    let app = dev_app();
+    let (code, _) = code_for(&app, "admin").await;
+    let tokens = json(exchange(&app, &code).await).await;
+    assert_oauth_error(
+        exchange(&app, &code).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+    let rt = tokens["refresh_token"].as_str().unwrap();
+    assert_oauth_error(
+        refresh(&app, rt).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
+    let app = dev_app();
+    let (code, _) = code_for(&app, "member").await;
+    let first = json(exchange(&app, &code).await).await;
+    let rt1 = first["refresh_token"].as_str().unwrap().to_string();
+
+    let second = refresh(&app, &rt1).await;
+    assert_eq!(second.status(), StatusCode::OK);
+    let second = json(second).await;
+    let rt2 = second["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(rt1, rt2, "a new refresh token each time");
+    assert!(second["access_token"].is_string() && second["id_token"].is_string());
+    let id = verify(&app, second["id_token"].as_str().unwrap(), Some(CLIENT_ID)).await;
+    assert_eq!(id["email"], "max.member@example.com");
+
+    // The rotated token comes back: reuse. Both it and the newest one stop working.
+    assert_oauth_error(
+        refresh(&app, &rt1).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+    assert_oauth_error(
+        refresh(&app, &rt2).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn token_endpoint_checks_client_authentication_and_pkce() {
+    let app = dev_app();
+    // client_secret_basic works.
+    let (code, _) = code_for(&app, "admin").await;
+    let basic = format!(
+        "Basic {}",
+        STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
+    );
+    let response = post_form(
+        &app,
+        "/dev-idp/oauth/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_verifier", VERIFIER),
+        ],
+        &[("authorization", &basic)],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // Two methods at once, a wrong secret, a wrong verifier, a wrong redirect URI.
+    let (code, _) = code_for(&app, "admin").await;
+    let both = post_form(
+        &app,
+        "/dev-idp/oauth/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_secret", CLIENT_SECRET),
+        ],
+        &[("authorization", &basic)],
+    )
+    .await;
+    assert_oauth_error(both, StatusCode::BAD_REQUEST, "invalid_request").await;
+    let wrong_secret = post_form(
+        &app,
+        "/dev-idp/oauth/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", CLIENT_ID),
+            ("client_secret", "nope"),
+        ],
+        &[],
+    )
+    .await;
+    assert_oauth_error(wrong_secret, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    let wrong_verifier = post_form(
+        &app,
+        "/dev-idp/oauth/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT_URI),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            (
+                "code_verifier",
+                "a-different-verifier-that-is-long-enough-000000000",
+            ),
+        ],
+        &[],
+    )
+    .await;
+    assert_oauth_error(wrong_verifier, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    let unsupported = post_form(
+        &app,
+        "/dev-idp/oauth/token",
+        &[
+            ("grant_type", "password"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+        ],
+        &[],
+    )
+    .await;
+    assert_oauth_error(
+        unsupported,
+        StatusCode::BAD_REQUEST,
+        "unsupported_grant_type",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn authorize_refuses_bad_requests() {
+    let app = dev_app();
+    // A redirect URI that is not registered: an error page, never a redirect there.
+    let evil = authorize_uri(&[]).replace(
+        &encode(&[("redirect_uri", REDIRECT_URI)]),
+        &encode(&[("redirect_uri", "https://evil.example/cb")]),
+    );
+    let response = get_with_cookie(&app, &evil, None).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.headers().get("location").is_none());
+    assert!(body_text(response).await.contains("is not registered"));
+
+    let unknown_client = get_with_cookie(
+        &app,
+        &authorize_uri(&[]).replace(CLIENT_ID, "skc_unknown"),
+        None,
+    )
+    .await;
+    assert_eq!(unknown_client.status(), StatusCode::BAD_REQUEST);
+
+    // plain PKCE goes back to the client as an error, with state.
+    let plain = format!(
+        "{}&code_challenge_method=plain",
+        authorize_uri(&[]).replace("&code_challenge_method=S256", "")
+    );
+    let response = get_with_cookie(&app, &plain, None).await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let url = location(&response);
+    assert_eq!(query(&url, "error").as_deref(), Some("invalid_request"));
+    assert_eq!(query(&url, "state").as_deref(), Some("state-123"));
+    assert!(query(&url, "code").is_none());
+
+    let no_openid = authorize_uri(&[]).replace("scope=openid+", "scope=");
+    let url = location(&get_with_cookie(&app, &no_openid, None).await);
+    assert_eq!(query(&url, "error").as_deref(), Some("invalid_scope"));
+}
+
+#[tokio::test]
+async fn picker_works_without_javascript_and_sessions_are_remembered() {
+    let app = dev_app();
+    let page = get_with_cookie(&app, &authorize_uri(&[]), None).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("form-action 'self' http://127.0.0.1:3000"),
+        "{csp}"
+    );
+    let html = body_text(page).await;
+    assert!(html.contains("Ada Admin") && html.contains("Max Member"));
+    assert!(html.contains("name=\"persona\" value=\"member\""));
+    assert!(!html.contains("<script"), "the picker needs no JavaScript");
+
+    // Submitting the form (all original parameters as hidden fields) picks the member.
+    let challenge = challenge(VERIFIER);
+    let chosen = post_form(
+        &app,
+        "/dev-idp/oauth/authorize",
+        &[
+            ("response_type", "code"),
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", REDIRECT_URI),
+            ("scope", "openid profile email offline_access"),
+            ("state", "state-123"),
+            ("nonce", "nonce-456"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("persona", "member"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(chosen.status(), StatusCode::SEE_OTHER);
+    let cookie = session_cookie(&chosen).unwrap();
+    let code = query(&location(&chosen), "code").unwrap();
+    let tokens = json(exchange(&app, &code).await).await;
+    let id = verify(&app, tokens["id_token"].as_str().unwrap(), Some(CLIENT_ID)).await;
+    assert_eq!(id["email"], "max.member@example.com");
+
+    // The provider remembers the session: no picker the second time...
+    let again = get_with_cookie(&app, &authorize_uri(&[]), Some(&cookie)).await;
+    assert_eq!(again.status(), StatusCode::FOUND);
+    // ...unless prompt=login.
+    let forced = get_with_cookie(&app, &authorize_uri(&[("prompt", "login")]), Some(&cookie)).await;
+    assert_eq!(forced.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn logout_ends_the_provider_session_and_echoes_state() {
+    let app = dev_app();
+    let (code, cookie) = code_for(&app, "admin").await;
+    let tokens = json(exchange(&app, &code).await).await;
+    let id_token = tokens["id_token"].as_str().unwrap();
+
+    let unregistered = format!(
+        "/dev-idp/oidc/logout?{}",
+        encode(&[
+            ("id_token_hint", id_token),
+            ("post_logout_redirect_uri", "https://evil.example")
+        ])
+    );
+    assert_eq!(
+        get_with_cookie(&app, &unregistered, Some(&cookie))
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    let forged = format!(
+        "/dev-idp/oidc/logout?{}",
+        encode(&[("id_token_hint", "e30.e30.sig")])
+    );
+    assert_eq!(
+        get_with_cookie(&app, &forged, Some(&cookie)).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+
+    let logout = format!(
+        "/dev-idp/oidc/logout?{}",
+        encode(&[
+            ("id_token_hint", id_token),
+            ("post_logout_redirect_uri", "http://127.0.0.1:3000"),
+            ("state", "bye-1")
+        ])
+    );
+    let response = get_with_cookie(&app, &logout, Some(&cookie)).await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let url = location(&response);
+    assert_eq!(url.origin().ascii_serialization(), "http://127.0.0.1:3000");
+    assert_eq!(query(&url, "state").as_deref(), Some("bye-1"));
+
+    // The old provider cookie no longer signs anyone in, and the session's refresh token is dead.
+    let after = get_with_cookie(&app, &authorize_uri(&[]), Some(&cookie)).await;
+    assert_eq!(after.status(), StatusCode::OK, "the picker shows again");
+    let rt = tokens["refresh_token"].as_str().unwrap();
+    assert_oauth_error(
+        refresh(&app, rt).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+}
+
+async fn management_token(app: &Router) -> String {
+    let response = post_form(
+        app,
+        "/dev-idp/oauth/token",
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = json(response).await;
+    assert_eq!(body["expires_in"], 86399);
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn organization_api_clients_are_managed_and_get_client_credentials_tokens() {
+    let app = dev_app();
+    let org = "org_100000000000000001";
+    let clients = format!("/dev-idp/api/v1/organizations/{org}/clients");
+
+    let anonymous = post_form(&app, &clients, &[], &[]).await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(json(anonymous).await["code"], 16);
+
+    let token = management_token(&app).await;
+    let bearer = format!("Bearer {token}");
+    let create = send(
+        app.clone(),
+        Request::post(&clients)
+            .header("authorization", &bearer)
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"name":"CI deployer","description":"deploys","scopes":["read:deployments","deploy:applications"],"expiry":"3600"}"#))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(create.status(), StatusCode::CREATED);
+    let created = json(create).await;
+    let client_id = created["client"]["client_id"].as_str().unwrap().to_string();
+    let secret = created["plain_secret"].as_str().unwrap().to_string();
+    assert!(client_id.starts_with("m2morg_"));
+    assert_eq!(
+        created["client"]["secrets"][0]["secret_suffix"],
+        secret[secret.len() - 4..]
+    );
+    assert!(
+        !created["client"].to_string().contains(&secret),
+        "the secret appears only as plain_secret"
+    );
+
+    let list = send(
+        app.clone(),
+        Request::get(&clients)
+            .header("authorization", &bearer)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        json(list).await["clients"][0]["client_id"],
+        client_id.as_str()
+    );
+
+    let m2m = |scope: Option<&'static str>| {
+        let app = app.clone();
+        let (client_id, secret) = (client_id.clone(), secret.clone());
+        async move {
+            let mut pairs = vec![
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id.as_str()),
+                ("client_secret", secret.as_str()),
+            ];
+            if let Some(scope) = scope {
+                pairs.push(("scope", scope));
+            }
+            post_form(&app, "/dev-idp/oauth/token", &pairs, &[]).await
+        }
+    };
+    let response = m2m(None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = json(response).await;
+    assert_eq!(body["scope"], "read:deployments deploy:applications");
+    let claims = verify(&app, body["access_token"].as_str().unwrap(), None).await;
+    assert_eq!(claims["sub"], client_id.as_str());
+    assert_eq!(claims["client_id"], client_id.as_str());
+    assert_eq!(claims["oid"], org);
+    assert_eq!(
+        claims["scopes"],
+        serde_json::json!(["read:deployments", "deploy:applications"])
+    );
+    assert_eq!(claims["scope"], "read:deployments deploy:applications");
+
+    let narrowed = json(m2m(Some("read:deployments")).await).await;
+    assert_eq!(narrowed["scope"], "read:deployments");
+    assert_oauth_error(
+        m2m(Some("admin:everything")).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_scope",
+    )
+    .await;
+
+    let other_org = format!("/dev-idp/api/v1/organizations/org_other/clients/{client_id}");
+    let response = send(
+        app.clone(),
+        Request::delete(&other_org)
+            .header("authorization", &bearer)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+
+    let delete = send(
+        app.clone(),
+        Request::delete(format!("{clients}/{client_id}"))
+            .header("authorization", &bearer)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(delete.status(), StatusCode::OK);
+    assert_oauth_error(m2m(None).await, StatusCode::UNAUTHORIZED, "invalid_client").await;
+}
+
+#[tokio::test]
+async fn controls_rotate_keys_shorten_tokens_and_simulate_an_outage() {
+    let app = dev_app();
+    let (code, _) = code_for(&app, "admin").await;
+    let before = json(exchange(&app, &code).await).await;
+
+    let set = post_form(
+        &app,
+        "/dev-idp/_control",
+        &[("rotate_keys", "true"), ("access_token_ttl", "5")],
+        &[],
+    )
+    .await;
+    assert_eq!(set.status(), StatusCode::OK);
+    let jwks = json(get_with_cookie(&app, "/dev-idp/keys", None).await).await;
+    assert_eq!(
+        jwks["keys"].as_array().unwrap().len(),
+        2,
+        "old and new key published"
+    );
+    verify(
+        &app,
+        before["access_token"].as_str().unwrap(),
+        Some(CLIENT_ID),
+    )
+    .await;
+
+    let (code, _) = code_for(&app, "admin").await;
+    let after = json(exchange(&app, &code).await).await;
+    assert_eq!(after["expires_in"], 5);
+    let old_kid = jsonwebtoken::decode_header(before["access_token"].as_str().unwrap())
+        .unwrap()
+        .kid;
+    let new_kid = jsonwebtoken::decode_header(after["access_token"].as_str().unwrap())
+        .unwrap()
+        .kid;
+    assert_ne!(old_kid, new_kid, "new tokens are signed with the new key");
+
+    post_form(&app, "/dev-idp/_control", &[("outage", "true")], &[]).await;
+    let rt = after["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        refresh(&app, rt).await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    post_form(&app, "/dev-idp/_control", &[("reset", "true")], &[]).await;
+    assert_eq!(
+        refresh(&app, rt).await.status(),
+        StatusCode::OK,
+        "the outage kept the session"
+    );
+}
+
+#[tokio::test]
+async fn the_provider_is_never_mounted_with_a_scalekit_environment() {
+    let app = common::app_from(&[
+        ("SCALEKIT_ENVIRONMENT_URL", "https://acme.scalekit.dev"),
+        ("SCALEKIT_CLIENT_ID", "skc_1"),
+        ("SCALEKIT_CLIENT_SECRET", "secret"),
+    ]);
+    let response = get_with_cookie(&app, "/dev-idp/.well-known/openid-configuration", None).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}

@@ -36,12 +36,17 @@ export default defineConfig({
     {
       name: "js-on",
       use: { browserName: "chromium", javaScriptEnabled: true },
-      testIgnore: /.*\.js-off\.spec\.ts/,
+      testIgnore: [/.*\.js-off\.spec\.ts/, /.*\.sdk\.spec\.ts/],
     },
     {
       name: "js-off",
       use: { browserName: "chromium", javaScriptEnabled: false },
-      testIgnore: /.*\.js-on\.spec\.ts/,
+      testIgnore: [/.*\.js-on\.spec\.ts/, /.*\.sdk\.spec\.ts/],
+    },
+    {
+      // Scalekit's SDKs against the development identity provider: HTTP only, no browser page.
+      name: "sdk",
+      testMatch: /.*\.sdk\.spec\.ts/,
     },
   ],
 });

@@ -754,3 +754,79 @@ async fn the_provider_is_never_mounted_with_a_scalekit_environment() {
     let response = get_with_cookie(&app, "/dev-idp/.well-known/openid-configuration", None).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
+
+/// Kills the child process when the test ends, pass or fail.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn dev_idp_subcommand_serves_the_provider_on_its_own_address() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let state_dir = std::path::PathBuf::from(common::test_state_dir()).join("standalone");
+    let _child = KillOnDrop(
+        std::process::Command::new(env!("CARGO_BIN_EXE_leptos-scalekit"))
+            .arg("dev-idp")
+            .env_clear()
+            .env("DEV_IDP_ADDR", format!("127.0.0.1:{port}"))
+            .env("DEV_STATE_DIR", &state_dir)
+            .current_dir(std::env::temp_dir())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("dev-idp starts"),
+    );
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let discovery_url = format!("{base}/.well-known/openid-configuration");
+    let mut discovery = None;
+    for _ in 0..100 {
+        if let Ok(response) = client.get(&discovery_url).send().await {
+            discovery = Some(response.json::<Value>().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let discovery = discovery.expect("the provider answers");
+    assert_eq!(discovery["issuer"], base.as_str());
+    assert_eq!(discovery["token_endpoint"], format!("{base}/oauth/token"));
+
+    // The app's client is registered for the default app address.
+    let challenge = challenge(VERIFIER);
+    let authorize = format!(
+        "{base}/oauth/authorize?{}",
+        encode(&[
+            ("response_type", "code"),
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", REDIRECT_URI),
+            ("scope", "openid"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("login_hint", "member"),
+        ])
+    );
+    let response = client.get(&authorize).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("Path=/"), "{cookie}");
+    assert!(response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with(REDIRECT_URI));
+    assert!(
+        state_dir.join("dev-idp-keys.json").exists(),
+        "the signing key is persisted"
+    );
+}

@@ -288,6 +288,33 @@ mod tests {
     }
 
     #[test]
+    fn settings_file_is_read_and_bad_files_name_the_variable() {
+        let dir = std::env::temp_dir().join(format!(
+            "leptos-scalekit-idp-settings-{}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.json");
+        std::fs::write(&good, r#"{"organizations":[{"id":"org_9","name":"Nine"}],"personas":[{"key":"ops","sub":"usr_9","name":"Ops","given_name":"O","family_name":"P","email":"ops@example.com","organization_id":"org_9"}]}"#).unwrap();
+        let loaded = IdpSettings::load(Some(&good)).unwrap();
+        assert_eq!(loaded.personas.len(), 1);
+        assert_eq!(
+            loaded.clients,
+            default_clients(),
+            "unlisted sections keep their defaults"
+        );
+
+        let bad = dir.join("bad.json");
+        std::fs::write(&bad, "{not json").unwrap();
+        assert!(IdpSettings::load(Some(&bad))
+            .unwrap_err()
+            .to_string()
+            .starts_with("DEV_IDP_CONFIG:"));
+        assert!(IdpSettings::load(Some(&dir.join("missing.json"))).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn login_hint_matches_key_or_email() {
         let s = IdpSettings::default();
         let admin = s.persona("admin").unwrap();

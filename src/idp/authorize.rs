@@ -259,23 +259,32 @@ fn origin_of(uri: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Parses and checks an authorization request; a refusal is already the response to send
+/// (`redirect_status` is 302 after a GET, 303 after the picker's POST).
+#[allow(clippy::result_large_err)]
+fn parse_and_check(
+    idp: &DevIdp,
+    pairs: Vec<(String, String)>,
+    redirect_status: StatusCode,
+) -> Result<(Params, Checked), Response> {
+    let params = Params::from_pairs(pairs).map_err(|repeated| {
+        error_page(
+            StatusCode::BAD_REQUEST,
+            &format!("parameter `{}` is repeated", repeated.0),
+        )
+    })?;
+    let request = check(idp, &params).map_err(|refusal| refusal.into_response(redirect_status))?;
+    Ok((params, request))
+}
+
 pub async fn authorize_get(
     State(idp): State<Arc<DevIdp>>,
     cookies: Cookies,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
-    let params = match Params::from_pairs(pairs) {
-        Ok(params) => params,
-        Err(repeated) => {
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                &format!("parameter `{}` is repeated", repeated.0),
-            )
-        }
-    };
-    let request = match check(&idp, &params) {
-        Ok(request) => request,
-        Err(refusal) => return refusal.into_response(StatusCode::FOUND),
+    let (params, request) = match parse_and_check(&idp, pairs, StatusCode::FOUND) {
+        Ok(checked) => checked,
+        Err(response) => return response,
     };
     let candidates = personas_for(&idp, &request);
 
@@ -326,18 +335,9 @@ pub async fn authorize_post(
     cookies: Cookies,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let params = match Params::from_pairs(pairs) {
-        Ok(params) => params,
-        Err(repeated) => {
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                &format!("parameter `{}` is repeated", repeated.0),
-            )
-        }
-    };
-    let request = match check(&idp, &params) {
-        Ok(request) => request,
-        Err(refusal) => return refusal.into_response(StatusCode::SEE_OTHER),
+    let (params, request) = match parse_and_check(&idp, pairs, StatusCode::SEE_OTHER) {
+        Ok(checked) => checked,
+        Err(response) => return response,
     };
     let chosen = params.get("persona").unwrap_or_default();
     let Some(persona) = personas_for(&idp, &request)

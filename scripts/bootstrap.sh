@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every tool the project needs to build and test, on a machine that reaches only the package
 # registries (crates.io, npm, apt). Idempotent: each step checks first and skips what is present.
-# Usage: scripts/bootstrap.sh [all|rust|browser|node]   (default: all)
+# Usage: scripts/bootstrap.sh [all|rust|browser|node|python]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -98,12 +98,26 @@ ensure_node_packages() {
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 }
 
+ensure_python_sdk() {
+  # Scalekit's Python SDK, to prove the development identity provider works with it.
+  local venv=end2end/.venv
+  if [ -x "$venv/bin/python" ] && [ "$venv/.installed" -nt end2end/sdk/requirements.txt ]; then
+    log "Scalekit Python SDK present"
+    return
+  fi
+  log "installing Scalekit's Python SDK into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r end2end/sdk/requirements.txt
+  touch "$venv/.installed"
+}
+
 what="${1:-all}"
 case "$what" in
   rust) ensure_wasm_target; ensure_cargo_leptos; ensure_wasm_bindgen ;;
   cargo-leptos) ensure_cargo_leptos ;;
   browser) ensure_chromium ;;
   node) ensure_node_packages ;;
-  all) ensure_wasm_target; ensure_cargo_leptos; ensure_wasm_bindgen; ensure_chromium; ensure_node_packages ;;
-  *) echo "usage: $0 [all|rust|browser|node]" >&2; exit 2 ;;
+  python) ensure_python_sdk ;;
+  all) ensure_wasm_target; ensure_cargo_leptos; ensure_wasm_bindgen; ensure_chromium; ensure_node_packages; ensure_python_sdk ;;
+  *) echo "usage: $0 [all|rust|browser|node|python]" >&2; exit 2 ;;
 esac

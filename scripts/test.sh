@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command 2: every check and test, as CI runs them.
 #   format, clippy (server and browser), cargo tests, then a development build served on a private
-#   port and the Playwright suite in headless Chromium (JavaScript on and off).
+#   port, the Playwright suite in headless Chromium (JavaScript on and off) with Scalekit's Node SDK,
+#   and Scalekit's Python SDK, both against the built-in development identity provider.
 # The browser tests run the server in a scratch directory: no .env is read, state starts empty,
 # and sign-in uses the built-in development identity provider.
 set -euo pipefail
@@ -60,9 +61,18 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 curl -fsS "http://127.0.0.1:$port/health" >/dev/null || { echo "server did not start:" >&2; cat "$log" >&2; exit 1; }
-if ! (cd end2end && CI=1 BASE_URL="http://127.0.0.1:$port" npx playwright test); then
+show_server_log() {
   echo "--- server log (last 50 lines) ---" >&2
   tail -n 50 "$log" >&2
+}
+if ! (cd end2end && CI=1 BASE_URL="http://127.0.0.1:$port" npx playwright test); then
+  show_server_log
+  exit 1
+fi
+
+step "Scalekit's Python SDK against the development identity provider"
+if ! end2end/.venv/bin/python end2end/sdk/python_sdk_check.py "http://127.0.0.1:$port"; then
+  show_server_log
   exit 1
 fi
 

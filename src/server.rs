@@ -174,6 +174,12 @@ async fn serve() -> ExitCode {
     for (name, value) in config.describe() {
         tracing::info!(setting = name, value = %value, "configuration");
     }
+    if let Some(idp) = &dev_idp {
+        tracing::warn!(
+            issuer = %idp.issuer,
+            "no Scalekit environment configured: sign-in uses the built-in DEVELOPMENT identity provider (never for production)"
+        );
+    }
     let addr = config.site_addr;
     let app_url = config.app_url.clone();
     let app = build_router(AppState::new(config, cookie_key, dev_idp));

@@ -745,6 +745,78 @@ async fn controls_rotate_keys_shorten_tokens_and_simulate_an_outage() {
 }
 
 #[tokio::test]
+async fn controls_inject_failures_per_endpoint_and_count_token_calls_by_grant() {
+    let app = dev_app();
+    let set = |pairs: &'static [(&'static str, &'static str)]| {
+        let app = app.clone();
+        async move {
+            let response = post_form(&app, "/dev-idp/_control", pairs, &[]).await;
+            assert_eq!(response.status(), StatusCode::OK, "{pairs:?}");
+            json(response).await
+        }
+    };
+
+    set(&[("fault", "userinfo"), ("kind", "status"), ("status", "500")]).await;
+    assert_eq!(
+        get_with_cookie(&app, "/dev-idp/userinfo", None)
+            .await
+            .status(),
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+
+    set(&[("fault", "keys"), ("kind", "malformed")]).await;
+    let keys = get_with_cookie(&app, "/dev-idp/keys", None).await;
+    assert_eq!(keys.status(), StatusCode::OK);
+    assert!(
+        serde_json::from_str::<Value>(&body_text(keys).await).is_err(),
+        "malformed JSON"
+    );
+
+    set(&[("fault", "discovery"), ("kind", "delay"), ("millis", "50")]).await;
+    let delayed = get_with_cookie(&app, "/dev-idp/.well-known/openid-configuration", None).await;
+    assert_eq!(
+        delayed.status(),
+        StatusCode::OK,
+        "a delay still answers, late"
+    );
+
+    set(&[("fault", "keys"), ("kind", "none")]).await;
+    assert_eq!(
+        get_with_cookie(&app, "/dev-idp/keys", None).await.status(),
+        StatusCode::OK
+    );
+
+    let refused = post_form(
+        &app,
+        "/dev-idp/_control",
+        &[("fault", "nowhere"), ("kind", "malformed")],
+        &[],
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+
+    // Counters: two code exchanges, one refresh, one call without a grant type.
+    set(&[("reset", "true")]).await;
+    let (code, _) = code_for(&app, "admin").await;
+    let tokens = json(exchange(&app, &code).await).await;
+    let (code, _) = code_for(&app, "member").await;
+    exchange(&app, &code).await;
+    refresh(&app, tokens["refresh_token"].as_str().unwrap()).await;
+    post_form(
+        &app,
+        "/dev-idp/oauth/token",
+        &[("client_id", CLIENT_ID)],
+        &[],
+    )
+    .await;
+    let shown = json(get_with_cookie(&app, "/dev-idp/_control", None).await).await;
+    let calls = &shown["controls"]["token_calls"];
+    assert_eq!(calls["authorization_code"], 2, "{shown}");
+    assert_eq!(calls["refresh_token"], 1, "{shown}");
+    assert_eq!(calls["missing"], 1, "{shown}");
+}
+
+#[tokio::test]
 async fn the_provider_is_never_mounted_with_a_scalekit_environment() {
     let app = common::app_from(&[
         ("SCALEKIT_ENVIRONMENT_URL", "https://acme.scalekit.dev"),

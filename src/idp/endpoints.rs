@@ -16,20 +16,9 @@ use super::html::{error_page, signed_out_page};
 use super::params::Params;
 use super::{DevIdp, SESSION_COOKIE};
 
-fn outage() -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        "the development provider is in a simulated outage",
-    )
-        .into_response()
-}
-
 /// OpenID Provider Metadata. Scalekit does not publish its full document; these are its paths
 /// and the standard fields a relying party reads.
 pub async fn discovery(State(idp): State<Arc<DevIdp>>) -> Response {
-    if idp.store().controls.outage {
-        return outage();
-    }
     Json(json!({
         "issuer": idp.issuer,
         "authorization_endpoint": idp.url("/oauth/authorize"),
@@ -53,9 +42,6 @@ pub async fn discovery(State(idp): State<Arc<DevIdp>>) -> Response {
 }
 
 pub async fn jwks(State(idp): State<Arc<DevIdp>>) -> Response {
-    if idp.store().controls.outage {
-        return outage();
-    }
     Json(idp.keys().jwks()).into_response()
 }
 
@@ -213,47 +199,4 @@ pub async fn logout(
             "post_logout_redirect_uri is not a valid URL",
         ),
     }
-}
-
-pub async fn controls(State(idp): State<Arc<DevIdp>>) -> Response {
-    let controls = idp.store().controls.clone();
-    Json(json!({ "controls": controls, "signing_kid": idp.keys().signing_kid() })).into_response()
-}
-
-/// Test controls (development provider only): `reset=true` (defaults), `access_token_ttl=<seconds>`,
-/// `outage=true|false`, `rotate_keys=true`.
-pub async fn set_controls(State(idp): State<Arc<DevIdp>>, body: Bytes) -> Response {
-    let bad = |message: &str| {
-        (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
-    };
-    let Ok(params) = Params::from_form(&body) else {
-        return bad("a parameter is repeated");
-    };
-    if params.get("reset") == Some("true") {
-        idp.store().controls = Default::default();
-    }
-    if let Some(ttl) = params.get("access_token_ttl") {
-        match ttl.parse::<u64>() {
-            Ok(ttl) if (1..=86_400).contains(&ttl) => {
-                idp.store().controls.access_token_ttl = Some(ttl)
-            }
-            _ => return bad("access_token_ttl must be 1 to 86400 seconds"),
-        }
-    }
-    match params.get("outage") {
-        Some("true") => idp.store().controls.outage = true,
-        Some("false") => idp.store().controls.outage = false,
-        Some(_) => return bad("outage must be true or false"),
-        None => {}
-    }
-    if params.get("rotate_keys") == Some("true") {
-        if let Err(e) = idp.rotate_keys() {
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Json(json!({ "error": e.to_string() })),
-            )
-                .into_response();
-        }
-    }
-    controls(State(idp)).await
 }

@@ -7,6 +7,7 @@
 
 mod authorize;
 mod claims;
+mod controls;
 mod endpoints;
 mod html;
 pub mod keys;
@@ -136,10 +137,11 @@ pub fn router<S: Clone + Send + Sync + 'static>(idp: Arc<DevIdp>) -> Router<S> {
             "/api/v1/organizations/{org}/clients/{client_id}",
             get(management::get_client).delete(management::delete_client),
         )
-        .route(
-            "/_control",
-            get(endpoints::controls).post(endpoints::set_controls),
-        )
+        .route("/_control", get(controls::show).post(controls::set))
+        .layer(axum::middleware::from_fn_with_state(
+            idp.clone(),
+            controls::apply_faults,
+        ))
         .with_state(idp)
 }
 

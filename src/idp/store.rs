@@ -74,13 +74,28 @@ pub struct Store {
     pub controls: Controls,
 }
 
-/// Switches for tests: shorter tokens, and a provider that is down.
+/// Switches for tests: shorter tokens, injected failures, and what the token endpoint was asked.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Controls {
     /// Overrides the user access-token lifetime, seconds.
     pub access_token_ttl: Option<u64>,
-    /// When true the token, JWKS and discovery endpoints answer 503.
-    pub outage: bool,
+    /// Endpoint name (`token`, `keys`, `discovery`, `authorize`, `userinfo`, `revoke`, `logout`,
+    /// `management`) to the failure it answers with.
+    pub faults: BTreeMap<String, Fault>,
+    /// Token-endpoint calls by `grant_type` (`missing` when absent), faulted ones included.
+    pub token_calls: BTreeMap<String, u64>,
+}
+
+/// A failure injected into one endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fault {
+    /// Answer with this HTTP status and a plain-text body.
+    Status { status: u16 },
+    /// Wait this long, then answer normally (to outlast a client's timeout).
+    Delay { millis: u64 },
+    /// Answer 200 with a truncated JSON body.
+    Malformed,
 }
 
 impl Store {

@@ -167,13 +167,6 @@ fn authenticate(idp: &DevIdp, headers: &HeaderMap, params: &Params) -> Result<Ca
 }
 
 pub async fn token(State(idp): State<Arc<DevIdp>>, headers: HeaderMap, body: Bytes) -> Response {
-    if idp.store().controls.outage {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the development provider is in a simulated outage",
-        )
-            .into_response();
-    }
     match handle(&idp, &headers, &body) {
         Ok(answer) => no_store(Json(answer).into_response()),
         Err(e) => e.into_response(),

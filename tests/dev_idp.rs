@@ -565,6 +565,57 @@ async fn logout_ends_the_provider_session_and_echoes_state() {
     .await;
 }
 
+#[tokio::test]
+async fn revocation_kills_the_refresh_token_and_needs_client_authentication() {
+    let app = dev_app();
+    let (code, _) = code_for(&app, "admin").await;
+    let tokens = json(exchange(&app, &code).await).await;
+    let rt = tokens["refresh_token"].as_str().unwrap();
+
+    let anonymous = post_form(
+        &app,
+        "/dev-idp/revoke",
+        &[("token", rt), ("client_id", CLIENT_ID)],
+        &[],
+    )
+    .await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(json(anonymous).await["error"], "invalid_client");
+
+    let revoke = post_form(
+        &app,
+        "/dev-idp/revoke",
+        &[
+            ("token", rt),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(revoke.status(), StatusCode::OK);
+    assert_oauth_error(
+        refresh(&app, rt).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+
+    // RFC 7009 §2.2: an unknown token is not an error.
+    let unknown = post_form(
+        &app,
+        "/dev-idp/revoke",
+        &[
+            ("token", "rt_unknown"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(unknown.status(), StatusCode::OK);
+}
+
 async fn management_token(app: &Router) -> String {
     let response = post_form(
         app,

@@ -74,6 +74,7 @@ pub fn id_token(
         "given_name": p.given_name,
         "family_name": p.family_name,
     });
+    // Scalekit's docs do not list `nonce`; OIDC Core §3.1.3.6 requires echoing it.
     if let Some(nonce) = nonce {
         claims["nonce"] = json!(nonce);
     }
@@ -83,7 +84,8 @@ pub fn id_token(
     claims
 }
 
-/// The environment client's own token, for the management API.
+/// The environment client's own token, for the management API. Its claims are not documented;
+/// these are the M2M token's, which is what the management API needs to check.
 pub fn management_token(idp: &DevIdp, client_id: &str, now: u64) -> Value {
     json!({
         "iss": idp.issuer,
@@ -113,6 +115,7 @@ pub fn api_client_token(idp: &DevIdp, client: &ApiClient, scopes: &[String], now
         "scopes": scopes,
         "scope": scopes.join(" "),
     });
+    // `aud` when the client has an audience is implied by Scalekit's field docs, not shown.
     if !client.audience.is_empty() {
         claims["aud"] = json!(client.audience);
     }

@@ -125,7 +125,8 @@ pub async fn revoke(State(idp): State<Arc<DevIdp>>, body: Bytes) -> Response {
 }
 
 /// RP-initiated logout: ends the provider session, checks `id_token_hint` and the post-logout
-/// redirect allow-list, and echoes `state`.
+/// redirect allow-list, and echoes `state` (Scalekit does not document the echo; OIDC
+/// RP-Initiated Logout §3 requires it).
 pub async fn logout(
     State(idp): State<Arc<DevIdp>>,
     cookies: Cookies,

@@ -1,6 +1,8 @@
 //! `POST /oauth/token`: authorization_code (PKCE, single use), refresh_token (rotation with reuse
 //! detection) and client_credentials (the environment client and organization API clients).
-//! Errors are RFC 6749 §5.2 JSON with the literal codes; success is always HTTP 200.
+//! Errors are RFC 6749 §5.2 JSON with the literal codes; success is always HTTP 200 (Python SDK
+//! 2.4 rejects anything else). Scalekit's exact error statuses are not documented: this follows
+//! RFC 6749 (400, and 401 for invalid_client).
 
 use std::sync::Arc;
 
@@ -380,6 +382,8 @@ fn refresh_token(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<Value
         scope: &family.scope,
         auth_time: family.auth_time,
     };
+    // Whether Scalekit returns a new ID token on refresh is not documented; returning one is
+    // standard (OIDC Core §12.2) and both SDKs ignore it.
     user_tokens(idp, &user, None, None, Some(&rotated))
 }
 

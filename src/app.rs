@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::StaticSegment;
+use leptos_router::{SsrMode, StaticSegment};
 
 use crate::components::layout::Layout;
 use crate::pages::{about::AboutPage, home::HomePage, not_found::NotFoundPage};
@@ -40,11 +40,15 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/leptos-scalekit.css"/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
         <Title text="Leptos × Scalekit"/>
+        // Routes render in SsrMode::Async: the server waits for their data and sends the page whole.
+        // Out-of-order streaming would send suspended parts after the page, for a script to put in
+        // place, so with JavaScript off they would never show (and status codes and cookies could
+        // no longer change once streaming started).
         <Router>
             <Layout site>
                 <Routes fallback=NotFoundPage>
-                    <Route path=StaticSegment("") view=HomePage/>
-                    <Route path=StaticSegment("about") view=AboutPage/>
+                    <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("about") view=AboutPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

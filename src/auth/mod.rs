@@ -4,3 +4,8 @@
 pub mod cookie_key;
 pub mod discovery;
 pub mod http_client;
+pub mod id_token;
+pub mod jwks_cache;
+pub mod keys;
+pub mod return_to;
+pub mod transaction;

@@ -1,20 +1,12 @@
 //! Token claims shaped like Scalekit's (docs: complete-login, idtoken-claims, api-auth-quickstart):
 //! `aud` always an array, ids with Scalekit's prefixes, M2M tokens with both `scopes` and `scope`.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use super::settings::Persona;
 use super::store::ApiClient;
 use super::{scalekit_id, DevIdp};
-
-/// OIDC Core §3.1.3.6: base64url of the left half of SHA-256 of the value (`at_hash`, `c_hash`).
-pub fn half_hash(value: &str) -> String {
-    let digest = Sha256::digest(value.as_bytes());
-    URL_SAFE_NO_PAD.encode(&digest[..16])
-}
+use crate::auth::id_token::half_hash;
 
 /// Where a user session came from, for `amr` (Scalekit puts the connection id first).
 const DEV_CONNECTION_ID: &str = "conn_100000000000000001";
@@ -120,18 +112,4 @@ pub fn api_client_token(idp: &DevIdp, client: &ApiClient, scopes: &[String], now
         claims["aud"] = json!(client.audience);
     }
     claims
-}
-
-#[cfg(test)]
-mod tests {
-    use super::half_hash;
-
-    #[test]
-    fn half_hash_matches_the_oidc_example() {
-        // OIDC Core A.3: at_hash of this access token.
-        assert_eq!(
-            half_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
-            "77QmUPtjPfzWtF2AnpK9RQ"
-        );
-    }
 }

@@ -1,0 +1,214 @@
+//! ID-token validation, OIDC Core §3.1.3.7 step by step (checklist I1–I12). One function, table-
+//! tested below under the OpenID conformance suite's RP module names.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::{Algorithm, Validation};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::keys::{KeyChoiceError, KeySet};
+
+/// Signature algorithms accepted: Scalekit signs with RS256. `none` and HS* are never accepted
+/// (an HS256 token "signed" with the provider's public key is the classic confusion attack).
+pub const ALLOWED_ALGORITHMS: [Algorithm; 1] = [Algorithm::RS256];
+/// Clock skew tolerated on `exp` (checklist I8: at most 60 s).
+pub const LEEWAY_SECS: u64 = 60;
+/// How far `iat` may be from now, either way (checklist I9).
+pub const IAT_WINDOW_SECS: u64 = 300;
+
+/// The claims this app reads; everything else stays in `other` (email, name, oid, ...).
+#[derive(Clone, Debug, Deserialize)]
+pub struct IdTokenClaims {
+    pub iss: String,
+    pub sub: String,
+    #[serde(deserialize_with = "string_or_array")]
+    pub aud: Vec<String>,
+    pub exp: u64,
+    pub iat: u64,
+    #[serde(default)]
+    pub azp: Option<String>,
+    #[serde(default)]
+    pub nonce: Option<String>,
+    #[serde(default)]
+    pub at_hash: Option<String>,
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// `aud` may be one string or an array (Scalekit sends an array).
+fn string_or_array<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(one) => vec![one],
+        OneOrMany::Many(many) => many,
+    })
+}
+
+/// What the token must match.
+pub struct Expected<'a> {
+    /// The discovered issuer, compared exactly.
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    /// The transaction's nonce; `None` only for an ID token from a refresh (no nonce there).
+    pub nonce: Option<&'a str>,
+    /// The access token from the same response, to check `at_hash` against.
+    pub access_token: Option<&'a str>,
+    /// Seconds since the epoch.
+    pub now: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum IdTokenError {
+    #[error("the ID token is not a well-formed JWT")]
+    Malformed,
+    #[error("the ID token uses algorithm `{0}`, which is not allowed")]
+    AlgorithmNotAllowed(String),
+    #[error("the ID token names key `{0}`, which the provider does not publish")]
+    UnknownKey(String),
+    #[error("the ID token has no key id and the provider publishes several keys")]
+    AmbiguousKey,
+    #[error("the provider publishes no usable signing key")]
+    NoKeys,
+    #[error("the ID token's signature is invalid")]
+    BadSignature,
+    #[error("the ID token lacks the `{0}` claim")]
+    MissingClaim(String),
+    #[error("the ID token was issued by someone else")]
+    WrongIssuer,
+    #[error("the ID token is not meant for this application")]
+    WrongAudience,
+    #[error("the ID token is also meant for an untrusted audience")]
+    UntrustedAudience,
+    #[error("the ID token's authorized party is wrong or missing")]
+    WrongAuthorizedParty,
+    #[error("the ID token has expired")]
+    Expired,
+    #[error("the ID token's issue time is out of range")]
+    IssuedAtOutOfRange,
+    #[error("the ID token's nonce does not match this sign-in")]
+    NonceMismatch,
+    #[error("the ID token's at_hash does not match the access token")]
+    AccessTokenHashMismatch,
+}
+
+/// OIDC Core §3.1.3.6: base64url of the left half of SHA-256 (`at_hash`, `c_hash`).
+pub fn half_hash(value: &str) -> String {
+    URL_SAFE_NO_PAD.encode(&Sha256::digest(value.as_bytes())[..16])
+}
+
+/// The header fields read before choosing a key. Parsed by hand so an unknown or `none` algorithm
+/// is reported as such rather than as a parse failure.
+fn header_alg_and_kid(token: &str) -> Result<(String, Option<String>), IdTokenError> {
+    let header = token.split('.').next().ok_or(IdTokenError::Malformed)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(header)
+        .map_err(|_| IdTokenError::Malformed)?;
+    let header: Value = serde_json::from_slice(&bytes).map_err(|_| IdTokenError::Malformed)?;
+    let alg = header["alg"]
+        .as_str()
+        .ok_or(IdTokenError::Malformed)?
+        .to_string();
+    let kid = header["kid"].as_str().map(str::to_string);
+    Ok((alg, kid))
+}
+
+/// The claim named in serde's "missing field `x`" message.
+fn missing_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest[..rest.find('`')?].to_string())
+}
+
+pub fn validate_id_token(
+    token: &str,
+    keys: &KeySet,
+    expected: &Expected,
+) -> Result<IdTokenClaims, IdTokenError> {
+    // I2: the algorithm comes from our allow-list, never from the token.
+    let (alg, kid) = header_alg_and_kid(token)?;
+    if !ALLOWED_ALGORITHMS.iter().any(|a| format!("{a:?}") == alg) {
+        return Err(IdTokenError::AlgorithmNotAllowed(alg));
+    }
+    // I3/I4: the key by kid (the caller refetches once on UnknownKey).
+    let key = keys.choose(kid.as_deref()).map_err(|e| match e {
+        KeyChoiceError::UnknownKid(kid) => IdTokenError::UnknownKey(kid),
+        KeyChoiceError::AmbiguousWithoutKid => IdTokenError::AmbiguousKey,
+        KeyChoiceError::Empty => IdTokenError::NoKeys,
+    })?;
+
+    // I1, I5, I6 (ours among the audiences), I10: signature, iss, aud, required claims.
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.algorithms = ALLOWED_ALGORITHMS.to_vec();
+    validation.set_issuer(&[expected.issuer]);
+    validation.set_audience(&[expected.client_id]);
+    validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+    // Expiry is checked below against `expected.now`, so one clock rules every time check.
+    validation.validate_exp = false;
+    let claims: IdTokenClaims = jsonwebtoken::decode::<IdTokenClaims>(token, key, &validation)
+        .map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            match e.kind() {
+                ErrorKind::InvalidSignature => IdTokenError::BadSignature,
+                ErrorKind::InvalidIssuer => IdTokenError::WrongIssuer,
+                ErrorKind::InvalidAudience => IdTokenError::WrongAudience,
+                ErrorKind::MissingRequiredClaim(claim) => IdTokenError::MissingClaim(claim.clone()),
+                ErrorKind::InvalidAlgorithm => IdTokenError::AlgorithmNotAllowed(alg.clone()),
+                // serde failures: a required claim of ours missing, or of the wrong type.
+                ErrorKind::Json(e) => missing_field(&e.to_string())
+                    .map(IdTokenError::MissingClaim)
+                    .unwrap_or(IdTokenError::Malformed),
+                _ => IdTokenError::Malformed,
+            }
+        })?
+        .claims;
+    // The library treats an empty `sub` as present; we do not.
+    if claims.sub.is_empty() {
+        return Err(IdTokenError::MissingClaim("sub".into()));
+    }
+
+    // I8: not expired, with at most a minute of clock skew.
+    if claims.exp + LEEWAY_SECS < expected.now {
+        return Err(IdTokenError::Expired);
+    }
+
+    // I6: every audience must be us; I7: several audiences need azp, and azp must be us.
+    if claims.aud.iter().any(|aud| aud != expected.client_id) {
+        return Err(IdTokenError::UntrustedAudience);
+    }
+    let azp_ok = match &claims.azp {
+        Some(azp) => azp == expected.client_id,
+        None => claims.aud.len() == 1,
+    };
+    if !azp_ok {
+        return Err(IdTokenError::WrongAuthorizedParty);
+    }
+
+    // I9: iat near now.
+    if claims.iat > expected.now + IAT_WINDOW_SECS || claims.iat + IAT_WINDOW_SECS < expected.now {
+        return Err(IdTokenError::IssuedAtOutOfRange);
+    }
+
+    // I11: the nonce of this transaction.
+    if let Some(nonce) = expected.nonce {
+        if claims.nonce.as_deref() != Some(nonce) {
+            return Err(IdTokenError::NonceMismatch);
+        }
+    }
+
+    // I12: at_hash, when present, binds the access token to this ID token.
+    if let (Some(at_hash), Some(access_token)) = (&claims.at_hash, expected.access_token) {
+        if *at_hash != half_hash(access_token) {
+            return Err(IdTokenError::AccessTokenHashMismatch);
+        }
+    }
+    Ok(claims)
+}
+
+#[cfg(test)]
+mod tests;

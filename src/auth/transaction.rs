@@ -1,0 +1,203 @@
+//! One sign-in attempt: state, nonce and PKCE verifier (fresh from the OS random generator every
+//! time, 256 bits each), where to return, and when it started (checklist L2–L4). The app keeps it
+//! in a short-lived encrypted cookie between the login request and the callback.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::discovery::ProviderMetadata;
+
+/// A sign-in must come back within ten minutes (Scalekit's codes live as long).
+pub const TRANSACTION_TTL_SECS: u64 = 600;
+
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transaction {
+    pub state: String,
+    pub nonce: String,
+    pub code_verifier: String,
+    /// A checked local path (see `return_to`).
+    pub return_to: String,
+    pub created_at: u64,
+}
+
+/// Never prints the verifier, state or nonce.
+impl std::fmt::Debug for Transaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transaction")
+            .field("return_to", &self.return_to)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
+}
+
+fn random_value() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Optional authorization parameters passed through from the login request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuthorizationHints {
+    pub organization_id: Option<String>,
+    pub login_hint: Option<String>,
+    pub prompt: Option<String>,
+}
+
+impl Transaction {
+    pub fn new(return_to: String, now: u64) -> Transaction {
+        Transaction {
+            state: random_value(),
+            nonce: random_value(),
+            code_verifier: random_value(),
+            return_to,
+            created_at: now,
+        }
+    }
+
+    /// RFC 7636 S256: base64url(SHA-256(verifier)).
+    pub fn code_challenge(&self) -> String {
+        URL_SAFE_NO_PAD.encode(Sha256::digest(self.code_verifier.as_bytes()))
+    }
+
+    pub fn is_expired(&self, now: u64) -> bool {
+        now.saturating_sub(self.created_at) > TRANSACTION_TTL_SECS || self.created_at > now + 60
+    }
+
+    /// The provider's authorization URL for this attempt.
+    pub fn authorization_url(
+        &self,
+        provider: &ProviderMetadata,
+        client_id: &str,
+        redirect_uri: &str,
+        scopes: &[String],
+        hints: &AuthorizationHints,
+    ) -> Result<String, url::ParseError> {
+        let mut url = url::Url::parse(&provider.authorization_endpoint)?;
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("response_type", "code")
+                .append_pair("client_id", client_id)
+                .append_pair("redirect_uri", redirect_uri)
+                .append_pair("scope", &scopes.join(" "))
+                .append_pair("state", &self.state)
+                .append_pair("nonce", &self.nonce)
+                .append_pair("code_challenge", &self.code_challenge())
+                .append_pair("code_challenge_method", "S256");
+            for (name, value) in [
+                ("organization_id", &hints.organization_id),
+                ("login_hint", &hints.login_hint),
+                ("prompt", &hints.prompt),
+            ] {
+                if let Some(value) = value {
+                    query.append_pair(name, value);
+                }
+            }
+        }
+        Ok(url.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metadata() -> ProviderMetadata {
+        ProviderMetadata::scalekit_defaults("https://acme.scalekit.dev")
+    }
+
+    #[test]
+    fn l2_authorization_url_carries_every_required_parameter() {
+        let tx = Transaction::new("/dashboard".into(), 1000);
+        let scopes = vec!["openid".to_string(), "offline_access".to_string()];
+        let url = tx
+            .authorization_url(
+                &metadata(),
+                "skc_1",
+                "http://127.0.0.1:3000/auth/callback",
+                &scopes,
+                &AuthorizationHints::default(),
+            )
+            .unwrap();
+        let url = url::Url::parse(&url).unwrap();
+        assert_eq!(url.path(), "/oauth/authorize");
+        let params: std::collections::HashMap<String, String> =
+            url.query_pairs().into_owned().collect();
+        assert_eq!(params["response_type"], "code");
+        assert_eq!(params["client_id"], "skc_1");
+        assert_eq!(
+            params["redirect_uri"],
+            "http://127.0.0.1:3000/auth/callback"
+        );
+        assert_eq!(params["scope"], "openid offline_access");
+        assert_eq!(params["state"], tx.state);
+        assert_eq!(params["nonce"], tx.nonce);
+        assert_eq!(params["code_challenge"], tx.code_challenge());
+        assert_eq!(params["code_challenge_method"], "S256");
+        assert!(!params.contains_key("login_hint"));
+    }
+
+    #[test]
+    fn l2_hints_are_passed_through() {
+        let tx = Transaction::new("/".into(), 0);
+        let hints = AuthorizationHints {
+            organization_id: Some("org_1".into()),
+            login_hint: Some("ada@example.com".into()),
+            prompt: Some("login".into()),
+        };
+        let url = tx
+            .authorization_url(&metadata(), "c", "https://a/cb", &["openid".into()], &hints)
+            .unwrap();
+        assert!(url.contains("organization_id=org_1"));
+        assert!(url.contains("login_hint=ada%40example.com"));
+        assert!(url.contains("prompt=login"));
+    }
+
+    #[test]
+    fn l3_values_are_long_random_and_differ_every_attempt() {
+        let a = Transaction::new("/".into(), 0);
+        let b = Transaction::new("/".into(), 0);
+        for (x, y) in [
+            (&a.state, &b.state),
+            (&a.nonce, &b.nonce),
+            (&a.code_verifier, &b.code_verifier),
+        ] {
+            assert_ne!(x, y);
+            assert_eq!(x.len(), 43, "256 bits, base64url");
+        }
+        assert_ne!(a.state, a.nonce);
+    }
+
+    #[test]
+    fn pkce_challenge_matches_rfc7636_appendix_b() {
+        let mut tx = Transaction::new("/".into(), 0);
+        tx.code_verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into();
+        assert_eq!(
+            tx.code_challenge(),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+    }
+
+    #[test]
+    fn l4_transactions_expire_after_ten_minutes() {
+        let tx = Transaction::new("/".into(), 1_000);
+        assert!(!tx.is_expired(1_000 + TRANSACTION_TTL_SECS));
+        assert!(tx.is_expired(1_000 + TRANSACTION_TTL_SECS + 1));
+        assert!(tx.is_expired(0), "from the future");
+    }
+
+    #[test]
+    fn e4_debug_hides_the_secrets() {
+        let tx = Transaction::new("/x".into(), 0);
+        let text = format!("{tx:?}");
+        assert!(
+            !text.contains(&tx.state)
+                && !text.contains(&tx.nonce)
+                && !text.contains(&tx.code_verifier)
+        );
+    }
+}

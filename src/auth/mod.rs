@@ -8,4 +8,5 @@ pub mod id_token;
 pub mod jwks_cache;
 pub mod keys;
 pub mod return_to;
+pub mod token_client;
 pub mod transaction;

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod provider;
+
 use std::collections::HashMap;
 
 use axum::body::Body;

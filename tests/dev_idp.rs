@@ -669,6 +669,25 @@ async fn organization_api_clients_are_managed_and_get_client_credentials_tokens(
         "the secret appears only as plain_secret"
     );
 
+    for bad in [
+        r#"{"name":"  "}"#,
+        r#"{"name":"x","expiry":"5"}"#,
+        r#"{"name":"x","scopes":["a b"]}"#,
+        "not json",
+    ] {
+        let response = send(
+            app.clone(),
+            Request::post(&clients)
+                .header("authorization", &bearer)
+                .header("content-type", "application/json")
+                .body(Body::from(bad))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(json(response).await["code"], 3, "{bad}: INVALID_ARGUMENT");
+    }
+
     let list = send(
         app.clone(),
         Request::get(&clients)

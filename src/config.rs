@@ -355,7 +355,8 @@ fn check_absolute_url(raw: &str, mode: Mode) -> Result<Url, String> {
         return Err(format!("`{raw}` has no host"));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!("`{raw}` must not contain credentials"));
+        // Not echoed: the value holds a password.
+        return Err("must not contain credentials (user:password@)".into());
     }
     if url.fragment().is_some() {
         return Err(format!("`{raw}` must not contain a #fragment"));

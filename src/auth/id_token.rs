@@ -173,7 +173,7 @@ pub fn validate_id_token(
     }
 
     // I8: not expired, with at most a minute of clock skew.
-    if claims.exp + LEEWAY_SECS < expected.now {
+    if claims.exp.saturating_add(LEEWAY_SECS) < expected.now {
         return Err(IdTokenError::Expired);
     }
 
@@ -190,7 +190,9 @@ pub fn validate_id_token(
     }
 
     // I9: iat near now.
-    if claims.iat > expected.now + IAT_WINDOW_SECS || claims.iat + IAT_WINDOW_SECS < expected.now {
+    if claims.iat > expected.now.saturating_add(IAT_WINDOW_SECS)
+        || claims.iat.saturating_add(IAT_WINDOW_SECS) < expected.now
+    {
         return Err(IdTokenError::IssuedAtOutOfRange);
     }
 

@@ -30,6 +30,10 @@ pub fn safe_return_path(raw: &str) -> Option<String> {
         return None;
     }
     let mut path = resolved.path().to_string();
+    // Dot segments can collapse into a leading `//` (`/.//evil.example`): another host again.
+    if path.starts_with("//") {
+        return None;
+    }
     if let Some(query) = resolved.query() {
         path.push('?');
         path.push_str(query);
@@ -81,6 +85,9 @@ mod tests {
             "/%5Cevil.example",
             "/%09/evil.example",
             " /dashboard",
+            "/.//evil.example",
+            "/a/..//evil.example",
+            "/%2e//evil.example",
         ] {
             assert_eq!(safe_return_path(raw), None, "{raw:?}");
         }

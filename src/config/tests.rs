@@ -173,9 +173,16 @@ fn environment_url_with_query_or_fragment_or_credentials_is_refused() {
         &scalekit(&[("SCALEKIT_ENVIRONMENT_URL", "https://acme.scalekit.dev#x")]),
         "SCALEKIT_ENVIRONMENT_URL",
     );
-    refused(
-        &scalekit(&[("SCALEKIT_ENVIRONMENT_URL", "https://u:p@acme.scalekit.dev")]),
+    let with_password = refused(
+        &scalekit(&[(
+            "SCALEKIT_ENVIRONMENT_URL",
+            "https://user:hunter2@acme.scalekit.dev",
+        )]),
         "SCALEKIT_ENVIRONMENT_URL",
+    );
+    assert!(
+        !with_password.to_string().contains("hunter2"),
+        "E4: {with_password}"
     );
     refused(
         &scalekit(&[("SCALEKIT_ENVIRONMENT_URL", "ftp://acme.scalekit.dev")]),

@@ -278,6 +278,22 @@ async fn code_flow_with_pkce_issues_scalekit_shaped_tokens() {
     )
     .await;
     assert_eq!(json(userinfo).await["sub"], id["sub"]);
+    let id_token_as_access = send(
+        app.clone(),
+        Request::get("/dev-idp/userinfo")
+            .header(
+                "authorization",
+                format!("Bearer {}", tokens["id_token"].as_str().unwrap()),
+            )
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        id_token_as_access.status(),
+        StatusCode::UNAUTHORIZED,
+        "an ID token is not an access token"
+    );
     let no_token = get_with_cookie(&app, "/dev-idp/userinfo", None).await;
     assert_eq!(no_token.status(), StatusCode::UNAUTHORIZED);
 }
@@ -643,6 +659,24 @@ async fn organization_api_clients_are_managed_and_get_client_credentials_tokens(
     let anonymous = post_form(&app, &clients, &[], &[]).await;
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(json(anonymous).await["code"], 16);
+
+    // A signed-in user's tokens carry the same client_id, but are not management tokens.
+    let (code, _) = code_for(&app, "member").await;
+    let user_tokens = json(exchange(&app, &code).await).await;
+    for user_token in [&user_tokens["access_token"], &user_tokens["id_token"]] {
+        let response = send(
+            app.clone(),
+            Request::get(&clients)
+                .header(
+                    "authorization",
+                    format!("Bearer {}", user_token.as_str().unwrap()),
+                )
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
 
     let token = management_token(&app).await;
     let bearer = format!("Bearer {token}");

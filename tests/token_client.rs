@@ -11,15 +11,19 @@ use common::provider::{
 use leptos_scalekit::auth::token_client::{ClientCredentials, TokenClient, TokenEndpointError};
 use leptos_scalekit::secret::Secret;
 
-fn client(provider: &Provider, secret: &str) -> TokenClient {
+fn client_at(provider: &Provider, token_endpoint: String, secret: &str) -> TokenClient {
     TokenClient::new(
         provider.client.clone(),
-        format!("{}/oauth/token", provider.base),
+        token_endpoint,
         ClientCredentials {
             client_id: CLIENT_ID.into(),
             client_secret: Secret::new(secret),
         },
     )
+}
+
+fn client(provider: &Provider, secret: &str) -> TokenClient {
+    client_at(provider, format!("{}/oauth/token", provider.base), secret)
 }
 
 #[tokio::test]
@@ -107,13 +111,10 @@ async fn r5_outages_and_garbled_answers_are_retryable() {
     assert!(tokens.refresh(&refresh_token).await.is_ok());
 
     // Nothing listening at all.
-    let nowhere = TokenClient::new(
-        provider.client.clone(),
+    let nowhere = client_at(
+        &provider,
         "http://127.0.0.1:9/oauth/token".into(),
-        ClientCredentials {
-            client_id: CLIENT_ID.into(),
-            client_secret: Secret::new(CLIENT_SECRET),
-        },
+        CLIENT_SECRET,
     );
     assert!(matches!(
         nowhere.refresh(&refresh_token).await,

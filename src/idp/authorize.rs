@@ -144,6 +144,12 @@ fn check(idp: &DevIdp, params: &Params) -> Result<Checked, Refusal> {
         (Some(_), Some("S256")) => {
             return Err(refuse("invalid_request", "malformed code_challenge".into()))
         }
+        (None, Some(_)) => {
+            return Err(refuse(
+                "invalid_request",
+                "code_challenge is missing".into(),
+            ))
+        }
         (_, Some("plain")) | (Some(_), None) => {
             return Err(refuse(
                 "invalid_request",
@@ -206,7 +212,7 @@ fn issue_code(
 ) -> Response {
     let now = now();
     let mut store = idp.store();
-    store.prune_codes(now);
+    store.prune(now);
     let existing = cookies
         .get(SESSION_COOKIE)
         .and_then(|c| store.sessions.get(c.value()).cloned())

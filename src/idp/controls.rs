@@ -187,7 +187,7 @@ pub async fn set(State(idp): State<Arc<DevIdp>>, body: axum::body::Bytes) -> Res
         None => {}
     }
     if params.get("rotate_keys") == Some("true") {
-        if let Err(e) = idp.rotate_keys() {
+        if let Err(e) = idp.rotate_keys().await {
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 Json(json!({ "error": e.to_string() })),

@@ -71,6 +71,10 @@ pub async fn userinfo(State(idp): State<Arc<DevIdp>>, headers: HeaderMap) -> Res
     let Some(claims) = idp.keys().verify(token, &idp.issuer, true) else {
         return bearer_error("the access token is invalid or expired");
     };
+    // Only user access tokens: they carry a `jti` and a session; ID tokens have no `jti`.
+    if claims.get("jti").is_none() || claims.get("sid").is_none() {
+        return bearer_error("an access token is required");
+    }
     let sub = claims["sub"].as_str().unwrap_or_default();
     let Some(persona) = idp.settings.personas.iter().find(|p| p.sub == sub) else {
         return bearer_error("the token does not belong to a user");
@@ -93,23 +97,37 @@ pub async fn userinfo(State(idp): State<Arc<DevIdp>>, headers: HeaderMap) -> Res
 
 /// RFC 7009 revocation of refresh tokens. Access tokens are JWTs and stay valid until they expire
 /// (as at Scalekit); revoking one is accepted and does nothing. Unknown tokens answer 200 too.
-pub async fn revoke(State(idp): State<Arc<DevIdp>>, body: Bytes) -> Response {
-    let invalid =
-        |status: StatusCode, error: &str| (status, Json(json!({ "error": error }))).into_response();
+pub async fn revoke(State(idp): State<Arc<DevIdp>>, headers: HeaderMap, body: Bytes) -> Response {
     let Ok(params) = Params::from_form(&body) else {
-        return invalid(StatusCode::BAD_REQUEST, "invalid_request");
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "invalid_request" })),
+        )
+            .into_response();
     };
-    let client_id = params.get("client_id").unwrap_or_default();
-    let authenticated = idp.registered_client(client_id).is_some_and(|client| {
-        matches!((&client.client_secret, params.get("client_secret")),
-            (Some(expected), Some(given)) if super::constant_time_eq(expected, given))
-    });
-    if !authenticated {
-        // Public clients cannot revoke at Scalekit either (invalid_client).
-        return invalid(StatusCode::UNAUTHORIZED, "invalid_client");
+    // The token endpoint's client authentication (post or basic), RFC 7009 §2.1.
+    let caller = match super::token::authenticate(&idp, &headers, &params) {
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
+    let client_id = caller.client_id().to_string();
+    // Public clients cannot revoke at Scalekit (invalid_client).
+    if idp
+        .registered_client(&client_id)
+        .is_some_and(|c| c.client_secret.is_none())
+    {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "error": "invalid_client" })),
+        )
+            .into_response();
     }
     let Some(token) = params.get("token") else {
-        return invalid(StatusCode::BAD_REQUEST, "invalid_request");
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "invalid_request" })),
+        )
+            .into_response();
     };
     let mut store = idp.store();
     if let Some(family_id) = store.refresh_tokens.get(token).cloned() {

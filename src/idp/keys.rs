@@ -77,6 +77,21 @@ pub struct KeyError {
     reason: String,
 }
 
+/// A freshly generated key, not yet published. Generating an RSA key takes a while, so callers
+/// make one outside any lock and then `install` it.
+pub struct NewKey {
+    stored: StoredKey,
+    key: SigningKey,
+}
+
+impl NewKey {
+    pub fn generate() -> Result<NewKey, String> {
+        let stored = generate()?;
+        let key = SigningKey::from_stored(&stored)?;
+        Ok(NewKey { stored, key })
+    }
+}
+
 /// The published keys, newest (the signing key) last.
 pub struct KeyRing {
     path: PathBuf,
@@ -113,19 +128,26 @@ impl KeyRing {
 
     /// Adds a new signing key; the previous one stays published for the overlap.
     pub fn rotate(&mut self) -> Result<(), KeyError> {
-        let error = |reason: String| KeyError {
+        let key = NewKey::generate().map_err(|reason| KeyError {
             path: self.path.clone(),
             reason,
-        };
-        let stored = generate().map_err(error)?;
-        let key = SigningKey::from_stored(&stored).map_err(error)?;
-        self.stored.push(stored);
-        self.keys.push(key);
+        })?;
+        self.install(key)
+    }
+
+    /// Adds a key made beforehand (see `NewKey`), drops keys beyond the overlap, and saves.
+    pub fn install(&mut self, key: NewKey) -> Result<(), KeyError> {
+        self.stored.push(key.stored);
+        self.keys.push(key.key);
         if self.stored.len() > PUBLISHED_KEYS {
             let drop = self.stored.len() - PUBLISHED_KEYS;
             self.stored.drain(..drop);
             self.keys.drain(..drop);
         }
+        let error = |reason: String| KeyError {
+            path: self.path.clone(),
+            reason,
+        };
         let text = serde_json::to_string_pretty(&self.stored).map_err(|e| error(e.to_string()))?;
         write_private_file(&self.path, &text).map_err(|e| error(e.to_string()))
     }

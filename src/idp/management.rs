@@ -78,10 +78,17 @@ fn authorize(idp: &DevIdp, headers: &HeaderMap, org: &str) -> Result<(), RpcErro
         .keys()
         .verify(token, &idp.issuer, true)
         .ok_or_else(|| unauthenticated("Token invalid or expired"))?;
+    // A management token is the environment client's own client_credentials token: its subject
+    // is the client and its audience the environment. User tokens issued to the same client
+    // (they carry a `sid`) must not pass.
     let client_id = claims["client_id"].as_str().unwrap_or_default();
-    if !idp
-        .registered_client(client_id)
-        .is_some_and(|c| c.management)
+    let is_management_token = claims["sub"].as_str() == Some(client_id)
+        && claims.get("sid").is_none()
+        && claims["aud"] == serde_json::json!([idp.issuer]);
+    if !is_management_token
+        || !idp
+            .registered_client(client_id)
+            .is_some_and(|c| c.management)
     {
         return Err(unauthenticated(
             "Token is not an environment management token",

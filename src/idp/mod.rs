@@ -28,7 +28,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::{Rng, RngCore};
 
-use self::keys::{KeyError, KeyRing};
+use self::keys::{KeyError, KeyRing, NewKey};
 use self::settings::{ClientSettings, IdpSettings};
 use self::store::Store;
 
@@ -79,11 +79,17 @@ impl DevIdp {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn rotate_keys(&self) -> Result<(), KeyError> {
+    /// Generates the new key on a blocking thread, then holds the lock only to publish it, so
+    /// signing and the JWKS keep answering meanwhile.
+    async fn rotate_keys(&self) -> Result<(), String> {
+        let key = tokio::task::spawn_blocking(NewKey::generate)
+            .await
+            .map_err(|e| e.to_string())??;
         self.keys
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .rotate()
+            .install(key)
+            .map_err(|e| e.to_string())
     }
 
     fn url(&self, path: &str) -> String {

@@ -58,6 +58,19 @@ pub struct ApiClient {
     pub create_time: String,
 }
 
+#[derive(Clone, Debug)]
+pub struct UsedCode {
+    pub family: Option<String>,
+    pub used_at: u64,
+}
+
+/// Provider sessions are forgotten a day after sign-in, and at most this many are kept, so
+/// scripted sign-ins cannot grow memory without bound.
+pub const SESSION_TTL: u64 = 86_400;
+pub const MAX_SESSIONS: usize = 10_000;
+/// How long a redeemed code is remembered to detect its replay (longer than a code lives).
+pub const USED_CODE_MEMORY: u64 = 3_600;
+
 #[derive(Default)]
 pub struct Store {
     /// Keyed by the provider's session cookie value.
@@ -65,8 +78,9 @@ pub struct Store {
     /// Sessions ended by logout: their refresh tokens no longer work.
     pub ended_sids: HashSet<String>,
     pub codes: HashMap<String, CodeGrant>,
-    /// Redeemed codes, with the refresh family they produced (revoked if the code is replayed).
-    pub used_codes: HashMap<String, Option<String>>,
+    /// Redeemed codes, with the refresh family they produced (revoked if the code is replayed),
+    /// and when they were redeemed.
+    pub used_codes: HashMap<String, UsedCode>,
     /// Every refresh token ever issued, current or rotated, to its family id.
     pub refresh_tokens: HashMap<String, String>,
     pub families: HashMap<String, RefreshFamily>,
@@ -99,9 +113,34 @@ pub enum Fault {
 }
 
 impl Store {
-    /// Forgets codes that expired unused, so the map cannot grow without bound.
-    pub fn prune_codes(&mut self, now: u64) {
+    /// Forgets what can no longer matter, so request-driven maps stay bounded: expired codes,
+    /// old redeemed codes, old or excess sessions, and revoked refresh-token families.
+    pub fn prune(&mut self, now: u64) {
         self.codes.retain(|_, grant| grant.expires_at > now);
+        self.used_codes
+            .retain(|_, used| used.used_at + USED_CODE_MEMORY > now);
+        self.sessions
+            .retain(|_, session| session.auth_time + SESSION_TTL > now);
+        if self.sessions.len() > MAX_SESSIONS {
+            let mut times: Vec<u64> = self.sessions.values().map(|s| s.auth_time).collect();
+            times.sort_unstable();
+            let cutoff = times[self.sessions.len() - MAX_SESSIONS];
+            self.sessions
+                .retain(|_, session| session.auth_time >= cutoff);
+        }
+        let revoked: Vec<String> = self
+            .families
+            .iter()
+            .filter(|(_, f)| f.revoked)
+            .map(|(id, _)| id.clone())
+            .collect();
+        if !revoked.is_empty() {
+            self.refresh_tokens
+                .retain(|_, family| !revoked.contains(family));
+            for id in &revoked {
+                self.families.remove(id);
+            }
+        }
     }
 
     /// Revokes a refresh family (reuse detected, code replayed, session ended, revocation).

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::claims::{api_client_token, id_token, management_token, user_access_token, UserGrant};
 use super::params::Params;
-use super::store::RefreshFamily;
+use super::store::{RefreshFamily, UsedCode};
 use super::{constant_time_eq, now, random_token, DevIdp};
 
 pub struct TokenError {
@@ -72,13 +72,13 @@ impl IntoResponse for TokenError {
 }
 
 /// Who is calling: a registered client or an organization API client, authenticated.
-enum Caller {
+pub(super) enum Caller {
     Registered { client_id: String, management: bool },
     ApiClient { client_id: String },
 }
 
 impl Caller {
-    fn client_id(&self) -> &str {
+    pub(super) fn client_id(&self) -> &str {
         match self {
             Caller::Registered { client_id, .. } | Caller::ApiClient { client_id } => client_id,
         }
@@ -103,18 +103,26 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, To
     let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
     let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
     // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
-    let unescape = |s: &str| {
-        url::form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-    };
     Ok(Some((
-        unescape(id).ok_or_else(bad)?,
-        unescape(secret).ok_or_else(bad)?,
+        form_unescape(id).ok_or_else(bad)?,
+        form_unescape(secret).ok_or_else(bad)?,
     )))
 }
 
-fn authenticate(idp: &DevIdp, headers: &HeaderMap, params: &Params) -> Result<Caller, TokenError> {
+/// Undoes application/x-www-form-urlencoded encoding of one value (`+` is a space); `&` and `=`
+/// are ordinary characters here.
+fn form_unescape(value: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(&value.replace('+', " "))
+        .decode_utf8()
+        .ok()
+        .map(|v| v.into_owned())
+}
+
+pub(super) fn authenticate(
+    idp: &DevIdp,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<Caller, TokenError> {
     let basic = basic_credentials(headers)?;
     let basic_used = basic.is_some();
     let (client_id, secret) = match (basic, params.get("client_secret")) {
@@ -240,8 +248,8 @@ fn authorization_code(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<
     let mut store = idp.store();
     let Some(grant) = store.codes.remove(code) else {
         // RFC 6749 §4.1.2: a replayed code revokes what it produced.
-        if let Some(family) = store.used_codes.get(code).cloned() {
-            if let Some(family) = family {
+        if let Some(used) = store.used_codes.get(code).cloned() {
+            if let Some(family) = used.family {
                 store.revoke_family(&family);
             }
             return Err(error("invalid_grant", "authorization code already used"));
@@ -251,7 +259,13 @@ fn authorization_code(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<
             "unknown or expired authorization code",
         ));
     };
-    store.used_codes.insert(code.to_string(), None);
+    store.used_codes.insert(
+        code.to_string(),
+        UsedCode {
+            family: None,
+            used_at: now(),
+        },
+    );
     if grant.client_id != caller.client_id() {
         return Err(error(
             "invalid_grant",
@@ -260,6 +274,12 @@ fn authorization_code(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<
     }
     if grant.expires_at <= now() {
         return Err(error("invalid_grant", "authorization code expired"));
+    }
+    if store.ended_sids.contains(&grant.sid) {
+        return Err(error(
+            "invalid_grant",
+            "the sign-in ended (logout) before the code was redeemed",
+        ));
     }
     if params.get("redirect_uri") != Some(grant.redirect_uri.as_str()) {
         return Err(error(
@@ -312,7 +332,13 @@ fn authorization_code(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<
         store
             .refresh_tokens
             .insert(refresh_token.clone(), family_id.clone());
-        store.used_codes.insert(code.to_string(), Some(family_id));
+        store.used_codes.insert(
+            code.to_string(),
+            UsedCode {
+                family: Some(family_id),
+                used_at: now(),
+            },
+        );
     }
     drop(store);
     let user = UserGrant {
@@ -445,4 +471,16 @@ fn client_credentials(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<
         "expires_in": expires_in,
         "scope": scope,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::form_unescape;
+
+    #[test]
+    fn basic_credentials_are_form_unescaped_whole() {
+        assert_eq!(form_unescape("a%26b%3Dc+d").as_deref(), Some("a&b=c d"));
+        assert_eq!(form_unescape("a&b=c").as_deref(), Some("a&b=c"));
+        assert_eq!(form_unescape("%FF"), None);
+    }
 }

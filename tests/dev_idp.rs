@@ -140,6 +140,16 @@ async fn refresh(app: &Router, refresh_token: &str) -> Response<Body> {
     .await
 }
 
+/// The refresh token no longer works: the provider answers `invalid_grant`.
+async fn assert_refresh_refused(app: &Router, refresh_token: &str) {
+    assert_oauth_error(
+        refresh(app, refresh_token).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+    )
+    .await;
+}
+
 async fn assert_oauth_error(response: Response<Body>, status: StatusCode, code: &str) {
     assert_eq!(response.status(), status);
     assert_eq!(response.headers()["cache-control"], "no-store");
@@ -310,12 +320,7 @@ async fn codes_are_single_use_and_a_replay_revokes_what_the_code_produced() {
     )
     .await;
     let rt = tokens["refresh_token"].as_str().unwrap();
-    assert_oauth_error(
-        refresh(&app, rt).await,
-        StatusCode::BAD_REQUEST,
-        "invalid_grant",
-    )
-    .await;
+    assert_refresh_refused(&app, rt).await;
 }
 
 #[tokio::test]
@@ -335,18 +340,8 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
     assert_eq!(id["email"], "max.member@example.com");
 
     // The rotated token comes back: reuse. Both it and the newest one stop working.
-    assert_oauth_error(
-        refresh(&app, &rt1).await,
-        StatusCode::BAD_REQUEST,
-        "invalid_grant",
-    )
-    .await;
-    assert_oauth_error(
-        refresh(&app, &rt2).await,
-        StatusCode::BAD_REQUEST,
-        "invalid_grant",
-    )
-    .await;
+    assert_refresh_refused(&app, &rt1).await;
+    assert_refresh_refused(&app, &rt2).await;
 }
 
 #[tokio::test]
@@ -573,12 +568,7 @@ async fn logout_ends_the_provider_session_and_echoes_state() {
     let after = get_with_cookie(&app, &authorize_uri(&[]), Some(&cookie)).await;
     assert_eq!(after.status(), StatusCode::OK, "the picker shows again");
     let rt = tokens["refresh_token"].as_str().unwrap();
-    assert_oauth_error(
-        refresh(&app, rt).await,
-        StatusCode::BAD_REQUEST,
-        "invalid_grant",
-    )
-    .await;
+    assert_refresh_refused(&app, rt).await;
 }
 
 #[tokio::test]
@@ -610,12 +600,7 @@ async fn revocation_kills_the_refresh_token_and_needs_client_authentication() {
     )
     .await;
     assert_eq!(revoke.status(), StatusCode::OK);
-    assert_oauth_error(
-        refresh(&app, rt).await,
-        StatusCode::BAD_REQUEST,
-        "invalid_grant",
-    )
-    .await;
+    assert_refresh_refused(&app, rt).await;
 
     // RFC 7009 §2.2: an unknown token is not an error.
     let unknown = post_form(

@@ -5,8 +5,13 @@ use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment};
 
+use crate::components::guard::SessionResource;
 use crate::components::layout::Layout;
-use crate::pages::{about::AboutPage, home::HomePage, not_found::NotFoundPage};
+use crate::pages::{
+    about::AboutPage, dashboard::DashboardPage, home::HomePage, login::LoginPage,
+    logout::LogoutPage, not_found::NotFoundPage, settings::SettingsPage,
+};
+use crate::session_api::get_session;
 use crate::site_info::get_site_info;
 
 /// The document around the app; rendered on the server only.
@@ -34,6 +39,8 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     // Created once at the root, the same way on server and browser, so hydration ids line up.
     let site = Resource::new(|| (), |_| get_site_info());
+    let session = Resource::new(|| (), |_| get_session());
+    provide_context(SessionResource(session));
     mark_hydrated();
 
     view! {
@@ -45,10 +52,18 @@ pub fn App() -> impl IntoView {
         // place, so with JavaScript off they would never show (and status codes and cookies could
         // no longer change once streaming started).
         <Router>
-            <Layout site>
+            <Layout site session>
                 <Routes fallback=NotFoundPage>
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("about") view=AboutPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("logout") view=LogoutPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("dashboard") view=DashboardPage ssr=SsrMode::Async/>
+                    <Route
+                        path=(StaticSegment("organization"), StaticSegment("settings"))
+                        view=SettingsPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </Layout>
         </Router>

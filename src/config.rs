@@ -24,6 +24,10 @@ pub const DEV_CLIENT_ID: &str = "skc_dev_leptos_scalekit";
 pub const DEV_CLIENT_SECRET: &str = "dev-only-secret-never-used-with-scalekit";
 /// Minimum length of `SECRET_KEY`; the cookie key is derived from it with HKDF.
 pub const MIN_SECRET_KEY_LEN: usize = 32;
+/// Sign-out after this long without a request (OWASP: 15–30 min for ordinary apps).
+pub const DEFAULT_SESSION_IDLE_TIMEOUT_SECS: u64 = 30 * 60;
+/// Sign-out this long after sign-in, whatever the activity (OWASP: 4–8 h for office use).
+pub const DEFAULT_SESSION_ABSOLUTE_TIMEOUT_SECS: u64 = 8 * 60 * 60;
 
 /// The environment-URL variables, highest precedence first.
 pub const ENVIRONMENT_URL_VARS: [&str; 3] = [
@@ -111,6 +115,10 @@ pub struct Config {
     pub callback_path: String,
     pub post_logout_redirect_uri: String,
     pub scopes: Vec<String>,
+    /// Seconds of inactivity after which a session ends.
+    pub session_idle_timeout_secs: u64,
+    /// Seconds after sign-in after which a session ends, refreshes notwithstanding.
+    pub session_absolute_timeout_secs: u64,
     pub cookie_secret: CookieSecret,
     pub dev_state_dir: PathBuf,
     /// Personas and clients for the development identity provider (`DEV_IDP_CONFIG`).
@@ -213,6 +221,8 @@ impl Config {
         let (redirect_uri, callback_path) = read_redirect_uri(&mut r, mode, app_url.as_deref());
         let post_logout_redirect_uri = read_post_logout_uri(&mut r, mode, app_url.as_deref());
         let scopes = read_scopes(&mut r);
+        let (session_idle_timeout_secs, session_absolute_timeout_secs) =
+            read_session_timeouts(&mut r);
         let dev_state_dir = PathBuf::from(
             r.get("DEV_STATE_DIR")
                 .unwrap_or_else(|| ".dev-state".into()),
@@ -241,6 +251,8 @@ impl Config {
                 callback_path: callback_path?,
                 post_logout_redirect_uri: post_logout_redirect_uri?,
                 scopes: scopes?,
+                session_idle_timeout_secs: session_idle_timeout_secs?,
+                session_absolute_timeout_secs: session_absolute_timeout_secs?,
                 cookie_secret: cookie_secret?,
                 dev_state_dir,
                 dev_idp_config,
@@ -285,6 +297,13 @@ impl Config {
                 self.post_logout_redirect_uri.clone(),
             ),
             ("scopes", self.scopes.join(" ")),
+            (
+                "session timeouts",
+                format!(
+                    "idle {} s, absolute {} s",
+                    self.session_idle_timeout_secs, self.session_absolute_timeout_secs
+                ),
+            ),
             ("cookie key", cookie_key),
             ("log filter", self.log_filter.clone()),
         ]
@@ -293,6 +312,59 @@ impl Config {
     pub fn is_production(&self) -> bool {
         self.mode == Mode::Production
     }
+
+    /// Whether cookies can carry `Secure` and the `__Host-` prefix: the app is served over https,
+    /// or on a loopback host, which browsers treat as a secure context.
+    pub fn cookies_secure(&self) -> bool {
+        let Ok(url) = url::Url::parse(&self.app_url) else {
+            return false;
+        };
+        url.scheme() == "https"
+            || match url.host() {
+                Some(url::Host::Domain(domain)) => domain == "localhost",
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            }
+    }
+}
+
+fn read_session_timeouts(r: &mut Reader) -> (Option<u64>, Option<u64>) {
+    let mut seconds = |name: &'static str, default: u64, example: &'static str| match r.get(name) {
+        None => Some(default),
+        Some(raw) => match raw.parse::<u64>() {
+            Ok(value) if (60..=30 * 24 * 3600).contains(&value) => Some(value),
+            _ => {
+                r.problem(
+                    name,
+                    format!("`{raw}` must be a number of seconds from 60 to 2592000 (30 days)"),
+                    example,
+                );
+                None
+            }
+        },
+    };
+    let idle = seconds(
+        "SESSION_IDLE_TIMEOUT_SECS",
+        DEFAULT_SESSION_IDLE_TIMEOUT_SECS,
+        "1800",
+    );
+    let absolute = seconds(
+        "SESSION_ABSOLUTE_TIMEOUT_SECS",
+        DEFAULT_SESSION_ABSOLUTE_TIMEOUT_SECS,
+        "28800",
+    );
+    if let (Some(idle), Some(absolute)) = (idle, absolute) {
+        if idle > absolute {
+            r.problem(
+                "SESSION_IDLE_TIMEOUT_SECS",
+                format!("{idle} s is longer than SESSION_ABSOLUTE_TIMEOUT_SECS ({absolute} s)"),
+                "1800",
+            );
+            return (None, None);
+        }
+    }
+    (idle, absolute)
 }
 
 fn read_mode(r: &mut Reader) -> Mode {

@@ -6,6 +6,8 @@ pub mod app;
 pub mod components;
 pub mod error;
 pub mod pages;
+pub mod session_api;
+pub mod session_view;
 pub mod site_info;
 
 #[cfg(feature = "ssr")]

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::FromRef;
+use axum::handler::Handler;
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
@@ -12,6 +13,13 @@ use tower_cookies::{CookieManagerLayer, Key};
 
 use crate::app::{shell, App};
 use crate::auth::cookie_key::load_cookie_key;
+use crate::auth::http_client::provider_http_client;
+use crate::auth::middleware::{session_middleware, Auth};
+use crate::auth::provider::Provider;
+use crate::auth::relying_party::{RelyingParty, RelyingPartySettings};
+use crate::auth::session::SessionPolicy;
+use crate::auth::session_cookies::CookieSettings;
+use crate::auth::token_client::ClientCredentials;
 use crate::config::{Config, LogFormat, Mode, ProviderConfig, DEV_CLIENT_ID, DEV_IDP_MOUNT_PATH};
 use crate::idp::settings::IdpSettings;
 use crate::idp::{self, DevIdp};
@@ -25,17 +33,52 @@ pub struct AppState {
     pub cookie_key: Key,
     /// The built-in provider, present exactly when no Scalekit environment is configured.
     pub dev_idp: Option<Arc<DevIdp>>,
+    pub auth: Auth,
 }
 
 impl AppState {
-    pub fn new(config: Config, cookie_key: Key, dev_idp: Option<Arc<DevIdp>>) -> AppState {
+    pub fn new(
+        config: Config,
+        cookie_key: Key,
+        dev_idp: Option<Arc<DevIdp>>,
+    ) -> Result<AppState, String> {
         let leptos_options = leptos_options(&config);
-        AppState {
+        let http = provider_http_client()
+            .map_err(|e| format!("cannot build the HTTP client for the provider: {e}"))?;
+        let provider = Provider::new(
+            http,
+            config.provider.environment_url().to_string(),
+            ClientCredentials {
+                client_id: config.provider.client_id().to_string(),
+                client_secret: config.provider.client_secret(),
+            },
+        );
+        let rp = RelyingParty::new(
+            provider,
+            RelyingPartySettings {
+                redirect_uri: config.redirect_uri.clone(),
+                post_logout_redirect_uri: config.post_logout_redirect_uri.clone(),
+                scopes: config.scopes.clone(),
+                policy: SessionPolicy {
+                    idle_timeout_secs: config.session_idle_timeout_secs,
+                    absolute_timeout_secs: config.session_absolute_timeout_secs,
+                },
+            },
+        );
+        let auth = Auth {
+            rp: Arc::new(rp),
+            key: cookie_key.clone(),
+            cookies: CookieSettings {
+                secure: config.cookies_secure(),
+            },
+        };
+        Ok(AppState {
             leptos_options,
             config: Arc::new(config),
             cookie_key,
             dev_idp,
-        }
+            auth,
+        })
     }
 }
 
@@ -77,27 +120,72 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 }
 
 /// The whole application as one Router, ready to serve or to test with `oneshot`.
+///
+/// Pages, server functions and the sign-in callback sit behind the session middleware (who is
+/// this?) and the CSRF guard (is this post from our own pages?); the development provider, the
+/// health check and static files do not need either.
 pub fn build_router(state: AppState) -> Router {
     let routes = route_list();
-    let send_hsts = web::security_headers::SendHsts(state.config.is_production());
-    let mut router = Router::<AppState>::new();
+    let headers = web::security_headers::SecurityHeaderSettings {
+        send_hsts: state.config.is_production(),
+        extra_form_action: form_action_source(&state.config),
+    };
+    let origin = web::csrf::AppOrigin(state.config.app_url.clone());
+    let app = Router::<AppState>::new()
+        .route(
+            &state.config.callback_path,
+            get(crate::auth::callback::callback),
+        )
+        .leptos_routes_with_context(&state, routes, provide_csp_nonce, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.auth.clone(),
+            session_middleware,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            origin,
+            web::csrf::csrf_guard,
+        ));
+    let mut router = app;
     if let Some(idp) = &state.dev_idp {
         router = router.nest(DEV_IDP_MOUNT_PATH, idp::router(idp.clone()));
     }
     router
         .route("/health", get(web::health::health))
-        .leptos_routes(&state, routes, {
-            let options = state.leptos_options.clone();
-            move || shell(options.clone())
-        })
-        .fallback(web::static_files::static_or_not_found)
+        // The not-found page shows the signed-in header too, so it needs the session.
+        .fallback(web::static_files::static_or_not_found.layer(
+            axum::middleware::from_fn_with_state(state.auth.clone(), session_middleware),
+        ))
         .with_state(state)
         .layer(CookieManagerLayer::new())
         .layer(axum::middleware::from_fn_with_state(
-            send_hsts,
+            headers,
             web::security_headers::security_headers,
         ))
         .layer(axum::middleware::from_fn(web::request_log::request_log))
+}
+
+/// Hands the request's CSP nonce to the renderer, so hydration scripts carry it.
+pub fn provide_csp_nonce() {
+    let nonce = use_context::<http::request::Parts>().and_then(|parts| {
+        parts
+            .extensions
+            .get::<web::security_headers::CspNonce>()
+            .cloned()
+    });
+    if let Some(nonce) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(nonce.0));
+    }
+}
+
+/// The provider's origin when it differs from the app's: the sign-in form post ends in a
+/// redirect there.
+fn form_action_source(config: &Config) -> Option<String> {
+    let provider = url::Url::parse(config.provider.environment_url()).ok()?;
+    let app = url::Url::parse(&config.app_url).ok()?;
+    (provider.origin() != app.origin()).then(|| provider.origin().ascii_serialization())
 }
 
 /// Leptos' route list, generated once per process. Generating it switches off resource loading
@@ -182,7 +270,14 @@ async fn serve() -> ExitCode {
     }
     let addr = config.site_addr;
     let app_url = config.app_url.clone();
-    let app = build_router(AppState::new(config, cookie_key, dev_idp));
+    let state = match AppState::new(config, cookie_key, dev_idp) {
+        Ok(state) => state,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let app = build_router(state);
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => listener,
         Err(e) => {

@@ -105,7 +105,7 @@ pub fn half_hash(value: &str) -> String {
 
 /// The header fields read before choosing a key. Parsed by hand so an unknown or `none` algorithm
 /// is reported as such rather than as a parse failure.
-fn header_alg_and_kid(token: &str) -> Result<(String, Option<String>), IdTokenError> {
+pub(crate) fn header_alg_and_kid(token: &str) -> Result<(String, Option<String>), IdTokenError> {
     let header = token.split('.').next().ok_or(IdTokenError::Malformed)?;
     let bytes = URL_SAFE_NO_PAD
         .decode(header)

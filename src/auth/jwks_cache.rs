@@ -6,6 +6,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use super::access_token::{validate_access_token, AccessClaims, AccessExpected, AccessTokenError};
 use super::discovery::{fetch_jwks, FetchError};
 use super::id_token::{validate_id_token, Expected, IdTokenClaims, IdTokenError};
 use super::keys::KeySet;
@@ -91,26 +92,53 @@ impl JwksCache {
         self.fetch().await
     }
 
+    /// Runs `check` with the cached keys, loading them first if none are cached, and once more
+    /// after a refetch when `check` reports a key id the cache does not know.
+    pub async fn check_with_keys<T, E>(
+        &self,
+        check: impl Fn(&KeySet) -> Result<T, E>,
+        is_unknown_key: impl Fn(&E) -> bool,
+    ) -> Result<Result<T, E>, FetchError> {
+        let mut keys = self.current();
+        if keys.is_empty() {
+            keys = self.load().await?;
+        }
+        match check(&keys) {
+            Err(e) if is_unknown_key(&e) => {
+                // A failed refetch keeps the cached keys; the token stays refused.
+                let keys = self.refetch().await.unwrap_or(keys);
+                Ok(check(&keys))
+            }
+            other => Ok(other),
+        }
+    }
+
     /// Validates an ID token, refetching the keys once if it names a key not yet known.
     pub async fn validate_id_token(
         &self,
         token: &str,
         expected: &Expected<'_>,
     ) -> Result<IdTokenClaims, KeyedValidationError> {
-        let mut keys = self.current();
-        if keys.is_empty() {
-            keys = self
-                .load()
-                .await
-                .map_err(KeyedValidationError::KeysUnavailable)?;
-        }
-        match validate_id_token(token, &keys, expected) {
-            Err(IdTokenError::UnknownKey(_)) => {
-                // A failed refetch keeps the cached keys; the token stays refused.
-                let keys = self.refetch().await.unwrap_or(keys);
-                Ok(validate_id_token(token, &keys, expected)?)
-            }
-            other => Ok(other?),
-        }
+        let checked = self
+            .check_with_keys(
+                |keys| validate_id_token(token, keys, expected),
+                |e| matches!(e, IdTokenError::UnknownKey(_)),
+            )
+            .await
+            .map_err(KeyedValidationError::KeysUnavailable)?;
+        Ok(checked?)
+    }
+
+    /// Validates an access token the same way.
+    pub async fn validate_access_token(
+        &self,
+        token: &str,
+        expected: &AccessExpected<'_>,
+    ) -> Result<Result<AccessClaims, AccessTokenError>, FetchError> {
+        self.check_with_keys(
+            |keys| validate_access_token(token, keys, expected),
+            |e| matches!(e, AccessTokenError::UnknownKey(_)),
+        )
+        .await
     }
 }

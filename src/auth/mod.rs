@@ -1,12 +1,28 @@
-//! The relying-party core: talking to the OpenID provider, keys and cookies. Deliberately free of
-//! Leptos types so it could become a crate of its own.
+//! The relying-party core: talking to the OpenID provider, keys, sessions and cookies.
+//! Deliberately free of Leptos types so it could become a crate of its own; the axum edges
+//! (callback handler, session middleware) live here too, Leptos' own edges in `session_api`.
 
+pub mod access_token;
+pub mod callback;
 pub mod cookie_key;
 pub mod discovery;
+pub mod ended_sessions;
 pub mod http_client;
 pub mod id_token;
 pub mod jwks_cache;
 pub mod keys;
+pub mod logout;
+pub mod middleware;
+pub mod provider;
+pub mod refresh;
+pub mod relying_party;
 pub mod return_to;
+pub mod sealed;
+pub mod session;
+pub mod session_cookies;
 pub mod token_client;
 pub mod transaction;
+pub mod user;
+
+#[cfg(test)]
+mod test_keys;

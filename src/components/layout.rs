@@ -3,11 +3,14 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::error::AppError;
+use crate::session_api::AuthState;
 use crate::site_info::SiteInfo;
 
 #[component]
 pub fn Layout(
-    site: Resource<Result<SiteInfo, crate::error::AppError>>,
+    site: Resource<Result<SiteInfo, AppError>>,
+    session: Resource<Result<AuthState, AppError>>,
     children: Children,
 ) -> impl IntoView {
     view! {
@@ -22,6 +25,9 @@ pub fn Layout(
                     <ul class="nav-list">
                         <li><A href="/">"Home"</A></li>
                         <li><A href="/about">"How it works"</A></li>
+                        <Transition fallback=|| ()>
+                            {move || Suspend::new(async move { account_links(session.await) })}
+                        </Transition>
                     </ul>
                 </nav>
             </div>
@@ -53,5 +59,24 @@ pub fn Layout(
                 </p>
             </div>
         </footer>
+    }
+}
+
+/// Dashboard and sign-out for a signed-in user, sign-in otherwise. Sign-out is a form post (never
+/// a link) and sign-in a page, both full navigations: they leave the app for the provider.
+fn account_links(state: Result<AuthState, AppError>) -> impl IntoView {
+    match state.ok().as_ref().and_then(AuthState::view) {
+        Some(session) => leptos::either::Either::Left(view! {
+            <li><A href="/dashboard">"Dashboard"</A></li>
+            <li class="nav-user">
+                <span class="nav-name">{session.user.name.clone()}</span>
+                <form method="post" action="/_app/logout" class="inline-form">
+                    <button type="submit" class="link-button">"Sign out"</button>
+                </form>
+            </li>
+        }),
+        None => leptos::either::Either::Right(view! {
+            <li><a href="/login" class="button button-small">"Sign in"</a></li>
+        }),
     }
 }

@@ -1,3 +1,5 @@
 //! Reusable view pieces.
 
+pub mod guard;
 pub mod layout;
+pub mod status_pages;

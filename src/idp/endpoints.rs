@@ -154,14 +154,18 @@ pub async fn logout(
         return error_page(StatusCode::BAD_REQUEST, "a parameter is repeated");
     };
     // An expired ID token is still a fine hint (OIDC RP-Initiated Logout §2); a forged one is not.
+    let mut hinted_sid = None;
     let hinted_client = match params.get("id_token_hint") {
         None => None,
         Some(hint) => match idp.keys().verify(hint, &idp.issuer, false) {
-            Some(claims) => claims["aud"]
-                .as_array()
-                .and_then(|aud| aud.first())
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            Some(claims) => {
+                hinted_sid = claims["sid"].as_str().map(str::to_string);
+                claims["aud"]
+                    .as_array()
+                    .and_then(|aud| aud.first())
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            }
             None => {
                 return error_page(
                     StatusCode::BAD_REQUEST,
@@ -189,10 +193,17 @@ pub async fn logout(
         }
     };
 
-    if let Some(cookie) = cookies.get(SESSION_COOKIE) {
+    // The session named by the hint ends even when the browser no longer sends our cookie (an
+    // app's `Clear-Site-Data` on the same origin removes it before this request).
+    {
         let mut store = idp.store();
-        if let Some(session) = store.sessions.get(cookie.value()).cloned() {
-            store.end_session(&session.sid);
+        if let Some(cookie) = cookies.get(SESSION_COOKIE) {
+            if let Some(session) = store.sessions.get(cookie.value()).cloned() {
+                store.end_session(&session.sid);
+            }
+        }
+        if let Some(sid) = &hinted_sid {
+            store.end_session(sid);
         }
     }
     let mut removal = Cookie::new(SESSION_COOKIE, "");

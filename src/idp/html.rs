@@ -7,20 +7,7 @@ use http::{HeaderValue, StatusCode};
 
 use super::settings::Persona;
 
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::web::html_escape::escape;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f4f4f8;color:#1b1f24;margin:0;padding:2rem 1rem}\
 main{max-width:34rem;margin:0 auto;background:#fff;border:1px solid #d0d7de;border-radius:12px;padding:1.5rem}\

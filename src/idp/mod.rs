@@ -170,18 +170,14 @@ pub fn random_token(bytes: usize) -> String {
     URL_SAFE_NO_PAD.encode(buf)
 }
 
+pub use crate::secret::constant_time_eq;
+
 /// A Scalekit-style id: a prefix and 18 digits (`ses_…`, `tkn_…`, `m2morg_…`).
 pub fn scalekit_id(prefix: &str) -> String {
     format!(
         "{prefix}{}",
         rand::rng().random_range(10u64.pow(17)..10u64.pow(18))
     )
-}
-
-/// Compares secrets without an early exit that would reveal how much matched.
-pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! HTTP plumbing shared by every route: request ids and logs, security headers, static files,
 //! the health check.
 
+pub mod csrf;
 pub mod health;
+pub mod html_escape;
 pub mod request_log;
 pub mod security_headers;
 pub mod static_files;

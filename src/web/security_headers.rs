@@ -1,5 +1,6 @@
-//! Security headers on every response, static files included. A handler that sets one of these
-//! itself keeps its own value.
+//! Security headers on every response, static files included (checklist H1–H5, H7). A handler
+//! that sets one of these itself keeps its own value. The content security policy carries a fresh
+//! nonce per request, which the page's own scripts (hydration, resource data) are rendered with.
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -11,15 +12,10 @@ use http::header::{
 use http::{HeaderName, HeaderValue};
 
 /// Headers that do not depend on the request.
-const BASELINE: [(HeaderName, &str); 6] = [
+const BASELINE: [(HeaderName, &str); 5] = [
     (X_CONTENT_TYPE_OPTIONS, "nosniff"),
     (X_FRAME_OPTIONS, "DENY"),
     (REFERRER_POLICY, "strict-origin-when-cross-origin"),
-    // Parts of the policy that need no script nonce; script-src comes with the session work.
-    (
-        CONTENT_SECURITY_POLICY,
-        "base-uri 'none'; object-src 'none'; frame-ancestors 'none'",
-    ),
     (
         HeaderName::from_static("permissions-policy"),
         "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
@@ -30,15 +26,46 @@ const BASELINE: [(HeaderName, &str); 6] = [
     ),
 ];
 
-/// Whether to send HSTS: only in production, where the app is served over https.
-#[derive(Clone, Copy)]
-pub struct SendHsts(pub bool);
+/// The per-request script nonce, left in the request's extensions for the page renderer.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
+
+/// What the headers depend on: production (HSTS) and where forms may post to.
+#[derive(Clone, Debug)]
+pub struct SecurityHeaderSettings {
+    pub send_hsts: bool,
+    /// Sources besides 'self' that forms may submit to, and so redirect to after submission: the
+    /// identity provider's origin, for the no-JavaScript sign-in post (checklist H2).
+    pub extra_form_action: Option<String>,
+}
+
+fn new_nonce() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn content_security_policy(nonce: &str, extra_form_action: Option<&str>) -> String {
+    let form_action = match extra_form_action {
+        Some(source) => format!("'self' {source}"),
+        None => "'self'".to_string(),
+    };
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+         form-action {form_action}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    )
+}
 
 pub async fn security_headers(
-    State(SendHsts(hsts)): State<SendHsts>,
-    request: Request,
+    State(settings): State<SecurityHeaderSettings>,
+    mut request: Request,
     next: Next,
 ) -> Response {
+    let nonce = new_nonce();
+    request.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     for (name, value) in BASELINE {
@@ -46,11 +73,17 @@ pub async fn security_headers(
             headers.insert(name, HeaderValue::from_static(value));
         }
     }
+    if !headers.contains_key(CONTENT_SECURITY_POLICY) {
+        let policy = content_security_policy(&nonce, settings.extra_form_action.as_deref());
+        if let Ok(value) = HeaderValue::from_str(&policy) {
+            headers.insert(CONTENT_SECURITY_POLICY, value);
+        }
+    }
     // Personal pages must never be stored by a shared cache; anything cacheable says so itself.
     if !headers.contains_key(CACHE_CONTROL) {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    if hsts {
+    if settings.send_hsts {
         headers.insert(
             STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=63072000; includeSubDomains"),

@@ -28,7 +28,10 @@ pub async fn static_or_not_found(
 ) -> Response {
     let pkg_route = state.leptos_options.site_pkg_dir_route_base();
     let path = uri.path().to_string();
-    let handler = leptos_axum::file_and_error_handler::<AppState, _>(shell);
+    let handler = leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+        crate::server::provide_csp_nonce,
+        shell,
+    );
     let mut response = handler(uri, State(state), request).await;
     let status = response.status();
     if status.is_success() || status == StatusCode::NOT_MODIFIED {

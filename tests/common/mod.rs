@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod provider;
 
 use std::collections::HashMap;
@@ -43,7 +44,9 @@ pub fn app_from(vars: &[(&str, &str)]) -> Router {
     all.extend_from_slice(vars);
     let config = config_from(&all);
     let idp = start_dev_idp(&config).expect("dev identity provider starts");
-    build_router(AppState::new(config, tower_cookies::Key::generate(), idp))
+    build_router(
+        AppState::new(config, tower_cookies::Key::generate(), idp).expect("app state builds"),
+    )
 }
 
 /// The app as it runs in development with nothing configured.

@@ -1,0 +1,141 @@
+//! Who is making this request: the session middleware reads and checks the session cookies before
+//! any page renders or server function runs, refreshes tokens that are about to expire (once per
+//! session, see `refresh`), writes the new cookies while the response has not started, and leaves
+//! the outcome in the request's extensions for pages, server functions and handlers
+//! (checklist C6–C10, R1, R5).
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use tower_cookies::{Cookies, Key};
+
+use super::relying_party::{RefreshError, RelyingParty};
+use super::session::{now_secs, Session, SessionCheck};
+use super::session_cookies::{CookieSettings, SessionCookie};
+
+/// Everything the auth edges need, cheap to clone.
+#[derive(Clone)]
+pub struct Auth {
+    pub rp: Arc<RelyingParty>,
+    pub key: Key,
+    pub cookies: CookieSettings,
+}
+
+/// The request's session, as the middleware found it.
+#[derive(Clone, Debug)]
+pub enum RequestSession {
+    SignedOut,
+    SignedIn(Arc<Session>),
+    /// The access token has expired and the provider could not be reached to refresh it. The
+    /// session is kept; whatever needs a valid token answers 503 until the provider is back.
+    Stale(Arc<Session>),
+}
+
+impl RequestSession {
+    /// The session whatever the state of its tokens.
+    pub fn session(&self) -> Option<&Arc<Session>> {
+        match self {
+            RequestSession::SignedOut => None,
+            RequestSession::SignedIn(s) | RequestSession::Stale(s) => Some(s),
+        }
+    }
+}
+
+impl Auth {
+    /// Checks the request's session, refreshing or ending it as needed; cookie changes go into
+    /// `cookies` (written when the response is sent).
+    pub async fn resolve(&self, cookies: &Cookies, now: u64) -> RequestSession {
+        let session = match self.cookies.read_session(cookies, &self.key) {
+            SessionCookie::Absent => return RequestSession::SignedOut,
+            SessionCookie::Invalid => {
+                tracing::info!("session cookie could not be opened; signing out");
+                self.cookies.clear_session(cookies);
+                return RequestSession::SignedOut;
+            }
+            SessionCookie::Present(session) => *session,
+        };
+        if self.rp.ended.is_ended(&session.id) {
+            self.cookies.clear_session(cookies);
+            return RequestSession::SignedOut;
+        }
+        match session.check(now, self.rp.policy()) {
+            SessionCheck::Ended(reason) => {
+                tracing::info!(?reason, sub = %session.user.sub, "session ended");
+                self.end(cookies, &session, now);
+                RequestSession::SignedOut
+            }
+            SessionCheck::Valid => {
+                let session = if session.wants_touch(now) {
+                    let touched = Session {
+                        last_seen: now,
+                        ..session
+                    };
+                    self.write(cookies, &touched, now);
+                    touched
+                } else {
+                    session
+                };
+                RequestSession::SignedIn(Arc::new(session))
+            }
+            SessionCheck::NeedsRefresh => match self.rp.refresh(&session, now).await {
+                Ok(refreshed) => {
+                    let refreshed = Session {
+                        last_seen: now,
+                        ..(*refreshed).clone()
+                    };
+                    self.write(cookies, &refreshed, now);
+                    RequestSession::SignedIn(Arc::new(refreshed))
+                }
+                Err(RefreshError::Ended(reason)) => {
+                    tracing::info!(%reason, sub = %session.user.sub, "refresh ended the session");
+                    self.end(cookies, &session, now);
+                    RequestSession::SignedOut
+                }
+                Err(RefreshError::Unavailable(reason)) => {
+                    tracing::warn!(%reason, "refresh failed; keeping the session");
+                    if session.access_token_valid(now) {
+                        RequestSession::SignedIn(Arc::new(session))
+                    } else {
+                        RequestSession::Stale(Arc::new(session))
+                    }
+                }
+            },
+        }
+    }
+
+    /// Stores `session` in the cookies, living until its absolute timeout.
+    pub fn write(&self, cookies: &Cookies, session: &Session, now: u64) {
+        let max_age = session
+            .absolute_expires_at(self.rp.policy())
+            .saturating_sub(now);
+        self.cookies
+            .write_session(cookies, &self.key, session, max_age);
+    }
+
+    /// Ends `session` for good: remembered as ended (so a copied cookie is refused) and cleared.
+    pub fn end(&self, cookies: &Cookies, session: &Session, now: u64) {
+        self.rp.ended.end(
+            &session.id,
+            session.absolute_expires_at(self.rp.policy()),
+            now,
+        );
+        self.cookies.clear_session(cookies);
+    }
+}
+
+pub async fn session_middleware(
+    State(auth): State<Auth>,
+    cookies: Cookies,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    // The bundle and other static files need no session (and should not trigger a refresh).
+    if request.uri().path().starts_with("/pkg/") {
+        return next.run(request).await;
+    }
+    let session = auth.resolve(&cookies, now_secs()).await;
+    request.extensions_mut().insert(session);
+    next.run(request).await
+}

@@ -1,0 +1,414 @@
+//! The sign-in, refresh and sign-out steps of the OpenID Connect relying party, on top of the
+//! provider's endpoints. No HTTP framework types: the callback handler, the middleware and the
+//! server functions call in here.
+
+use std::sync::Arc;
+
+use serde_json::Map;
+
+use super::access_token::{AccessClaims, AccessExpected, AccessTokenError};
+use super::discovery::ProviderMetadata;
+use super::ended_sessions::EndedSessions;
+use super::id_token::{Expected, IdTokenClaims, IdTokenError};
+use super::jwks_cache::KeyedValidationError;
+use super::provider::{Endpoints, Provider, ProviderError};
+use super::refresh::SingleFlight;
+use super::session::{new_session_id, Session, SessionPolicy};
+use super::token_client::{TokenEndpointError, TokenResponse};
+use super::transaction::{AuthorizationHints, Transaction};
+use super::user::summarize;
+
+/// Why a sign-in could not be completed. `status` and `message` are what the browser sees; the
+/// variant's own text (with details) goes to the log only.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("the provider is unavailable: {0}")]
+    ProviderUnavailable(String),
+    #[error("the provider's configuration is unusable: {0}")]
+    ProviderMisconfigured(String),
+    #[error("the authorization code was refused (invalid_grant)")]
+    CodeRefused,
+    #[error("the token endpoint refused the client: {0}")]
+    ClientRefused(String),
+    #[error("the token response had no ID token")]
+    NoIdToken,
+    #[error("ID token rejected: {0}")]
+    BadIdToken(IdTokenError),
+    #[error("access token rejected: {0}")]
+    BadAccessToken(AccessTokenError),
+    #[error("the ID token and the access token name different users")]
+    SubjectMismatch,
+}
+
+impl SignInError {
+    pub fn status(&self) -> u16 {
+        match self {
+            SignInError::ProviderUnavailable(_) => 503,
+            SignInError::CodeRefused | SignInError::BadIdToken(IdTokenError::NonceMismatch) => 400,
+            _ => 502,
+        }
+    }
+
+    pub fn message(&self) -> &'static str {
+        match self {
+            SignInError::ProviderUnavailable(_) => {
+                "The identity provider could not be reached. Please try again in a moment."
+            }
+            SignInError::CodeRefused => {
+                "This sign-in link has expired or was already used. Please sign in again."
+            }
+            SignInError::BadIdToken(IdTokenError::NonceMismatch) => {
+                "This sign-in response does not belong to your sign-in attempt. Please sign in again."
+            }
+            _ => "The identity provider's answer could not be verified, so you were not signed in.",
+        }
+    }
+}
+
+/// Why a refresh failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RefreshError {
+    /// The refresh token is dead, or the provider answered for another user: sign in again.
+    #[error("the session has ended: {0}")]
+    Ended(String),
+    /// Retryable: the session stays, with its current tokens.
+    #[error("the provider is unavailable: {0}")]
+    Unavailable(String),
+}
+
+pub struct RelyingPartySettings {
+    pub redirect_uri: String,
+    pub post_logout_redirect_uri: String,
+    pub scopes: Vec<String>,
+    pub policy: SessionPolicy,
+}
+
+pub struct RelyingParty {
+    provider: Provider,
+    settings: RelyingPartySettings,
+    refreshes: SingleFlight<Result<Arc<Session>, RefreshError>>,
+    pub ended: EndedSessions,
+}
+
+impl From<ProviderError> for SignInError {
+    fn from(error: ProviderError) -> Self {
+        SignInError::ProviderMisconfigured(error.to_string())
+    }
+}
+
+fn token_error(error: TokenEndpointError) -> SignInError {
+    match error {
+        TokenEndpointError::InvalidGrant => SignInError::CodeRefused,
+        TokenEndpointError::Refused { error, description } => {
+            SignInError::ClientRefused(format!("{error}: {}", description.unwrap_or_default()))
+        }
+        TokenEndpointError::Unavailable(reason) => SignInError::ProviderUnavailable(reason),
+    }
+}
+
+impl RelyingParty {
+    pub fn new(provider: Provider, settings: RelyingPartySettings) -> RelyingParty {
+        RelyingParty {
+            provider,
+            settings,
+            refreshes: SingleFlight::default(),
+            ended: EndedSessions::default(),
+        }
+    }
+
+    pub fn policy(&self) -> &SessionPolicy {
+        &self.settings.policy
+    }
+
+    pub fn client_id(&self) -> &str {
+        self.provider.client_id()
+    }
+
+    pub async fn endpoints(&self) -> Result<Arc<Endpoints>, ProviderError> {
+        self.provider.endpoints().await
+    }
+
+    /// A new transaction and the authorization URL to send the browser to (checklist L1–L3).
+    pub async fn begin_login(
+        &self,
+        return_to: String,
+        hints: &AuthorizationHints,
+        now: u64,
+    ) -> Result<(Transaction, String), SignInError> {
+        let endpoints = self.provider.endpoints().await?;
+        let transaction = Transaction::new(return_to, now);
+        let url = transaction
+            .authorization_url(
+                &endpoints.metadata,
+                self.provider.client_id(),
+                &self.settings.redirect_uri,
+                &self.settings.scopes,
+                hints,
+            )
+            .map_err(|e| SignInError::ProviderMisconfigured(e.to_string()))?;
+        Ok((transaction, url))
+    }
+
+    /// The issuer that responses must come from (RFC 9207 `iss`, checklist L8).
+    pub async fn issuer(&self) -> Result<String, SignInError> {
+        Ok(self.provider.endpoints().await?.metadata.issuer.clone())
+    }
+
+    /// Exchanges the code and validates both tokens before using either (RFC 9700 §4.5.3.2).
+    pub async fn complete_login(
+        &self,
+        transaction: &Transaction,
+        code: &str,
+        now: u64,
+    ) -> Result<Session, SignInError> {
+        let endpoints = self.provider.endpoints().await?;
+        let tokens = endpoints
+            .token
+            .exchange_code(
+                code,
+                &self.settings.redirect_uri,
+                &transaction.code_verifier,
+            )
+            .await
+            .map_err(token_error)?;
+        let id_token = tokens.id_token.clone().ok_or(SignInError::NoIdToken)?;
+        let id_claims = self
+            .check_id_token(
+                &endpoints,
+                &id_token,
+                Some(&transaction.nonce),
+                &tokens,
+                now,
+            )
+            .await?;
+        let access = self
+            .check_access_token(&endpoints, &tokens.access_token, now)
+            .await?;
+        if access.sub != id_claims.sub {
+            return Err(SignInError::SubjectMismatch);
+        }
+        Ok(Session {
+            id: new_session_id(),
+            issuer: endpoints.metadata.issuer.clone(),
+            user: summarize(&id_claims.sub, &access.all, &id_claims.other),
+            access_token: tokens.access_token,
+            access_token_expires_at: access.exp,
+            refresh_token: tokens.refresh_token,
+            id_token: Some(id_token),
+            signed_in_at: now,
+            last_seen: now,
+        })
+    }
+
+    async fn check_id_token(
+        &self,
+        endpoints: &Endpoints,
+        id_token: &str,
+        nonce: Option<&str>,
+        tokens: &TokenResponse,
+        now: u64,
+    ) -> Result<IdTokenClaims, SignInError> {
+        let expected = Expected {
+            issuer: &endpoints.metadata.issuer,
+            client_id: self.provider.client_id(),
+            nonce,
+            access_token: Some(&tokens.access_token),
+            now,
+        };
+        endpoints
+            .jwks
+            .validate_id_token(id_token, &expected)
+            .await
+            .map_err(|e| match e {
+                KeyedValidationError::Invalid(e) => SignInError::BadIdToken(e),
+                KeyedValidationError::KeysUnavailable(e) => {
+                    SignInError::ProviderUnavailable(e.to_string())
+                }
+            })
+    }
+
+    async fn check_access_token(
+        &self,
+        endpoints: &Endpoints,
+        access_token: &str,
+        now: u64,
+    ) -> Result<AccessClaims, SignInError> {
+        let expected = AccessExpected {
+            issuer: &endpoints.metadata.issuer,
+            audience: self.provider.client_id(),
+            now,
+        };
+        endpoints
+            .jwks
+            .validate_access_token(access_token, &expected)
+            .await
+            .map_err(|e| SignInError::ProviderUnavailable(e.to_string()))?
+            .map_err(SignInError::BadAccessToken)
+    }
+
+    /// Validates the session's access token against the provider's current keys.
+    pub async fn validate_access_token(
+        &self,
+        session: &Session,
+        now: u64,
+    ) -> Result<AccessClaims, SignInError> {
+        let endpoints = self.provider.endpoints().await?;
+        self.check_access_token(&endpoints, &session.access_token, now)
+            .await
+    }
+
+    /// Refreshes the session's tokens, once per refresh token however many requests ask
+    /// (checklist R2–R6). The new ID token, if any, must name the same user (I15).
+    pub async fn refresh(&self, session: &Session, now: u64) -> Result<Arc<Session>, RefreshError> {
+        let Some(refresh_token) = session.refresh_token.clone() else {
+            return Err(RefreshError::Ended("no refresh token".into()));
+        };
+        self.refreshes
+            .run(
+                &refresh_token,
+                |result| !matches!(result, Err(RefreshError::Unavailable(_))),
+                || self.refresh_once(session, &refresh_token, now),
+            )
+            .await
+    }
+
+    async fn refresh_once(
+        &self,
+        session: &Session,
+        refresh_token: &str,
+        now: u64,
+    ) -> Result<Arc<Session>, RefreshError> {
+        let unavailable = |e: &dyn std::fmt::Display| RefreshError::Unavailable(e.to_string());
+        let endpoints = self
+            .provider
+            .endpoints()
+            .await
+            .map_err(|e| unavailable(&e))?;
+        let tokens = match endpoints.token.refresh(refresh_token).await {
+            Ok(tokens) => tokens,
+            Err(TokenEndpointError::InvalidGrant) => {
+                return Err(RefreshError::Ended("the refresh token was refused".into()))
+            }
+            Err(e) => return Err(unavailable(&e)),
+        };
+        let access = match self
+            .check_access_token(&endpoints, &tokens.access_token, now)
+            .await
+        {
+            Ok(access) => access,
+            Err(e) => return Err(unavailable(&e)),
+        };
+        if access.sub != session.user.sub || endpoints.metadata.issuer != session.issuer {
+            return Err(RefreshError::Ended(
+                "the refreshed access token names another user".into(),
+            ));
+        }
+        let mut id_other = Map::new();
+        if let Some(id_token) = &tokens.id_token {
+            let claims = self
+                .check_id_token(&endpoints, id_token, None, &tokens, now)
+                .await
+                .map_err(|e| match e {
+                    SignInError::ProviderUnavailable(_) => unavailable(&e),
+                    other => RefreshError::Ended(format!("the refreshed ID token failed: {other}")),
+                })?;
+            if claims.sub != session.user.sub {
+                return Err(RefreshError::Ended(
+                    "the refreshed ID token names another user".into(),
+                ));
+            }
+            id_other = claims.other;
+        }
+        let mut user = summarize(&access.sub, &access.all, &id_other);
+        // A refresh without a new ID token keeps the profile from the one we have.
+        if tokens.id_token.is_none() {
+            user.name = session.user.name.clone();
+            user.email = session.user.email.clone();
+        }
+        Ok(Arc::new(Session {
+            id: session.id.clone(),
+            issuer: session.issuer.clone(),
+            user,
+            access_token: tokens.access_token,
+            access_token_expires_at: access.exp,
+            // R4: a rotated refresh token replaces the old one; none returned keeps the old.
+            refresh_token: tokens
+                .refresh_token
+                .or_else(|| Some(refresh_token.to_string())),
+            id_token: tokens.id_token.or_else(|| session.id_token.clone()),
+            signed_in_at: session.signed_in_at,
+            last_seen: now.max(session.last_seen),
+        }))
+    }
+
+    /// Revokes the session's refresh token at the provider (RFC 7009), where it offers that.
+    /// Best effort: a failure is logged and sign-out goes on.
+    pub async fn revoke(&self, session: &Session) {
+        let Some(refresh_token) = &session.refresh_token else {
+            return;
+        };
+        let Ok(endpoints) = self.provider.endpoints().await else {
+            return;
+        };
+        let Some(endpoint) = &endpoints.metadata.revocation_endpoint else {
+            return;
+        };
+        let credentials = self.provider.credentials();
+        let result = self
+            .provider
+            .http()
+            .post(endpoint)
+            .form(&[
+                ("token", refresh_token.as_str()),
+                ("token_type_hint", "refresh_token"),
+                ("client_id", credentials.client_id.as_str()),
+                ("client_secret", credentials.client_secret.expose()),
+            ])
+            .send()
+            .await;
+        match result {
+            Ok(response) if response.status().is_success() => {}
+            Ok(response) => {
+                tracing::warn!(
+                    status = response.status().as_u16(),
+                    "token revocation refused"
+                )
+            }
+            Err(e) => {
+                tracing::warn!(error = %super::http_client::error_chain(&e), "token revocation failed")
+            }
+        }
+    }
+
+    /// Where to send the browser to end the provider's session too (RP-initiated logout), with
+    /// the ID token as hint, our post-logout address and `state`. `None` when the provider has no
+    /// end-session endpoint (the app then just goes home).
+    pub async fn end_session_url(&self, session: Option<&Session>, state: &str) -> Option<String> {
+        let endpoints = self.provider.endpoints().await.ok()?;
+        end_session_url(
+            &endpoints.metadata,
+            session.and_then(|s| s.id_token.as_deref()),
+            &self.settings.post_logout_redirect_uri,
+            state,
+        )
+    }
+}
+
+pub fn end_session_url(
+    metadata: &ProviderMetadata,
+    id_token_hint: Option<&str>,
+    post_logout_redirect_uri: &str,
+    state: &str,
+) -> Option<String> {
+    let mut url = url::Url::parse(metadata.end_session_endpoint.as_deref()?).ok()?;
+    {
+        let mut query = url.query_pairs_mut();
+        if let Some(hint) = id_token_hint {
+            query.append_pair("id_token_hint", hint);
+        }
+        query
+            .append_pair("post_logout_redirect_uri", post_logout_redirect_uri)
+            .append_pair("state", state);
+    }
+    Some(url.into())
+}

@@ -1,0 +1,232 @@
+//! The signed-in session: the tokens and the facts derived from them when they were validated,
+//! kept in sealed cookies between requests (see `session_cookies`). The server enforces the idle
+//! and absolute timeouts from the timestamps inside (checklist C8, R7).
+
+use std::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::session_view::{SessionView, TokenFingerprints, UserSummary};
+
+/// Refresh when the access token has less than this left (Scalekit's own examples use a minute).
+pub const REFRESH_SKEW_SECS: u64 = 60;
+/// `last_seen` is rewritten at most this often, so not every request sets a cookie.
+pub const TOUCH_INTERVAL_SECS: u64 = 60;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionPolicy {
+    pub idle_timeout_secs: u64,
+    pub absolute_timeout_secs: u64,
+}
+
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Random, new at every sign-in: names this session in the ended-session list and logs.
+    pub id: String,
+    pub issuer: String,
+    pub user: UserSummary,
+    pub access_token: String,
+    pub access_token_expires_at: u64,
+    pub refresh_token: Option<String>,
+    pub id_token: Option<String>,
+    pub signed_in_at: u64,
+    pub last_seen: u64,
+}
+
+/// Never prints a token.
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &fingerprint(&self.id))
+            .field("sub", &self.user.sub)
+            .field("access_token_expires_at", &self.access_token_expires_at)
+            .field("has_refresh_token", &self.refresh_token.is_some())
+            .field("signed_in_at", &self.signed_in_at)
+            .field("last_seen", &self.last_seen)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a request should do with its session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionCheck {
+    Valid,
+    /// Valid, but the access token is about to expire (or has): refresh before use.
+    NeedsRefresh,
+    Ended(EndReason),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    IdleTimeout,
+    AbsoluteTimeout,
+    /// Expired access token and no refresh token to get another.
+    TokenExpired,
+}
+
+/// Seconds since the epoch.
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A new random session id (128 bits).
+pub fn new_session_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A short, non-reversible name for a secret: enough to tell two tokens apart in the UI or logs.
+pub fn fingerprint(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Session {
+    pub fn absolute_expires_at(&self, policy: &SessionPolicy) -> u64 {
+        self.signed_in_at
+            .saturating_add(policy.absolute_timeout_secs)
+    }
+
+    pub fn idle_expires_at(&self, policy: &SessionPolicy) -> u64 {
+        self.last_seen
+            .saturating_add(policy.idle_timeout_secs)
+            .min(self.absolute_expires_at(policy))
+    }
+
+    pub fn check(&self, now: u64, policy: &SessionPolicy) -> SessionCheck {
+        if now >= self.absolute_expires_at(policy) {
+            return SessionCheck::Ended(EndReason::AbsoluteTimeout);
+        }
+        if now >= self.last_seen.saturating_add(policy.idle_timeout_secs) {
+            return SessionCheck::Ended(EndReason::IdleTimeout);
+        }
+        if now.saturating_add(REFRESH_SKEW_SECS) >= self.access_token_expires_at {
+            if self.refresh_token.is_none() {
+                return if now >= self.access_token_expires_at {
+                    SessionCheck::Ended(EndReason::TokenExpired)
+                } else {
+                    SessionCheck::Valid
+                };
+            }
+            return SessionCheck::NeedsRefresh;
+        }
+        SessionCheck::Valid
+    }
+
+    /// Whether the access token can still be used as it is.
+    pub fn access_token_valid(&self, now: u64) -> bool {
+        now < self.access_token_expires_at
+    }
+
+    /// True when `last_seen` is old enough to be worth rewriting.
+    pub fn wants_touch(&self, now: u64) -> bool {
+        now.saturating_sub(self.last_seen) >= TOUCH_INTERVAL_SECS
+    }
+
+    pub fn view(&self, policy: &SessionPolicy) -> SessionView {
+        SessionView {
+            user: self.user.clone(),
+            access_token_expires_at: self.access_token_expires_at,
+            idle_expires_at: self.idle_expires_at(policy),
+            absolute_expires_at: self.absolute_expires_at(policy),
+            signed_in_at: self.signed_in_at,
+            tokens: TokenFingerprints {
+                access_token: Some(fingerprint(&self.access_token)),
+                refresh_token: self.refresh_token.as_deref().map(fingerprint),
+                id_token: self.id_token.as_deref().map(fingerprint),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: SessionPolicy = SessionPolicy {
+        idle_timeout_secs: 1800,
+        absolute_timeout_secs: 8 * 3600,
+    };
+
+    fn session(now: u64) -> Session {
+        Session {
+            id: new_session_id(),
+            issuer: "https://env.example".into(),
+            user: UserSummary {
+                sub: "usr_1".into(),
+                ..UserSummary::default()
+            },
+            access_token: "at-secret".into(),
+            access_token_expires_at: now + 299,
+            refresh_token: Some("rt-secret".into()),
+            id_token: Some("id-secret".into()),
+            signed_in_at: now,
+            last_seen: now,
+        }
+    }
+
+    #[test]
+    fn c8_idle_and_absolute_timeouts_come_from_the_session_timestamps() {
+        let s = session(1000);
+        assert_eq!(s.check(1000, &POLICY), SessionCheck::Valid);
+        assert_eq!(
+            s.check(1000 + 1800, &POLICY),
+            SessionCheck::Ended(EndReason::IdleTimeout)
+        );
+        let mut active = session(1000);
+        active.last_seen = 1000 + 8 * 3600 - 10;
+        assert_eq!(
+            active.check(1000 + 8 * 3600, &POLICY),
+            SessionCheck::Ended(EndReason::AbsoluteTimeout)
+        );
+    }
+
+    #[test]
+    fn r1_refresh_is_due_inside_the_skew_window() {
+        let s = session(1000);
+        assert_eq!(s.check(1000 + 299 - 61, &POLICY), SessionCheck::Valid);
+        assert_eq!(
+            s.check(1000 + 299 - 60, &POLICY),
+            SessionCheck::NeedsRefresh
+        );
+        assert_eq!(s.check(1000 + 400, &POLICY), SessionCheck::NeedsRefresh);
+        let mut no_refresh = session(1000);
+        no_refresh.refresh_token = None;
+        assert_eq!(no_refresh.check(1000 + 250, &POLICY), SessionCheck::Valid);
+        assert_eq!(
+            no_refresh.check(1000 + 299, &POLICY),
+            SessionCheck::Ended(EndReason::TokenExpired)
+        );
+    }
+
+    #[test]
+    fn r7_the_idle_expiry_never_passes_the_absolute_one() {
+        let mut s = session(0);
+        s.last_seen = 8 * 3600 - 5;
+        assert_eq!(s.idle_expires_at(&POLICY), 8 * 3600);
+    }
+
+    #[test]
+    fn c4_views_and_debug_carry_fingerprints_not_tokens() {
+        let s = session(0);
+        let text = format!("{s:?} {:?}", s.view(&POLICY));
+        for secret in ["at-secret", "rt-secret", "id-secret"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+        assert_eq!(
+            s.view(&POLICY).tokens.access_token,
+            Some(fingerprint("at-secret"))
+        );
+        assert_eq!(fingerprint("x").len(), 12);
+    }
+}

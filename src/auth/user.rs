@@ -1,0 +1,129 @@
+//! The user summary, derived from validated claims: Scalekit puts roles and permissions in the
+//! access token and the profile in the ID token (docs/scalekit-protocol.md §3).
+
+use serde_json::{Map, Value};
+
+use crate::session_view::UserSummary;
+
+/// Claim names that may carry permissions, in order of preference.
+const PERMISSION_CLAIMS: [&str; 3] = [
+    "permissions",
+    "https://scalekit.com/permissions",
+    "scalekit:permissions",
+];
+
+fn text<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    claims
+        .get(name)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// An array of strings, or one space-separated string.
+fn list(value: &Value) -> Option<Vec<String>> {
+    match value {
+        Value::Array(items) => Some(
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+        ),
+        Value::String(s) => Some(s.split_whitespace().map(str::to_string).collect()),
+        _ => None,
+    }
+}
+
+/// The first claim found in either token (access token first).
+fn first<'a>(tokens: [&'a Map<String, Value>; 2], names: &[&str]) -> Option<&'a Value> {
+    names
+        .iter()
+        .find_map(|name| tokens.iter().find_map(|claims| claims.get(*name)))
+}
+
+/// The display name: `name`, else given + family name, else the email, else the subject.
+fn display_name(id: &Map<String, Value>, access: &Map<String, Value>, sub: &str) -> String {
+    for claims in [id, access] {
+        if let Some(name) = text(claims, "name") {
+            return name.to_string();
+        }
+        let parts: Vec<&str> = ["given_name", "family_name"]
+            .iter()
+            .filter_map(|n| text(claims, n))
+            .collect();
+        if !parts.is_empty() {
+            return parts.join(" ");
+        }
+    }
+    [id, access]
+        .iter()
+        .find_map(|claims| text(claims, "email"))
+        .unwrap_or(sub)
+        .to_string()
+}
+
+pub fn summarize(sub: &str, access: &Map<String, Value>, id: &Map<String, Value>) -> UserSummary {
+    let tokens = [access, id];
+    UserSummary {
+        sub: sub.to_string(),
+        name: display_name(id, access, sub),
+        email: [id, access]
+            .iter()
+            .find_map(|claims| text(claims, "email"))
+            .map(str::to_string),
+        organization_id: [access, id]
+            .iter()
+            .find_map(|claims| text(claims, "oid").or_else(|| text(claims, "org_id")))
+            .map(str::to_string),
+        roles: first(tokens, &["roles"]).and_then(list).unwrap_or_default(),
+        permissions: first(tokens, &PERMISSION_CLAIMS)
+            .and_then(list)
+            .unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(value: Value) -> Map<String, Value> {
+        value.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn summary_reads_scalekit_claims() {
+        let access = map(json!({
+            "sub": "usr_1", "oid": "org_1", "roles": ["admin"],
+            "permissions": ["organization:settings", "organization:read"]
+        }));
+        let id = map(json!({"sub": "usr_1", "name": "Ada Admin", "email": "ada@example.com"}));
+        let user = summarize("usr_1", &access, &id);
+        assert_eq!(user.name, "Ada Admin");
+        assert_eq!(user.email.as_deref(), Some("ada@example.com"));
+        assert_eq!(user.organization_id.as_deref(), Some("org_1"));
+        assert_eq!(user.roles, ["admin"]);
+        assert!(user.has_permission("organization:settings"));
+    }
+
+    #[test]
+    fn name_falls_back_to_given_and_family_then_email_then_subject() {
+        let empty = Map::new();
+        let given = map(json!({"given_name": "Max", "family_name": "Member"}));
+        assert_eq!(summarize("usr_2", &empty, &given).name, "Max Member");
+        let email = map(json!({"email": "max@example.com"}));
+        assert_eq!(summarize("usr_2", &empty, &email).name, "max@example.com");
+        assert_eq!(summarize("usr_2", &empty, &empty).name, "usr_2");
+    }
+
+    #[test]
+    fn permissions_fall_back_through_the_namespaced_claims() {
+        let empty = Map::new();
+        let namespaced = map(json!({"https://scalekit.com/permissions": ["a:b"]}));
+        assert_eq!(summarize("s", &namespaced, &empty).permissions, ["a:b"]);
+        let colon = map(json!({"scalekit:permissions": "c:d e:f"}));
+        assert_eq!(summarize("s", &colon, &empty).permissions, ["c:d", "e:f"]);
+        assert!(summarize("s", &empty, &empty).permissions.is_empty());
+    }
+}

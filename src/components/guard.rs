@@ -1,0 +1,115 @@
+//! The page-side guard: renders its children only for a signed-in user (with a permission, when
+//! one is named). The check runs during the server render too, so a signed-out request gets a
+//! real redirect to `/login?next=…` and a member without the permission gets HTTP 403, with
+//! JavaScript or without (checklist guards; the server functions check again for themselves).
+
+use leptos::either::EitherOf4;
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_location;
+
+use crate::components::status_pages::{ForbiddenView, UnavailableView};
+use crate::error::AppError;
+use crate::session_api::AuthState;
+use crate::session_view::SessionView;
+
+/// The session resource, created once at the app root.
+#[derive(Clone, Copy)]
+pub struct SessionResource(pub Resource<Result<AuthState, AppError>>);
+
+pub fn use_session() -> Resource<Result<AuthState, AppError>> {
+    expect_context::<SessionResource>().0
+}
+
+/// `/login?next=<this page>`.
+pub fn login_url_for(path: &str, query: &str) -> String {
+    let here = if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", query.trim_start_matches('?'))
+    };
+    let encoded: String = here
+        .bytes()
+        .flat_map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                vec![b as char]
+            } else {
+                format!("%{b:02X}").chars().collect()
+            }
+        })
+        .collect();
+    format!("/login?next={encoded}")
+}
+
+/// Sets the status of the page being rendered on the server; nothing in the browser.
+pub fn set_page_status(status: u16) {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(status) = http::StatusCode::from_u16(status) {
+            response.set_status(status);
+        }
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = status;
+}
+
+#[component]
+pub fn RequireSignIn<F, V>(
+    /// A permission the user must hold, e.g. `organization:settings`.
+    #[prop(optional)]
+    permission: Option<&'static str>,
+    children: F,
+) -> impl IntoView
+where
+    F: Fn(SessionView) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let session = use_session();
+    let location = use_location();
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Checking your session…"</p> }>
+            {
+                let children = children.clone();
+                move || {
+                    let children = children.clone();
+                    Suspend::new(async move {
+                        match session.await {
+                            Ok(AuthState::SignedIn(view)) => match permission {
+                                Some(needed) if !view.user.has_permission(needed) => {
+                                    set_page_status(403);
+                                    EitherOf4::B(view! { <ForbiddenView permission=needed/> })
+                                }
+                                _ => EitherOf4::A(children(view)),
+                            },
+                            Ok(AuthState::ProviderUnavailable(_)) | Err(AppError::ProviderUnavailable) => {
+                                set_page_status(503);
+                                EitherOf4::C(view! { <UnavailableView/> })
+                            }
+                            _ => {
+                                let target = login_url_for(
+                                    &location.pathname.get_untracked(),
+                                    &location.search.get_untracked(),
+                                );
+                                EitherOf4::D(view! { <Redirect path=target/> })
+                            }
+                        }
+                    })
+                }
+            }
+        </Suspense>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::login_url_for;
+
+    #[test]
+    fn login_url_keeps_the_path_and_query_encoded() {
+        assert_eq!(login_url_for("/dashboard", ""), "/login?next=/dashboard");
+        assert_eq!(
+            login_url_for("/a b", "?x=1&y=2"),
+            "/login?next=/a%20b%3Fx%3D1%26y%3D2"
+        );
+    }
+}

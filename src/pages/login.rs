@@ -1,0 +1,87 @@
+//! `/login`: one button that posts a plain form to the login server function, so it works the
+//! same with JavaScript off. `next`, `organization_id`, `login_hint` and `prompt` from the query
+//! are passed through; the server checks every one of them again.
+
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
+
+use crate::components::guard::use_session;
+use crate::session_api::AuthState;
+
+/// Messages for `?error=` set by the login server function and the session guard.
+fn error_message(code: &str) -> Option<&'static str> {
+    match code {
+        "unavailable" => {
+            Some("The identity provider could not be reached. Please try again in a moment.")
+        }
+        "expired" => Some("Your session has ended. Please sign in again."),
+        _ => None,
+    }
+}
+
+/// Only a local path is a place to go back to (the server checks properly; this keeps the
+/// already-signed-in shortcut from following anything else).
+fn local_path(next: Option<String>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/dashboard".to_string())
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let query = use_query_map();
+    let session = use_session();
+    let param = move |name: &str| {
+        query
+            .with_untracked(|q| q.get(name))
+            .filter(|v| !v.is_empty())
+    };
+    let next = param("next");
+    let hidden: Vec<(&'static str, String)> = [
+        ("next", next.clone()),
+        ("organization_id", param("organization_id")),
+        ("login_hint", param("login_hint")),
+        ("prompt", param("prompt")),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| value.map(|v| (name, v)))
+    .collect();
+    let error = param("error").and_then(|code| error_message(&code));
+
+    view! {
+        <Title text="Sign in · Leptos × Scalekit"/>
+        <section class="auth-card" aria-labelledby="login-title">
+            <h1 id="login-title">"Sign in"</h1>
+            {error.map(|message| view! { <p class="alert alert-error" role="alert">{message}</p> })}
+            <Suspense fallback=|| ()>
+                {
+                    let hidden = hidden.clone();
+                    let next = next.clone();
+                    move || {
+                        let hidden = hidden.clone();
+                        let next = next.clone();
+                        Suspend::new(async move {
+                            match session.await {
+                                Ok(AuthState::SignedIn(_)) => {
+                                    Either::Left(view! { <Redirect path=local_path(next)/> })
+                                }
+                                _ => Either::Right(view! {
+                                    <p>"You will be sent to your organization's identity provider and brought back here."</p>
+                                    <form method="post" action="/_app/login" class="login-form">
+                                        {hidden
+                                            .into_iter()
+                                            .map(|(name, value)| view! { <input type="hidden" name=name value=value/> })
+                                            .collect_view()}
+                                        <button type="submit" class="button button-primary">"Sign in"</button>
+                                    </form>
+                                }),
+                            }
+                        })
+                    }
+                }
+            </Suspense>
+        </section>
+    }
+}

@@ -1,0 +1,555 @@
+#![cfg(feature = "ssr")]
+
+//! The backend-for-frontend over real HTTP: sign-in, callback, session cookies, guards, refresh,
+//! sign-out and the CSRF layer, against the app's own development provider. Each test is named
+//! after the checklist line it proves (../shared/docs/security-checklist.md).
+
+mod common;
+
+use common::browser::{location, query_param, serve_app, set_cookies, Browser};
+use reqwest::Method;
+
+const SESSION: &str = "__Host-skit_session";
+const SIGNIN: &str = "__Host-skit_signin";
+
+async fn signed_in(persona: &str) -> Browser {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    let callback = browser.sign_in_as(persona, "/dashboard").await;
+    assert_eq!(callback.status(), 303);
+    browser
+}
+
+#[tokio::test]
+async fn l1_l2_l4_login_posts_redirect_to_the_provider_and_keep_the_transaction_in_a_host_cookie() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    let response = browser
+        .post_form(
+            "/_app/login",
+            &[
+                ("next", "/dashboard"),
+                ("organization_id", "org_100000000000000001"),
+                ("prompt", "login"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let url = location(&response);
+    assert!(
+        url.starts_with(&format!("{}/dev-idp/oauth/authorize?", app.base)),
+        "{url}"
+    );
+    for (name, expected) in [
+        ("response_type", Some("code")),
+        ("client_id", Some("skc_dev_leptos_scalekit")),
+        ("code_challenge_method", Some("S256")),
+        ("scope", Some("openid profile email offline_access")),
+        ("organization_id", Some("org_100000000000000001")),
+        ("prompt", Some("login")),
+    ] {
+        assert_eq!(query_param(&url, name).as_deref(), expected, "{name}");
+    }
+    assert_eq!(
+        query_param(&url, "redirect_uri").unwrap(),
+        format!("{}/auth/callback", app.base)
+    );
+    for name in ["state", "nonce", "code_challenge"] {
+        assert!(
+            query_param(&url, name).is_some_and(|v| v.len() >= 43),
+            "{name}"
+        );
+    }
+    let cookies = set_cookies(response.headers());
+    let tx = cookies
+        .iter()
+        .find(|c| c.name == SIGNIN)
+        .expect("transaction cookie");
+    assert!(tx.has("HttpOnly") && tx.has("Secure"), "{}", tx.line);
+    assert_eq!(tx.attribute("SameSite").as_deref(), Some("Lax"));
+    assert_eq!(tx.attribute("Path").as_deref(), Some("/"));
+    assert_eq!(tx.attribute("Max-Age").as_deref(), Some("600"));
+    assert!(tx.attribute("Domain").is_none());
+    assert!(
+        !tx.value.contains(&query_param(&url, "state").unwrap()),
+        "sealed, not plain"
+    );
+}
+
+#[tokio::test]
+async fn l3_every_login_gets_fresh_state_nonce_and_verifier() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    let first = browser.start_login(&[]).await;
+    let second = browser.start_login(&[]).await;
+    for name in ["state", "nonce", "code_challenge"] {
+        assert_ne!(
+            query_param(&first, name),
+            query_param(&second, name),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn l11_c1_c4_c5_sign_in_sets_a_sealed_host_session_and_lands_on_the_saved_path() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    let callback = browser
+        .sign_in_as("admin", "/organization/settings?tab=1")
+        .await;
+    assert_eq!(callback.status(), 303);
+    assert_eq!(location(&callback), "/organization/settings?tab=1");
+    // L13: the callback URL holds the code: no caching, no Referer.
+    assert_eq!(callback.headers()["cache-control"], "no-store");
+    assert_eq!(callback.headers()["referrer-policy"], "no-referrer");
+    let cookies = set_cookies(callback.headers());
+    // L6: the transaction cookie is cleared, with the attributes it was set with.
+    let tx = cookies
+        .iter()
+        .find(|c| c.name == SIGNIN)
+        .expect("transaction removal");
+    assert!(
+        tx.is_removal() && tx.has("Secure") && tx.has("HttpOnly"),
+        "{}",
+        tx.line
+    );
+    let session = cookies
+        .iter()
+        .find(|c| c.name == SESSION)
+        .expect("session cookie");
+    assert!(
+        session.has("HttpOnly") && session.has("Secure"),
+        "{}",
+        session.line
+    );
+    assert_eq!(session.attribute("SameSite").as_deref(), Some("Lax"));
+    assert_eq!(session.attribute("Path").as_deref(), Some("/"));
+    assert!(session.attribute("Domain").is_none());
+    for cookie in &cookies {
+        assert!(
+            cookie.line.len() < 4096,
+            "C5: {} is {} bytes",
+            cookie.name,
+            cookie.line.len()
+        );
+    }
+
+    let page = browser.get("/organization/settings?tab=1").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Organization settings"), "{html}");
+    assert!(html.contains("org_100000000000000001"));
+    // C4: the page and its hydration data carry no token (all tokens are JWTs starting `eyJ`).
+    assert!(!html.contains("eyJ"), "a token leaked into the page");
+}
+
+#[tokio::test]
+async fn l11_open_redirect_tricks_fall_back_to_the_dashboard() {
+    let app = serve_app(&[]).await;
+    for next in [
+        "//evil.example",
+        "https://evil.example/",
+        "/\\evil.example",
+        "/%2F%2Fevil.example",
+        "/\t/evil.example",
+        "javascript:alert(1)",
+        "/login",
+    ] {
+        let mut browser = Browser::new(&app);
+        let callback = browser.sign_in_as("member", next).await;
+        assert_eq!(callback.status(), 303, "{next}");
+        assert_eq!(location(&callback), "/dashboard", "{next:?}");
+    }
+}
+
+#[tokio::test]
+async fn l5_a_wrong_state_is_refused_before_any_token_call() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    let authorize = browser.start_login(&[("login_hint", "admin")]).await;
+    let at_provider = browser.get(&authorize).await;
+    let callback = location(&at_provider);
+    let code = query_param(&callback, "code").unwrap();
+    let forged = format!("/auth/callback?code={code}&state=not-the-state");
+    let response = browser.get(&forged).await;
+    assert_eq!(response.status(), 400);
+    assert!(set_cookies(response.headers())
+        .iter()
+        .any(|c| c.name == SIGNIN && c.is_removal()));
+    assert_eq!(browser.token_calls("authorization_code").await, 0);
+    assert!(response.text().await.unwrap().contains("Try again"));
+}
+
+#[tokio::test]
+async fn l6_replaying_a_callback_fails() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    let authorize = browser.start_login(&[("login_hint", "admin")]).await;
+    let callback = location(&browser.get(&authorize).await);
+    let saved_jar = browser.jar.clone();
+    assert_eq!(browser.get(&callback).await.status(), 303);
+    // Even with the transaction cookie put back, the code is spent.
+    browser.jar = saved_jar;
+    let replay = browser.get(&callback).await;
+    assert_eq!(replay.status(), 400);
+    assert!(!browser.jar.contains_key(SESSION));
+}
+
+#[tokio::test]
+async fn l7_provider_errors_show_an_escaped_page_without_a_token_call() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    let authorize = browser.start_login(&[]).await;
+    let state = query_param(&authorize, "state").unwrap();
+    let response = browser
+        .get(&format!(
+            "/auth/callback?error=access_denied&error_description=%3Cscript%3Ealert(1)%3C%2Fscript%3E&state={state}"
+        ))
+        .await;
+    assert_eq!(response.status(), 403);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("&lt;script&gt;") && !html.contains("<script>alert"),
+        "{html}"
+    );
+    assert_eq!(browser.token_calls("authorization_code").await, 0);
+}
+
+#[tokio::test]
+async fn l8_an_iss_parameter_from_another_issuer_is_refused() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    let authorize = browser.start_login(&[("login_hint", "admin")]).await;
+    let callback = location(&browser.get(&authorize).await);
+    let response = browser
+        .get(&format!("{callback}&iss=https%3A%2F%2Fevil.example"))
+        .await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(browser.token_calls("authorization_code").await, 0);
+}
+
+#[tokio::test]
+async fn l14_a_callback_without_this_browsers_transaction_is_refused() {
+    let app = serve_app(&[]).await;
+    let mut attacker = Browser::new(&app);
+    let authorize = attacker.start_login(&[("login_hint", "admin")]).await;
+    let callback = location(&attacker.get(&authorize).await);
+    let mut victim = Browser::new(&app);
+    let response = victim.get(&callback).await;
+    assert_eq!(response.status(), 400);
+    assert!(!victim.jar.contains_key(SESSION));
+    assert_eq!(victim.token_calls("authorization_code").await, 0);
+}
+
+#[tokio::test]
+async fn l11_a_new_sign_in_makes_the_previous_session_cookie_useless() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in_as("member", "/dashboard").await;
+    let old_jar = browser.jar.clone();
+    browser.sign_in_as("admin", "/dashboard").await;
+    assert_ne!(old_jar.get(SESSION), browser.jar.get(SESSION));
+    browser.jar = old_jar;
+    let page = browser.get("/dashboard").await;
+    assert_eq!(page.status(), 302, "the replaced session is refused");
+}
+
+#[tokio::test]
+async fn c6_a_tampered_session_cookie_signs_out_and_is_cleared() {
+    let mut browser = signed_in("admin").await;
+    let value = browser.jar.get_mut(SESSION).unwrap();
+    let flipped = if value.ends_with('A') { 'B' } else { 'A' };
+    value.pop();
+    value.push(flipped);
+    let page = browser.get("/dashboard").await;
+    assert_eq!(page.status(), 302);
+    assert!(set_cookies(page.headers())
+        .iter()
+        .any(|c| c.name == SESSION && c.is_removal()));
+}
+
+#[tokio::test]
+async fn guards_redirect_signed_out_pages_and_refuse_server_functions_with_401() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    let page = browser.get("/dashboard?x=1").await;
+    assert_eq!(page.status(), 302);
+    assert_eq!(location(&page), "/login?next=/dashboard%3Fx%3D1");
+    let settings = browser.get("/organization/settings").await;
+    assert_eq!(settings.status(), 302);
+    for server_fn in ["validate_token", "refresh_session"] {
+        let response = browser.call(server_fn).await;
+        assert_eq!(response.status(), 401, "{server_fn}");
+        assert_eq!(response.headers()["cache-control"], "no-store");
+    }
+    let session = browser.call("session").await;
+    assert_eq!(session.status(), 200);
+    assert_eq!(session.text().await.unwrap(), "\"SignedOut\"");
+}
+
+#[tokio::test]
+async fn guards_give_a_member_without_the_permission_a_403_page() {
+    let mut member = signed_in("member").await;
+    let page = member.get("/organization/settings").await;
+    assert_eq!(page.status(), 403);
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert!(page.text().await.unwrap().contains("organization:settings"));
+    let mut admin = signed_in("admin").await;
+    assert_eq!(admin.get("/organization/settings").await.status(), 200);
+}
+
+#[tokio::test]
+async fn c4_server_functions_return_claims_and_fingerprints_never_tokens() {
+    let mut browser = signed_in("admin").await;
+    let session = browser.call("session").await;
+    assert_eq!(session.status(), 200);
+    let body = session.text().await.unwrap();
+    assert!(
+        body.contains("Ada Admin") && body.contains("organization:settings"),
+        "{body}"
+    );
+    assert!(!body.contains("eyJ"), "{body}");
+    let check = browser.call("validate_token").await;
+    assert_eq!(check.status(), 200);
+    let body: serde_json::Value = check.json().await.unwrap();
+    assert_eq!(body["valid"], true);
+    assert_eq!(body["subject"], "usr_100000000000000001");
+    assert!(!body.to_string().contains("eyJ"));
+}
+
+#[tokio::test]
+async fn r4_refresh_now_rotates_the_tokens_and_the_cookie() {
+    let mut browser = signed_in("admin").await;
+    let before: serde_json::Value = browser.call("session").await.json().await.unwrap();
+    let cookie_before = browser.jar.get(SESSION).cloned();
+    let refreshed = browser.call("refresh_session").await;
+    assert_eq!(refreshed.status(), 200);
+    let after: serde_json::Value = refreshed.json().await.unwrap();
+    let fingerprint = |v: &serde_json::Value, t: &str| v["tokens"][t].clone();
+    let before = &before["SignedIn"];
+    assert_ne!(
+        fingerprint(before, "access_token"),
+        fingerprint(&after, "access_token")
+    );
+    assert_ne!(
+        fingerprint(before, "refresh_token"),
+        fingerprint(&after, "refresh_token")
+    );
+    assert_ne!(cookie_before, browser.jar.get(SESSION).cloned());
+    assert_eq!(browser.token_calls("refresh_token").await, 1);
+    assert_eq!(browser.get("/dashboard").await.status(), 200);
+}
+
+#[tokio::test]
+async fn r1_r2_r3_parallel_requests_with_an_expiring_token_refresh_once() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    // Access tokens that are always inside the refresh window.
+    browser.control(&[("access_token_ttl", "30")]).await;
+    browser.sign_in_as("admin", "/dashboard").await;
+    let cookie = browser.cookie_header();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // Parallel page loads and session calls (several tabs) holding the same cookie.
+    let mut loads = Vec::new();
+    for i in 0..24 {
+        let client = client.clone();
+        let cookie = cookie.clone();
+        let base = app.base.clone();
+        loads.push(tokio::spawn(async move {
+            let request = if i % 2 == 0 {
+                client
+                    .get(format!("{base}/dashboard"))
+                    .header("accept", "text/html")
+            } else {
+                client
+                    .post(format!("{base}/_app/session"))
+                    .header("origin", base.as_str())
+                    .header("accept", "application/json")
+            };
+            let response = request.header("cookie", cookie).send().await.unwrap();
+            let status = response.status().as_u16();
+            let renewed = set_cookies(response.headers())
+                .iter()
+                .any(|c| c.name == SESSION && !c.is_removal());
+            (status, renewed)
+        }));
+    }
+    for load in loads {
+        let (status, renewed) = load.await.unwrap();
+        assert_eq!(status, 200);
+        assert!(renewed, "R3: every late request gets the new cookie");
+    }
+    assert_eq!(
+        browser.token_calls("refresh_token").await,
+        1,
+        "R2: one refresh"
+    );
+}
+
+#[tokio::test]
+async fn r5_e5_a_provider_outage_keeps_the_session_and_answers_503_where_a_token_is_needed() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    browser.control(&[("access_token_ttl", "2")]).await;
+    browser.sign_in_as("admin", "/dashboard").await;
+    browser
+        .control(&[("fault", "token"), ("kind", "status"), ("status", "503")])
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let page = browser.get("/dashboard").await;
+    assert_eq!(page.status(), 503);
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("identity provider is unreachable"));
+    assert!(browser.jar.contains_key(SESSION), "the session is kept");
+    // The provider comes back: the session recovers by itself.
+    browser
+        .control(&[("fault", "token"), ("kind", "none")])
+        .await;
+    assert_eq!(browser.get("/dashboard").await.status(), 200);
+}
+
+#[tokio::test]
+async fn r5_e6_invalid_grant_ends_the_session_and_clears_its_cookies() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    browser.control(&[("access_token_ttl", "30")]).await;
+    browser.sign_in_as("admin", "/dashboard").await;
+    // The provider's session ends behind the app's back (its own cookie names it), which
+    // revokes the refresh token.
+    let ended = browser.get("/dev-idp/oidc/logout").await;
+    assert!(ended.status().is_success(), "{}", ended.status());
+    let page = browser.get("/dashboard").await;
+    assert_eq!(page.status(), 302, "signed out");
+    assert!(location(&page).starts_with("/login?next="));
+    assert!(!browser.jar.contains_key(SESSION), "cookie cleared");
+}
+
+#[tokio::test]
+async fn o1_get_logout_only_asks() {
+    let mut browser = signed_in("admin").await;
+    let page = browser.get("/logout").await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Sign out?"));
+    assert_eq!(
+        browser.get("/dashboard").await.status(),
+        200,
+        "still signed in"
+    );
+}
+
+#[tokio::test]
+async fn o2_to_o6_logout_revokes_clears_and_goes_to_the_end_session_endpoint() {
+    let mut browser = signed_in("admin").await;
+    let old_jar = browser.jar.clone();
+    let response = browser.post_form("/_app/logout", &[]).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        response.headers()["clear-site-data"],
+        "\"cookies\", \"storage\""
+    );
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let target = location(&response);
+    assert!(
+        target.starts_with(&format!("{}/dev-idp/oidc/logout?", browser.base)),
+        "{target}"
+    );
+    assert!(query_param(&target, "id_token_hint").is_some_and(|h| h.starts_with("eyJ")));
+    assert_eq!(
+        query_param(&target, "post_logout_redirect_uri").unwrap(),
+        browser.base
+    );
+    let state = query_param(&target, "state").unwrap();
+    let cookies = set_cookies(response.headers());
+    let removal = cookies
+        .iter()
+        .find(|c| c.name == SESSION)
+        .expect("O3: session removed");
+    assert!(removal.is_removal() && removal.has("Secure") && removal.has("HttpOnly"));
+    assert_eq!(removal.attribute("Path").as_deref(), Some("/"));
+    assert_eq!(removal.attribute("SameSite").as_deref(), Some("Lax"));
+    // The provider ends its session and sends the browser home with the same state.
+    let back = browser.get(&target).await;
+    assert_eq!(back.status(), 302);
+    assert_eq!(
+        query_param(&location(&back), "state").as_deref(),
+        Some(state.as_str())
+    );
+    // O6: the old cookie is refused, pages redirect, server functions answer 401.
+    browser.jar = old_jar;
+    assert_eq!(browser.get("/dashboard").await.status(), 302);
+    assert_eq!(browser.call("validate_token").await.status(), 401);
+}
+
+#[tokio::test]
+async fn x2_x3_x7_cross_site_posts_to_every_server_function_are_refused() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    for server_fn in [
+        "login",
+        "logout",
+        "session",
+        "validate_token",
+        "refresh_session",
+        "site_info",
+    ] {
+        let path = format!("/_app/{server_fn}");
+        for headers in [
+            vec![
+                ("origin", "https://evil.example"),
+                ("sec-fetch-site", "cross-site"),
+            ],
+            vec![("origin", "https://evil.example")],
+            vec![("sec-fetch-site", "same-site")],
+            vec![],
+        ] {
+            let response = browser
+                .request(Method::POST, &path, &headers, Some(&[]))
+                .await;
+            assert_eq!(response.status(), 403, "{path} {headers:?}");
+        }
+    }
+    // Same-origin posts go through (X7); login answers with its redirect.
+    assert_eq!(browser.post_form("/_app/login", &[]).await.status(), 303);
+}
+
+#[tokio::test]
+async fn h1_the_csp_nonce_matches_the_hydration_scripts() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    let page = browser.get("/login").await;
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    for directive in [
+        "default-src 'self'",
+        "'wasm-unsafe-eval'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ] {
+        assert!(csp.contains(directive), "{directive} in {csp}");
+    }
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap()
+        .to_string();
+    let html = page.text().await.unwrap();
+    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "{html}");
+    let other = browser.get("/login").await;
+    assert!(!other.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains(&nonce));
+}

@@ -33,6 +33,15 @@ cargo test --features ssr
 step "build (browser bundle, then server)"
 scripts/build.sh
 
+# Checklist L9: nothing server-side reaches the browser bundle, the client secret least of all.
+step "no secrets in the browser bundle"
+for secret in "dev-only-secret-never-used-with-scalekit" "client_secret" "SCALEKIT_CLIENT_SECRET" "SECRET_KEY"; do
+  if grep -rqa -- "$secret" target/site/pkg; then
+    echo "error: \`$secret\` appears in target/site/pkg" >&2
+    exit 1
+  fi
+done
+
 step "browser tests"
 port="${E2E_PORT:-3197}"
 scratch=$(mktemp -d)

@@ -50,3 +50,37 @@ test("GET /logout asks before signing out (O1)", async ({ page }) => {
   expect(response?.status()).toBe(200);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Sign out?");
 });
+
+test("security headers on pages, the callback and sign-out (H1, H3, H4, H5, H8)", async ({ page }) => {
+  const expectHardened = (headers: Record<string, string>, what: string) => {
+    expect(headers["content-security-policy"], what).toContain("frame-ancestors 'none'");
+    expect(headers["content-security-policy"], what).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9_-]{22}' 'wasm-unsafe-eval'/);
+    expect(headers["x-frame-options"], what).toBe("DENY");
+    expect(headers["x-content-type-options"], what).toBe("nosniff");
+    expect(headers["referrer-policy"], what).toBeTruthy();
+    expect(headers["cache-control"], what).toBe("no-store");
+  };
+  const home = await page.goto("/");
+  expectHardened(home!.headers(), "/");
+  await page.goto("/login?next=/dashboard");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  const [callback] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes("/auth/callback")),
+    page.getByRole("button", { name: /Ada Admin/ }).click(),
+  ]);
+  expect(callback.status()).toBe(303);
+  expectHardened(callback.headers(), "callback");
+  expect(callback.headers()["referrer-policy"]).toBe("no-referrer");
+  for (const path of ["/dashboard", "/organization/settings"]) {
+    const response = await page.goto(path);
+    expect(response?.status(), path).toBe(200);
+    expectHardened(response!.headers(), path);
+  }
+  const [logout] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith("/_app/logout")),
+    page.getByRole("navigation", { name: "Main" }).getByRole("button", { name: "Sign out" }).click(),
+  ]);
+  expect(logout.status()).toBe(303);
+  expect(logout.headers()["clear-site-data"]).toBe('"cookies", "storage"');
+  expectHardened(logout.headers(), "logout");
+});

@@ -418,3 +418,38 @@ fn e4_describe_masks_secrets() {
     assert!(!text.contains("test_secret_value"), "{text}");
     assert!(!text.contains(GOOD_KEY), "{text}");
 }
+
+#[test]
+fn c8_session_timeouts_default_and_are_checked() {
+    let config = parse(&[]).unwrap();
+    assert_eq!(config.session_idle_timeout_secs, 1800);
+    assert_eq!(config.session_absolute_timeout_secs, 8 * 3600);
+    let set = parse(&[
+        ("SESSION_IDLE_TIMEOUT_SECS", "600"),
+        ("SESSION_ABSOLUTE_TIMEOUT_SECS", "3600"),
+    ])
+    .unwrap();
+    assert_eq!(
+        (set.session_idle_timeout_secs, set.session_absolute_timeout_secs),
+        (600, 3600)
+    );
+    refused(&[("SESSION_IDLE_TIMEOUT_SECS", "ten")], "SESSION_IDLE_TIMEOUT_SECS");
+    refused(&[("SESSION_ABSOLUTE_TIMEOUT_SECS", "5")], "SESSION_ABSOLUTE_TIMEOUT_SECS");
+    refused(
+        &[
+            ("SESSION_IDLE_TIMEOUT_SECS", "7200"),
+            ("SESSION_ABSOLUTE_TIMEOUT_SECS", "3600"),
+        ],
+        "SESSION_IDLE_TIMEOUT_SECS",
+    );
+}
+
+#[test]
+fn c1_cookies_are_secure_on_https_and_loopback_only() {
+    let on = |url: &'static str| parse(&[("APP_URL", url)]).unwrap().cookies_secure();
+    assert!(on("http://127.0.0.1:3000"));
+    assert!(on("http://localhost:3000"));
+    assert!(on("https://app.example.com"));
+    // Plain http elsewhere is refused at start-up, so cookies are always `__Host-` and Secure.
+    refused(&[("APP_URL", "http://192.168.1.20:3000")], "APP_URL");
+}

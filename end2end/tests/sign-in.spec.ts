@@ -81,6 +81,7 @@ test("security headers on pages, the callback and sign-out (H1, H3, H4, H5, H8)"
     page.getByRole("navigation", { name: "Main" }).getByRole("button", { name: "Sign out" }).click(),
   ]);
   expect(logout.status()).toBe(303);
-  expect(logout.headers()["clear-site-data"]).toBe('"cookies", "storage"');
-  expectHardened(logout.headers(), "logout");
+  const logoutHeaders = await logout.allHeaders();
+  expect(logoutHeaders["clear-site-data"]).toBe('"cookies", "storage"');
+  expectHardened(logoutHeaders, "logout");
 });

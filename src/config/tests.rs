@@ -430,11 +430,20 @@ fn c8_session_timeouts_default_and_are_checked() {
     ])
     .unwrap();
     assert_eq!(
-        (set.session_idle_timeout_secs, set.session_absolute_timeout_secs),
+        (
+            set.session_idle_timeout_secs,
+            set.session_absolute_timeout_secs
+        ),
         (600, 3600)
     );
-    refused(&[("SESSION_IDLE_TIMEOUT_SECS", "ten")], "SESSION_IDLE_TIMEOUT_SECS");
-    refused(&[("SESSION_ABSOLUTE_TIMEOUT_SECS", "5")], "SESSION_ABSOLUTE_TIMEOUT_SECS");
+    refused(
+        &[("SESSION_IDLE_TIMEOUT_SECS", "ten")],
+        "SESSION_IDLE_TIMEOUT_SECS",
+    );
+    refused(
+        &[("SESSION_ABSOLUTE_TIMEOUT_SECS", "5")],
+        "SESSION_ABSOLUTE_TIMEOUT_SECS",
+    );
     refused(
         &[
             ("SESSION_IDLE_TIMEOUT_SECS", "7200"),

@@ -12,6 +12,8 @@ use crate::session_view::SessionView;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AuthState {
     SignedOut,
+    /// Signed out just now: the session timed out or the provider ended it.
+    SessionEnded,
     SignedIn(SessionView),
     /// Signed in, but the access token expired while the provider is unreachable.
     ProviderUnavailable(SessionView),
@@ -20,7 +22,7 @@ pub enum AuthState {
 impl AuthState {
     pub fn view(&self) -> Option<&SessionView> {
         match self {
-            AuthState::SignedOut => None,
+            AuthState::SignedOut | AuthState::SessionEnded => None,
             AuthState::SignedIn(v) | AuthState::ProviderUnavailable(v) => Some(v),
         }
     }
@@ -46,6 +48,7 @@ pub async fn get_session() -> Result<AuthState, AppError> {
     let auth = ssr::auth()?;
     Ok(match ssr::request_session() {
         RequestSession::SignedOut => AuthState::SignedOut,
+        RequestSession::Ended => AuthState::SessionEnded,
         RequestSession::SignedIn(s) => AuthState::SignedIn(s.view(auth.rp.policy())),
         RequestSession::Stale(s) => AuthState::ProviderUnavailable(s.view(auth.rp.policy())),
     })
@@ -267,7 +270,7 @@ pub mod ssr {
     pub fn require_session() -> Result<Arc<Session>, AppError> {
         match request_session() {
             RequestSession::SignedIn(session) => Ok(session),
-            RequestSession::SignedOut => Err(fail(AppError::Unauthorized)),
+            RequestSession::SignedOut | RequestSession::Ended => Err(fail(AppError::Unauthorized)),
             RequestSession::Stale(_) => Err(fail(AppError::ProviderUnavailable)),
         }
     }

@@ -428,8 +428,11 @@ async fn r5_e6_invalid_grant_ends_the_session_and_clears_its_cookies() {
     assert!(ended.status().is_success(), "{}", ended.status());
     let page = browser.get("/dashboard").await;
     assert_eq!(page.status(), 302, "signed out");
-    assert!(location(&page).starts_with("/login?next="));
+    let login = location(&page);
+    assert_eq!(login, "/login?next=/dashboard&error=expired");
     assert!(!browser.jar.contains_key(SESSION), "cookie cleared");
+    let explained = browser.get(&login).await.text().await.unwrap();
+    assert!(explained.contains("Your session has ended"), "{explained}");
 }
 
 #[tokio::test]
@@ -545,6 +548,8 @@ async fn h1_the_csp_nonce_matches_the_hydration_scripts() {
         .and_then(|rest| rest.split('\'').next())
         .unwrap()
         .to_string();
+    // H6: what the page shows depends on the session cookie.
+    assert!(page.headers()["vary"].to_str().unwrap().contains("Cookie"));
     let html = page.text().await.unwrap();
     assert!(html.contains(&format!("nonce=\"{nonce}\"")), "{html}");
     let other = browser.get("/login").await;

@@ -276,3 +276,24 @@ async fn i4_oidcc_client_test_signing_key_rotation_is_followed_on_refresh() {
         "one refetch"
     );
 }
+
+#[tokio::test]
+async fn h2_forms_may_post_to_the_provider_origin_and_nowhere_else() {
+    let mock = start_mock(Script::default()).await;
+    let app = serve_app(&[
+        ("SCALEKIT_ENVIRONMENT_URL", mock.base.as_str()),
+        ("SCALEKIT_CLIENT_ID", CLIENT_ID),
+        ("SCALEKIT_CLIENT_SECRET", CLIENT_SECRET),
+    ])
+    .await;
+    let mut browser = Browser::new(&app);
+    let page = browser.get("/login").await;
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains(&format!("form-action 'self' {};", mock.base)),
+        "{csp}"
+    );
+}

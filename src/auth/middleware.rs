@@ -27,6 +27,9 @@ pub struct Auth {
 #[derive(Clone, Debug)]
 pub enum RequestSession {
     SignedOut,
+    /// The session ended on this request (timeout, or the provider refused the refresh): signed
+    /// out, and the sign-in page can say why.
+    Ended,
     SignedIn(Arc<Session>),
     /// The access token has expired and the provider could not be reached to refresh it. The
     /// session is kept; whatever needs a valid token answers 503 until the provider is back.
@@ -37,7 +40,7 @@ impl RequestSession {
     /// The session whatever the state of its tokens.
     pub fn session(&self) -> Option<&Arc<Session>> {
         match self {
-            RequestSession::SignedOut => None,
+            RequestSession::SignedOut | RequestSession::Ended => None,
             RequestSession::SignedIn(s) | RequestSession::Stale(s) => Some(s),
         }
     }
@@ -64,7 +67,7 @@ impl Auth {
             SessionCheck::Ended(reason) => {
                 tracing::info!(?reason, sub = %session.user.sub, "session ended");
                 self.end(cookies, &session, now);
-                RequestSession::SignedOut
+                RequestSession::Ended
             }
             SessionCheck::Valid => {
                 let session = if session.wants_touch(now) {
@@ -91,7 +94,7 @@ impl Auth {
                 Err(RefreshError::Ended(reason)) => {
                     tracing::info!(%reason, sub = %session.user.sub, "refresh ended the session");
                     self.end(cookies, &session, now);
-                    RequestSession::SignedOut
+                    RequestSession::Ended
                 }
                 Err(RefreshError::Unavailable(reason)) => {
                     tracing::warn!(%reason, "refresh failed; keeping the session");

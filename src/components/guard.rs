@@ -85,11 +85,14 @@ where
                                 set_page_status(503);
                                 EitherOf4::C(view! { <UnavailableView/> })
                             }
-                            _ => {
-                                let target = login_url_for(
+                            other => {
+                                let mut target = login_url_for(
                                     &location.pathname.get_untracked(),
                                     &location.search.get_untracked(),
                                 );
+                                if matches!(other, Ok(AuthState::SessionEnded)) {
+                                    target.push_str("&error=expired");
+                                }
                                 EitherOf4::D(view! { <Redirect path=target/> })
                             }
                         }

@@ -558,3 +558,20 @@ async fn h1_the_csp_nonce_matches_the_hydration_scripts() {
         .unwrap()
         .contains(&nonce));
 }
+
+#[tokio::test]
+async fn e8_l11_a_signed_in_visit_to_login_never_redirects_off_site_or_panics() {
+    let mut browser = signed_in("admin").await;
+    for (next, expected) in [
+        ("%2Forganization%2Fsettings", "/organization/settings"),
+        ("%2Fa%0Ab", "/dashboard"),
+        ("%2F%2Fevil.example", "/dashboard"),
+        ("https%3A%2F%2Fevil.example", "/dashboard"),
+        ("%2F%5Cevil.example", "/dashboard"),
+        ("%2F%C3%A9", "/dashboard"),
+    ] {
+        let page = browser.get(&format!("/login?next={next}")).await;
+        assert_eq!(page.status(), 302, "{next}");
+        assert_eq!(location(&page), expected, "{next}");
+    }
+}

@@ -25,8 +25,13 @@ fn error_message(code: &str) -> Option<&'static str> {
 /// Only a local path is a place to go back to (the server checks properly; this keeps the
 /// already-signed-in shortcut from following anything else).
 fn local_path(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/dashboard".to_string())
+    // Printable ASCII only: the redirect becomes a Location header, which cannot hold anything else.
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+    })
+    .unwrap_or_else(|| "/dashboard".to_string())
 }
 
 #[component]

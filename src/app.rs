@@ -9,7 +9,7 @@ use crate::components::guard::SessionResource;
 use crate::components::layout::Layout;
 use crate::pages::{
     about::AboutPage, dashboard::DashboardPage, home::HomePage, login::LoginPage,
-    logout::LogoutPage, not_found::NotFoundPage, settings::SettingsPage,
+    logout::LogoutPage, not_found::NotFoundPage, sessions::SessionsPage, settings::SettingsPage,
 };
 use crate::session_api::get_session;
 use crate::site_info::get_site_info;
@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("logout") view=LogoutPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("dashboard") view=DashboardPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("sessions") view=SessionsPage ssr=SsrMode::Async/>
                     <Route
                         path=(StaticSegment("organization"), StaticSegment("settings"))
                         view=SettingsPage

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::session_view::SessionView;
+use crate::session_view::{SessionClaims, SessionView};
 
 /// The session as the UI needs to know it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,6 +132,32 @@ pub async fn logout() -> Result<(), AppError> {
         None => "/".to_string(),
     };
     ssr::see_other(&target)
+}
+
+/// The claims of the session's tokens, for the dashboard's tables.
+#[server(prefix = "/_app", endpoint = "claims")]
+pub async fn get_claims() -> Result<SessionClaims, AppError> {
+    use crate::auth::claims_table::claims_table;
+
+    let session = ssr::require_session()?;
+    Ok(SessionClaims {
+        id_token: session
+            .id_token
+            .as_deref()
+            .map(claims_table)
+            .unwrap_or_default(),
+        access_token: claims_table(&session.access_token),
+    })
+}
+
+/// Whether `state` is the one this app sent with a sign-out (the home page then says so).
+#[server(prefix = "/_app", endpoint = "signed_out")]
+pub async fn check_signed_out(state: String) -> Result<bool, AppError> {
+    use crate::auth::logout::check_logout_state;
+    use crate::auth::session::now_secs;
+
+    let auth = ssr::auth()?;
+    Ok(check_logout_state(&auth.key, &state, now_secs()))
 }
 
 /// Checks the current access token against the provider's keys now.

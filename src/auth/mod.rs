@@ -4,6 +4,7 @@
 
 pub mod access_token;
 pub mod callback;
+pub mod claims_table;
 pub mod cookie_key;
 pub mod discovery;
 pub mod ended_sessions;

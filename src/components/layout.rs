@@ -68,6 +68,7 @@ fn account_links(state: Result<AuthState, AppError>) -> impl IntoView {
     match state.ok().as_ref().and_then(AuthState::view) {
         Some(session) => leptos::either::Either::Left(view! {
             <li><A href="/dashboard">"Dashboard"</A></li>
+            <li><A href="/sessions">"Session"</A></li>
             <li class="nav-user">
                 <span class="nav-name">{session.user.name.clone()}</span>
                 <form method="post" action="/_app/logout" class="inline-form">

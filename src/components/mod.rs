@@ -1,5 +1,7 @@
 //! Reusable view pieces.
 
+pub mod claims_table;
+pub mod countdown;
 pub mod guard;
 pub mod layout;
 pub mod status_pages;

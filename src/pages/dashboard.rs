@@ -1,11 +1,16 @@
-//! `/dashboard`: who is signed in. Guarded: signed-out visitors are sent to sign in first.
+//! `/dashboard`: who is signed in, the session's state, and the claims of both tokens. Guarded:
+//! signed-out visitors are sent to sign in first.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
+use crate::components::claims_table::ClaimsTable;
+use crate::components::countdown::Countdown;
 use crate::components::guard::RequireSignIn;
-use crate::session_view::{SessionView, SETTINGS_PERMISSION};
+use crate::session_api::get_claims;
+use crate::session_view::{format_utc, SessionView, SETTINGS_PERMISSION};
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -15,23 +20,86 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
+fn badges(items: Vec<String>, empty: &'static str) -> impl IntoView {
+    if items.is_empty() {
+        Either::Left(view! { <span class="hint">{empty}</span> })
+    } else {
+        Either::Right(
+            items
+                .into_iter()
+                .map(|item| view! { <li class="badge">{item}</li> })
+                .collect_view(),
+        )
+    }
+}
+
 #[component]
 fn Dashboard(session: SessionView) -> impl IntoView {
-    let user = session.user;
+    let user = session.user.clone();
+    let can_open_settings = user.has_permission(SETTINGS_PERMISSION);
+    let claims = Resource::new(|| (), |_| get_claims());
     view! {
         <h1>"Welcome, " {user.name.clone()}</h1>
-        <dl class="facts">
-            <dt>"Email"</dt><dd>{user.email.clone().unwrap_or_else(|| "—".into())}</dd>
-            <dt>"Subject"</dt><dd><code>{user.sub.clone()}</code></dd>
-            <dt>"Organization"</dt><dd><code>{user.organization_id.clone().unwrap_or_else(|| "—".into())}</code></dd>
-            <dt>"Roles"</dt>
-            <dd class="badges">{user.roles.iter().map(|r| view! { <span class="badge">{r.clone()}</span> }).collect_view()}</dd>
-            <dt>"Permissions"</dt>
-            <dd class="badges">{user.permissions.iter().map(|p| view! { <span class="badge">{p.clone()}</span> }).collect_view()}</dd>
-        </dl>
-        <p>
-            <A href="/organization/settings" attr:class="button">"Organization settings"</A>
-            " "<span class="hint">"(needs " <code>{SETTINGS_PERMISSION}</code> ")"</span>
-        </p>
+        <div class="grid-2">
+            <section class="panel" aria-labelledby="profile-title">
+                <h2 id="profile-title">"Profile"</h2>
+                <dl class="facts">
+                    <dt>"Name"</dt><dd>{user.name.clone()}</dd>
+                    <dt>"Email"</dt><dd>{user.email.clone().unwrap_or_else(|| "—".into())}</dd>
+                    <dt>"Subject"</dt><dd><code>{user.sub.clone()}</code></dd>
+                    <dt>"Organization"</dt>
+                    <dd><code>{user.organization_id.clone().unwrap_or_else(|| "—".into())}</code></dd>
+                    <dt>"Roles"</dt>
+                    <dd><ul class="badges" aria-label="Roles">{badges(user.roles.clone(), "none")}</ul></dd>
+                    <dt>"Permissions"</dt>
+                    <dd><ul class="badges" aria-label="Permissions">{badges(user.permissions.clone(), "none")}</ul></dd>
+                </dl>
+            </section>
+            <section class="panel" aria-labelledby="session-title">
+                <h2 id="session-title">"Session"</h2>
+                <dl class="facts">
+                    <dt>"Status"</dt><dd><span class="status-ok">"Signed in"</span></dd>
+                    <dt>"Signed in"</dt><dd>{format_utc(session.signed_in_at)}</dd>
+                    <dt>"Access token expires"</dt>
+                    <dd>
+                        {format_utc(session.access_token_expires_at)}
+                        <Countdown until=session.access_token_expires_at/>
+                    </dd>
+                    <dt>"Session ends"</dt>
+                    <dd>
+                        {format_utc(session.idle_expires_at)}
+                        " if idle, at the latest "
+                        {format_utc(session.absolute_expires_at)}
+                    </dd>
+                </dl>
+                <p class="actions">
+                    <A href="/sessions" attr:class="button">"Session panel"</A>
+                    <A href="/organization/settings" attr:class="button button-secondary">"Organization settings"</A>
+                </p>
+                <p class="hint">
+                    "Organization settings need the "<code>{SETTINGS_PERMISSION}</code>" permission"
+                    {if can_open_settings { ", which you have." } else { ", which you do not have." }}
+                </p>
+            </section>
+        </div>
+        <section aria-labelledby="claims-title">
+            <h2 id="claims-title">"Token claims"</h2>
+            <p class="hint">"Decoded on the server from the tokens it keeps; the tokens themselves never reach the browser."</p>
+            <Suspense fallback=|| view! { <p class="loading">"Loading claims…"</p> }>
+                {move || Suspend::new(async move {
+                    match claims.await {
+                        Ok(claims) => Either::Left(view! {
+                            <div class="grid-2">
+                                <ClaimsTable caption="ID token" rows=claims.id_token/>
+                                <ClaimsTable caption="Access token" rows=claims.access_token/>
+                            </div>
+                        }),
+                        Err(error) => Either::Right(view! {
+                            <p class="alert alert-error" role="alert">{error.to_string()}</p>
+                        }),
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }

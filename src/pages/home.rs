@@ -1,11 +1,39 @@
+//! `/`: the introduction for visitors; a signed-in user goes straight to the dashboard. After a
+//! sign-out the provider sends the browser back here with our `state`, which is checked before
+//! the page says "you have signed out" (checklist O4).
+
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
+use leptos_router::components::{Redirect, A};
+use leptos_router::hooks::use_query_map;
+
+use crate::components::guard::use_session;
+use crate::session_api::{check_signed_out, AuthState};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
+    let session = use_session();
+    let state = use_query_map().with_untracked(|q| q.get("state"));
+    let signed_out = Resource::new(
+        move || state.clone(),
+        |state| async move {
+            match state {
+                Some(state) => check_signed_out(state).await.unwrap_or(false),
+                None => false,
+            }
+        },
+    );
     view! {
         <Title text="Leptos × Scalekit"/>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let signed_in = matches!(session.await, Ok(AuthState::SignedIn(_)));
+                let notice = signed_out.await.then(|| view! {
+                    <p class="alert alert-ok" role="status">"You have signed out."</p>
+                });
+                (signed_in.then(|| view! { <Redirect path="/dashboard"/> }), notice)
+            })}
+        </Suspense>
         <section class="hero">
             <h1>"Enterprise sign-in for Leptos, with Scalekit"</h1>
             <p class="lead">

@@ -6,4 +6,5 @@ pub mod home;
 pub mod login;
 pub mod logout;
 pub mod not_found;
+pub mod sessions;
 pub mod settings;

@@ -575,3 +575,18 @@ async fn e8_l11_a_signed_in_visit_to_login_never_redirects_off_site_or_panics() 
         assert_eq!(location(&page), expected, "{next}");
     }
 }
+
+#[tokio::test]
+async fn without_offline_access_refresh_explains_itself_and_the_session_ends_with_its_token() {
+    let app = serve_app(&[("SCALEKIT_SCOPES", "openid profile email")]).await;
+    let mut browser = Browser::new(&app);
+    browser.control(&[("access_token_ttl", "2")]).await;
+    assert_eq!(browser.sign_in_as("admin", "/sessions").await.status(), 303);
+    let refresh = browser.call("refresh_session").await;
+    assert_eq!(refresh.status(), 400);
+    assert!(refresh.text().await.unwrap().contains("offline_access"));
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let page = browser.get("/sessions").await;
+    assert_eq!(page.status(), 302);
+    assert_eq!(location(&page), "/login?next=/sessions&error=expired");
+}

@@ -39,3 +39,13 @@ test("moving between signed-in pages does not reload the document", async ({ pag
   await expect(page.getByRole("heading", { level: 1 })).toContainText("Ada Admin");
   expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(7);
 });
+
+test("client-side navigation to settings shows a member the 403 page", async ({ page }) => {
+  await signIn(page, /Max Member/);
+  await waitForHydration(page);
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 3));
+  await page.getByRole("link", { name: "Organization settings" }).click();
+  await expect(page).toHaveURL(/\/organization\/settings$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Access denied");
+  expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(3);
+});

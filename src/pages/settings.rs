@@ -23,11 +23,26 @@ fn Settings(session: SessionView) -> impl IntoView {
     let user = session.user;
     view! {
         <h1>"Organization settings"</h1>
-        <dl class="facts">
-            <dt>"Organization"</dt>
-            <dd><code>{user.organization_id.clone().unwrap_or_else(|| "—".into())}</code></dd>
-            <dt>"Your permissions"</dt>
-            <dd class="badges">{user.permissions.iter().map(|p| view! { <span class="badge">{p.clone()}</span> }).collect_view()}</dd>
-        </dl>
+        <section class="panel" aria-labelledby="org-title">
+            <h2 id="org-title">"Organization"</h2>
+            <dl class="facts">
+                <dt>"Organization id"</dt>
+                <dd><code>{user.organization_id.clone().unwrap_or_else(|| "—".into())}</code></dd>
+                <dt>"Your roles"</dt>
+                <dd><ul class="badges" aria-label="Roles">
+                    {user.roles.iter().map(|r| view! { <li class="badge">{r.clone()}</li> }).collect_view()}
+                </ul></dd>
+                <dt>"Your permissions"</dt>
+                <dd><ul class="badges" aria-label="Permissions">
+                    {user.permissions.iter().map(|p| view! { <li class="badge">{p.clone()}</li> }).collect_view()}
+                </ul></dd>
+            </dl>
+        </section>
+        <section class="panel" aria-labelledby="clients-title">
+            <h2 id="clients-title">"API clients"</h2>
+            <p class="hint">
+                "Machine clients that call this organization's API with client-credentials tokens will be listed and managed here."
+            </p>
+        </section>
     }
 }

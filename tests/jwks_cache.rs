@@ -107,13 +107,18 @@ async fn a7_warm_cache_keeps_validating_while_the_provider_is_down() {
         .await
         .unwrap();
 
-    // A cold cache with the provider down says so, rather than calling the token invalid.
+    // A cold cache with the provider down says so, rather than calling the token invalid, and
+    // requests right after the failure do not each ask the provider again.
     let cold = JwksCache::new(provider.client.clone(), format!("{}/keys", provider.base));
-    let error = validate(&cold, &provider, &tokens, "nonce-3")
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(error, KeyedValidationError::KeysUnavailable(_)),
-        "{error:?}"
-    );
+    let fetches_before = provider.key_fetches();
+    for _ in 0..3 {
+        let error = validate(&cold, &provider, &tokens, "nonce-3")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, KeyedValidationError::KeysUnavailable(_)),
+            "{error:?}"
+        );
+    }
+    assert_eq!(provider.key_fetches(), fetches_before + 1);
 }

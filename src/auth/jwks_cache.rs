@@ -13,6 +13,9 @@ use super::keys::KeySet;
 
 /// Minimum time between two refetches caused by unknown key ids.
 pub const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
+/// After a first load fails, requests within this time get the same failure instead of asking the
+/// (probably down) provider again each.
+pub const LOAD_RETRY_INTERVAL: Duration = Duration::from_secs(5);
 
 pub struct JwksCache {
     client: reqwest::Client,
@@ -22,6 +25,8 @@ pub struct JwksCache {
     /// callers wait for one fetch instead of each making their own.
     last_refetch: tokio::sync::Mutex<Option<Instant>>,
     min_refetch_interval: Duration,
+    /// The last failed first load, handed to callers for `LOAD_RETRY_INTERVAL`.
+    last_load_failure: std::sync::Mutex<Option<(Instant, FetchError)>>,
 }
 
 /// Why a token could not be checked.
@@ -51,6 +56,7 @@ impl JwksCache {
             keys: RwLock::new(Arc::new(KeySet::default())),
             last_refetch: tokio::sync::Mutex::new(None),
             min_refetch_interval,
+            last_load_failure: std::sync::Mutex::new(None),
         }
     }
 
@@ -78,7 +84,25 @@ impl JwksCache {
         if !keys.is_empty() {
             return Ok(keys); // another caller loaded them while we waited
         }
-        self.fetch().await
+        let recent_failure = self
+            .last_load_failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < LOAD_RETRY_INTERVAL)
+            .map(|(_, error)| error.clone());
+        if let Some(error) = recent_failure {
+            return Err(error);
+        }
+        let result = self.fetch().await;
+        *self
+            .last_load_failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = result
+            .as_ref()
+            .err()
+            .map(|error| (Instant::now(), error.clone()));
+        result
     }
 
     /// A refetch for an unknown kid, unless one happened within the interval.

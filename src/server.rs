@@ -136,7 +136,7 @@ pub fn build_router(state: AppState) -> Router {
             &state.config.callback_path,
             get(crate::auth::callback::callback),
         )
-        .leptos_routes_with_context(&state, routes, provide_csp_nonce, {
+        .leptos_routes_with_context(&state, routes, provide_request_context, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
@@ -167,8 +167,11 @@ pub fn build_router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(web::request_log::request_log))
 }
 
-/// Hands the request's CSP nonce to the renderer, so hydration scripts carry it.
-pub fn provide_csp_nonce() {
+/// Per-request context for the renderer: the CSP nonce, so hydration scripts carry it, and a
+/// server redirect that always answers 302. (Leptos' own sends a 200 with a header only its client
+/// understands unless the request's `Accept` names HTML, so a guarded page fetched by curl or a
+/// crawler would come back 200 and blank instead of redirecting.)
+pub fn provide_request_context() {
     let nonce = use_context::<http::request::Parts>().and_then(|parts| {
         parts
             .extensions
@@ -178,6 +181,13 @@ pub fn provide_csp_nonce() {
     if let Some(nonce) = nonce {
         provide_context(leptos::nonce::Nonce::from_value(nonce.0));
     }
+    leptos_router::components::provide_server_redirect(|path: &str| {
+        let response = use_context::<leptos_axum::ResponseOptions>();
+        if let (Ok(location), Some(response)) = (http::HeaderValue::from_str(path), response) {
+            response.insert_header(http::header::LOCATION, location);
+            response.set_status(http::StatusCode::FOUND);
+        }
+    });
 }
 
 /// The provider's origin when it differs from the app's: the sign-in form post ends in a

@@ -590,3 +590,16 @@ async fn without_offline_access_refresh_explains_itself_and_the_session_ends_wit
     assert_eq!(page.status(), 302);
     assert_eq!(location(&page), "/login?next=/sessions&error=expired");
 }
+
+#[tokio::test]
+async fn guards_redirect_with_302_whatever_the_accept_header() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    for accept in ["*/*", "application/json", "text/html"] {
+        let page = browser
+            .request(Method::GET, "/dashboard", &[("accept", accept)], None)
+            .await;
+        assert_eq!(page.status(), 302, "Accept: {accept}");
+        assert_eq!(location(&page), "/login?next=/dashboard");
+    }
+}

@@ -29,7 +29,7 @@ pub async fn static_or_not_found(
     let pkg_route = state.leptos_options.site_pkg_dir_route_base();
     let path = uri.path().to_string();
     let handler = leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-        crate::server::provide_csp_nonce,
+        crate::server::provide_request_context,
         shell,
     );
     let mut response = handler(uri, State(state), request).await;

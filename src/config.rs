@@ -115,6 +115,9 @@ pub struct Config {
     pub callback_path: String,
     pub post_logout_redirect_uri: String,
     pub scopes: Vec<String>,
+    /// The API's resource identifier: the `aud` its bearer tokens must carry and the `resource` of
+    /// its RFC 9728 metadata.
+    pub api_audience: String,
     /// Seconds of inactivity after which a session ends.
     pub session_idle_timeout_secs: u64,
     /// Seconds after sign-in after which a session ends, refreshes notwithstanding.
@@ -223,6 +226,7 @@ impl Config {
         let scopes = read_scopes(&mut r);
         let (session_idle_timeout_secs, session_absolute_timeout_secs) =
             read_session_timeouts(&mut r);
+        let api_audience = read_api_audience(&mut r, app_url.as_deref());
         let dev_state_dir = PathBuf::from(
             r.get("DEV_STATE_DIR")
                 .unwrap_or_else(|| ".dev-state".into()),
@@ -251,6 +255,7 @@ impl Config {
                 callback_path: callback_path?,
                 post_logout_redirect_uri: post_logout_redirect_uri?,
                 scopes: scopes?,
+                api_audience: api_audience?,
                 session_idle_timeout_secs: session_idle_timeout_secs?,
                 session_absolute_timeout_secs: session_absolute_timeout_secs?,
                 cookie_secret: cookie_secret?,
@@ -297,6 +302,7 @@ impl Config {
                 self.post_logout_redirect_uri.clone(),
             ),
             ("scopes", self.scopes.join(" ")),
+            ("API audience", self.api_audience.clone()),
             (
                 "session timeouts",
                 format!(
@@ -326,6 +332,21 @@ impl Config {
                 Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
                 None => false,
             }
+    }
+}
+
+fn read_api_audience(r: &mut Reader, app_url: Option<&str>) -> Option<String> {
+    match r.get("API_AUDIENCE") {
+        None => app_url.map(str::to_string),
+        Some(raw) if raw.len() <= 512 && raw.bytes().all(|b| b.is_ascii_graphic()) => Some(raw),
+        Some(_) => {
+            r.problem(
+                "API_AUDIENCE",
+                "must be one identifier: printable characters, no spaces",
+                "https://app.example.com",
+            );
+            None
+        }
     }
 }
 

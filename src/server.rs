@@ -148,7 +148,21 @@ pub fn build_router(state: AppState) -> Router {
             origin,
             web::csrf::csrf_guard,
         ));
-    let mut router = app;
+    let api_state = crate::api::ApiState {
+        auth: state.auth.clone(),
+        audience: state.config.api_audience.clone(),
+        metadata_url: format!(
+            "{}/.well-known/oauth-protected-resource",
+            state.config.app_url
+        ),
+        deployments: Arc::default(),
+    };
+    let mut router = app
+        .nest_service("/api", crate::api::router(api_state.clone()))
+        .route_service(
+            "/.well-known/oauth-protected-resource",
+            get(crate::api::metadata::protected_resource).with_state(api_state),
+        );
     if let Some(idp) = &state.dev_idp {
         router = router.nest(DEV_IDP_MOUNT_PATH, idp::router(idp.clone()));
     }

@@ -3,6 +3,7 @@
 //! (callback handler, session middleware) live here too, Leptos' own edges in `session_api`.
 
 pub mod access_token;
+pub mod api_token;
 pub mod callback;
 pub mod claims_table;
 pub mod cookie_key;

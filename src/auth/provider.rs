@@ -60,6 +60,10 @@ impl Provider {
         &self.http
     }
 
+    pub fn environment_url(&self) -> &str {
+        &self.environment_url
+    }
+
     pub fn client_id(&self) -> &str {
         &self.credentials.client_id
     }

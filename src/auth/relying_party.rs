@@ -124,6 +124,10 @@ impl RelyingParty {
         self.provider.client_id()
     }
 
+    pub fn environment_url(&self) -> &str {
+        self.provider.environment_url()
+    }
+
     pub async fn endpoints(&self) -> Result<Arc<Endpoints>, ProviderError> {
         self.provider.endpoints().await
     }

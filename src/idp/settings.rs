@@ -118,11 +118,20 @@ fn default_personas() -> Vec<Persona> {
     ]
 }
 
+/// A second organization with no personas, so tenant isolation can be shown and tested.
+pub const SECOND_ORG_ID: &str = "org_100000000000000002";
+
 fn default_organizations() -> Vec<Organization> {
-    vec![Organization {
-        id: DEFAULT_ORG_ID.into(),
-        name: "Acme Development".into(),
-    }]
+    vec![
+        Organization {
+            id: DEFAULT_ORG_ID.into(),
+            name: "Acme Development".into(),
+        },
+        Organization {
+            id: SECOND_ORG_ID.into(),
+            name: "Globex Testing".into(),
+        },
+    ]
 }
 
 /// The app's own client, registered for the default addresses on both loopback spellings.

@@ -1,0 +1,153 @@
+//! Finding and checking the bearer token (RFC 6750 §2.1, header only), and the per-route scope
+//! layer. The checked caller travels in the request's extensions.
+
+use std::marker::PhantomData;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::header::AUTHORIZATION;
+use http::request::Parts;
+
+use super::errors::{ApiError, Challenge};
+use super::ApiState;
+use crate::auth::api_token::{validate_api_token, ApiCaller, ApiExpected, ApiTokenError};
+use crate::auth::session::now_secs;
+
+/// The token from `Authorization: Bearer …`, or why there is none usable.
+pub fn bearer_token(request: &Request) -> Result<&str, ApiError> {
+    let in_query = request.uri().query().is_some_and(|q| {
+        url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "access_token")
+    });
+    let mut headers = request.headers().get_all(AUTHORIZATION).iter();
+    let Some(header) = headers.next() else {
+        return Err(if in_query {
+            ApiError::InvalidRequest("send the token in the Authorization header, not the query")
+        } else {
+            ApiError::NoCredentials
+        });
+    };
+    if headers.next().is_some() {
+        return Err(ApiError::InvalidRequest(
+            "more than one Authorization header",
+        ));
+    }
+    if in_query {
+        return Err(ApiError::InvalidRequest("the token was sent in two ways"));
+    }
+    let header = header
+        .to_str()
+        .map_err(|_| ApiError::InvalidRequest("malformed Authorization header"))?;
+    let (scheme, token) = header.split_once(' ').unwrap_or((header, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::NoCredentials); // another scheme is not a bearer credential
+    }
+    let token = token.trim_start_matches(' ');
+    // RFC 6750 b64token: ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/", then "=" padding.
+    let well_formed = !token.is_empty()
+        && token
+            .trim_end_matches('=')
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
+    if !well_formed {
+        return Err(ApiError::InvalidRequest("malformed bearer token"));
+    }
+    Ok(token)
+}
+
+/// Checks the bearer token on every API request and leaves the caller in the extensions.
+pub async fn authenticate(
+    State(api): State<ApiState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let challenge = |error| Challenge {
+        error,
+        metadata_url: &api.metadata_url,
+    };
+    let token = match bearer_token(&request) {
+        Ok(token) => token.to_string(),
+        Err(error) => return challenge(error).into_response(),
+    };
+    let Ok(endpoints) = api.auth.rp.endpoints().await else {
+        return challenge(ApiError::Unavailable).into_response();
+    };
+    let issuers = [endpoints.metadata.issuer.clone()];
+    let expected = ApiExpected {
+        issuers: &issuers,
+        audience: &api.audience,
+        now: now_secs(),
+    };
+    let checked = endpoints
+        .jwks
+        .check_with_keys(
+            |keys| validate_api_token(&token, keys, &expected),
+            |e| matches!(e, ApiTokenError::UnknownKey(_)),
+        )
+        .await;
+    let caller = match checked {
+        Err(_) => return challenge(ApiError::Unavailable).into_response(),
+        Ok(Err(reason)) => {
+            tracing::info!(%reason, "bearer token refused");
+            return challenge(ApiError::InvalidToken(
+                "the access token is invalid or expired",
+            ))
+            .into_response();
+        }
+        Ok(Ok(caller)) => caller,
+    };
+    if caller.organization_id.is_none() {
+        return challenge(ApiError::InvalidToken(
+            "the token is not bound to an organization",
+        ))
+        .into_response();
+    }
+    request.extensions_mut().insert(caller);
+    request
+        .extensions_mut()
+        .insert(MetadataUrl(api.metadata_url.clone()));
+    next.run(request).await
+}
+
+/// A scope a route requires, named in the handler's signature: `Caller<ReadDeployments>`.
+pub trait Scope {
+    const NAME: &'static str;
+}
+
+/// The authenticated caller, holding scope `S`; extraction fails with 403 `insufficient_scope`
+/// otherwise (and with 401 if the request was never authenticated: deny by default).
+pub struct Caller<S: Scope> {
+    pub caller: ApiCaller,
+    scope: PhantomData<S>,
+}
+
+impl<S: Scope, St: Send + Sync> FromRequestParts<St> for Caller<S> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &St) -> Result<Self, Self::Rejection> {
+        let metadata_url = parts
+            .extensions
+            .get::<MetadataUrl>()
+            .map(|m| m.0.clone())
+            .unwrap_or_default();
+        let refuse = |error| {
+            Challenge {
+                error,
+                metadata_url: &metadata_url,
+            }
+            .into_response()
+        };
+        match parts.extensions.get::<ApiCaller>() {
+            None => Err(refuse(ApiError::NoCredentials)),
+            Some(caller) if caller.has_scope(S::NAME) => Ok(Caller {
+                caller: caller.clone(),
+                scope: PhantomData,
+            }),
+            Some(_) => Err(refuse(ApiError::InsufficientScope(S::NAME))),
+        }
+    }
+}
+
+/// The metadata URL, for challenges raised after authentication.
+#[derive(Clone, Debug)]
+pub struct MetadataUrl(pub String);

@@ -1,0 +1,112 @@
+//! RFC 6750 §3 answers: the `WWW-Authenticate` challenge and a JSON body that says the same
+//! (checklist A2–A5, E3). Descriptions are generic; details go to the log.
+
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use http::header::{CACHE_CONTROL, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::{HeaderValue, StatusCode};
+use serde_json::json;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApiError {
+    /// No credentials: a bare challenge, no error code.
+    NoCredentials,
+    /// Malformed request or more than one way of sending a token.
+    InvalidRequest(&'static str),
+    /// Bad signature, expired, wrong issuer or audience, not an access token...
+    InvalidToken(&'static str),
+    /// A valid token without the route's scope.
+    InsufficientScope(&'static str),
+    /// The provider's keys cannot be fetched and none are cached.
+    Unavailable,
+}
+
+/// An `ApiError` with the metadata URL the challenge points to.
+pub struct Challenge<'a> {
+    pub error: ApiError,
+    pub metadata_url: &'a str,
+}
+
+fn quoted(value: &str) -> String {
+    value.replace(['"', '\\'], "")
+}
+
+impl Challenge<'_> {
+    pub fn header(&self) -> String {
+        let metadata = format!("resource_metadata=\"{}\"", quoted(self.metadata_url));
+        match &self.error {
+            ApiError::NoCredentials | ApiError::Unavailable => {
+                format!("Bearer realm=\"api\", {metadata}")
+            }
+            ApiError::InvalidRequest(description) => format!(
+                "Bearer realm=\"api\", error=\"invalid_request\", error_description=\"{}\", {metadata}",
+                quoted(description)
+            ),
+            ApiError::InvalidToken(description) => format!(
+                "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"{}\", {metadata}",
+                quoted(description)
+            ),
+            ApiError::InsufficientScope(scope) => format!(
+                "Bearer realm=\"api\", error=\"insufficient_scope\", scope=\"{}\", error_description=\"the token lacks the required scope\", {metadata}",
+                quoted(scope)
+            ),
+        }
+    }
+}
+
+impl IntoResponse for Challenge<'_> {
+    fn into_response(self) -> Response {
+        let (status, body) = match &self.error {
+            ApiError::NoCredentials => (
+                StatusCode::UNAUTHORIZED,
+                json!({ "error_description": "a bearer token is required" }),
+            ),
+            ApiError::InvalidRequest(description) => (
+                StatusCode::BAD_REQUEST,
+                json!({ "error": "invalid_request", "error_description": description }),
+            ),
+            ApiError::InvalidToken(description) => (
+                StatusCode::UNAUTHORIZED,
+                json!({ "error": "invalid_token", "error_description": description }),
+            ),
+            ApiError::InsufficientScope(scope) => (
+                StatusCode::FORBIDDEN,
+                json!({
+                    "error": "insufficient_scope",
+                    "error_description": "the token lacks the required scope",
+                    "scope": scope,
+                }),
+            ),
+            ApiError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({
+                    "error": "temporarily_unavailable",
+                    "error_description": "the token cannot be checked right now; try again shortly",
+                }),
+            ),
+        };
+        let mut response = (status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        if self.error != ApiError::Unavailable {
+            if let Ok(value) = HeaderValue::from_str(&self.header()) {
+                headers.insert(WWW_AUTHENTICATE, value);
+            }
+        } else {
+            headers.insert(RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+pub async fn not_found() -> Response {
+    let mut response = (
+        StatusCode::NOT_FOUND,
+        Json(json!({ "error": "not_found", "error_description": "no such API route" })),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

@@ -1,0 +1,220 @@
+//! Bearer tokens presented to the API by machine clients (Scalekit client-credentials JWTs):
+//! RS256 from the provider's keys, an accepted issuer, our API's audience, not expired, a subject
+//! (checklist A4, A6, A8). Scopes come from Scalekit's `scopes` array or the RFC 9068 `scope`
+//! string, whichever is present.
+
+use jsonwebtoken::{Algorithm, Validation};
+use serde_json::{Map, Value};
+
+use super::id_token::{header_alg_and_kid, ALLOWED_ALGORITHMS, LEEWAY_SECS};
+use super::keys::{KeyChoiceError, KeySet};
+
+/// Why a bearer token was refused. The API answers all of these with the same generic
+/// `invalid_token` text; the variant goes to the log.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ApiTokenError {
+    #[error("not a well-formed JWT")]
+    Malformed,
+    #[error("algorithm `{0}` is not allowed")]
+    AlgorithmNotAllowed(String),
+    #[error("unknown key `{0}`")]
+    UnknownKey(String),
+    #[error("no provider key fits")]
+    NoKey,
+    #[error("bad signature")]
+    BadSignature,
+    #[error("wrong issuer")]
+    WrongIssuer,
+    #[error("wrong audience")]
+    WrongAudience,
+    #[error("expired")]
+    Expired,
+    #[error("missing claim `{0}`")]
+    MissingClaim(String),
+    #[error("an ID token, not an access token")]
+    IdToken,
+}
+
+pub struct ApiExpected<'a> {
+    /// Any of these issuers (Scalekit is moving to `{env}/resources/{id}` for resource tokens).
+    pub issuers: &'a [String],
+    pub audience: &'a str,
+    pub now: u64,
+}
+
+/// The caller, as the token describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiCaller {
+    /// The machine client (`client_id`, else `azp`, else `sub`).
+    pub client_id: String,
+    pub subject: String,
+    pub organization_id: Option<String>,
+    pub scopes: Vec<String>,
+}
+
+impl ApiCaller {
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+}
+
+fn text(claims: &Map<String, Value>, name: &str) -> Option<String> {
+    claims
+        .get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// Scalekit's `scopes` array, else the space-separated `scope` string.
+pub fn scopes_of(claims: &Map<String, Value>) -> Vec<String> {
+    match (claims.get("scopes"), claims.get("scope")) {
+        (Some(Value::Array(items)), _) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        (_, Some(Value::String(scope))) => scope.split_whitespace().map(str::to_string).collect(),
+        _ => Vec::new(),
+    }
+}
+
+pub fn validate_api_token(
+    token: &str,
+    keys: &KeySet,
+    expected: &ApiExpected,
+) -> Result<ApiCaller, ApiTokenError> {
+    let (alg, kid) = header_alg_and_kid(token).map_err(|_| ApiTokenError::Malformed)?;
+    if !ALLOWED_ALGORITHMS.iter().any(|a| format!("{a:?}") == alg) {
+        return Err(ApiTokenError::AlgorithmNotAllowed(alg));
+    }
+    let key = keys.choose(kid.as_deref()).map_err(|e| match e {
+        KeyChoiceError::UnknownKid(kid) => ApiTokenError::UnknownKey(kid),
+        _ => ApiTokenError::NoKey,
+    })?;
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.algorithms = ALLOWED_ALGORITHMS.to_vec();
+    validation.set_issuer(expected.issuers);
+    validation.set_audience(&[expected.audience]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.validate_exp = false;
+    let claims = jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation)
+        .map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            match e.kind() {
+                ErrorKind::InvalidSignature => ApiTokenError::BadSignature,
+                ErrorKind::InvalidIssuer => ApiTokenError::WrongIssuer,
+                ErrorKind::InvalidAudience => ApiTokenError::WrongAudience,
+                ErrorKind::MissingRequiredClaim(c) => ApiTokenError::MissingClaim(c.clone()),
+                ErrorKind::InvalidAlgorithm => ApiTokenError::AlgorithmNotAllowed(alg.clone()),
+                _ => ApiTokenError::Malformed,
+            }
+        })?
+        .claims;
+    // An ID token is proof of a sign-in for a client, never an API credential (A6).
+    if claims.contains_key("nonce") || claims.contains_key("at_hash") {
+        return Err(ApiTokenError::IdToken);
+    }
+    let exp = claims
+        .get("exp")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| ApiTokenError::MissingClaim("exp".into()))?;
+    if exp.saturating_add(LEEWAY_SECS) < expected.now {
+        return Err(ApiTokenError::Expired);
+    }
+    let subject = text(&claims, "sub").ok_or_else(|| ApiTokenError::MissingClaim("sub".into()))?;
+    Ok(ApiCaller {
+        client_id: text(&claims, "client_id")
+            .or_else(|| text(&claims, "azp"))
+            .unwrap_or_else(|| subject.clone()),
+        organization_id: text(&claims, "oid"),
+        scopes: scopes_of(&claims),
+        subject,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::auth::test_keys::{keys, provider_keys, sign, sign_with};
+
+    const ISSUER: &str = "https://acme.scalekit.dev";
+    const AUDIENCE: &str = "https://app.example.com";
+    const NOW: u64 = 1_800_000_000;
+
+    fn claims() -> Value {
+        json!({
+            "iss": ISSUER, "aud": [AUDIENCE], "sub": "m2morg_1", "client_id": "m2morg_1",
+            "oid": "org_1", "iat": NOW, "exp": NOW + 3600,
+            "scopes": ["read:deployments"], "scope": "read:deployments"
+        })
+    }
+
+    fn check(token: &str) -> Result<ApiCaller, ApiTokenError> {
+        let issuers = [ISSUER.to_string(), format!("{ISSUER}/resources/res_1")];
+        validate_api_token(
+            token,
+            &provider_keys(),
+            &ApiExpected {
+                issuers: &issuers,
+                audience: AUDIENCE,
+                now: NOW,
+            },
+        )
+    }
+
+    fn with(change: impl FnOnce(&mut Value)) -> String {
+        let mut c = claims();
+        change(&mut c);
+        sign(&c)
+    }
+
+    #[test]
+    fn a8_scopes_come_from_the_array_or_the_string() {
+        let caller = check(&sign(&claims())).unwrap();
+        assert_eq!(caller.client_id, "m2morg_1");
+        assert_eq!(caller.organization_id.as_deref(), Some("org_1"));
+        assert!(caller.has_scope("read:deployments"));
+        let string_only = with(|c| {
+            c.as_object_mut().unwrap().remove("scopes");
+            c["scope"] = json!("read:deployments deploy:applications");
+        });
+        assert!(check(&string_only)
+            .unwrap()
+            .has_scope("deploy:applications"));
+        let resource_issuer = with(|c| c["iss"] = json!(format!("{ISSUER}/resources/res_1")));
+        assert!(check(&resource_issuer).is_ok());
+    }
+
+    #[test]
+    fn a4_a6_bad_tokens_are_refused() {
+        let cases: Vec<(String, ApiTokenError)> = vec![
+            (
+                sign_with(&keys().1, Some(keys().0.kid), &claims()),
+                ApiTokenError::BadSignature,
+            ),
+            (with(|c| c["exp"] = json!(NOW - 61)), ApiTokenError::Expired),
+            (
+                with(|c| c["iss"] = json!("https://evil.example")),
+                ApiTokenError::WrongIssuer,
+            ),
+            (
+                with(|c| c["aud"] = json!(["skc_app_client"])),
+                ApiTokenError::WrongAudience,
+            ),
+            (
+                with(|c| {
+                    c.as_object_mut().unwrap().remove("aud");
+                }),
+                ApiTokenError::MissingClaim("aud".into()),
+            ),
+            (with(|c| c["nonce"] = json!("n")), ApiTokenError::IdToken),
+            ("a.b".into(), ApiTokenError::Malformed),
+        ];
+        for (token, error) in cases {
+            assert_eq!(check(&token).unwrap_err(), error);
+        }
+    }
+}

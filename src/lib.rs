@@ -2,6 +2,7 @@
 //! backend-for-frontend. The same crate builds the server (feature `ssr`) and the browser bundle
 //! (feature `hydrate`); everything server-only sits behind `ssr` so none of it reaches the wasm.
 
+pub mod api_clients_api;
 pub mod app;
 pub mod components;
 pub mod error;

@@ -14,6 +14,7 @@ use tower_cookies::{CookieManagerLayer, Key};
 use crate::app::{shell, App};
 use crate::auth::cookie_key::load_cookie_key;
 use crate::auth::http_client::provider_http_client;
+use crate::auth::management::ManagementClient;
 use crate::auth::middleware::{session_middleware, Auth};
 use crate::auth::provider::Provider;
 use crate::auth::relying_party::{RelyingParty, RelyingPartySettings};
@@ -34,6 +35,8 @@ pub struct AppState {
     /// The built-in provider, present exactly when no Scalekit environment is configured.
     pub dev_idp: Option<Arc<DevIdp>>,
     pub auth: Auth,
+    /// Scalekit's management API, for the organization's API clients.
+    pub management: Arc<ManagementClient>,
 }
 
 impl AppState {
@@ -45,14 +48,15 @@ impl AppState {
         let leptos_options = leptos_options(&config);
         let http = provider_http_client()
             .map_err(|e| format!("cannot build the HTTP client for the provider: {e}"))?;
-        let provider = Provider::new(
+        let provider = Arc::new(Provider::new(
             http,
             config.provider.environment_url().to_string(),
             ClientCredentials {
                 client_id: config.provider.client_id().to_string(),
                 client_secret: config.provider.client_secret(),
             },
-        );
+        ));
+        let management = Arc::new(ManagementClient::new(provider.clone()));
         let rp = RelyingParty::new(
             provider,
             RelyingPartySettings {
@@ -78,6 +82,7 @@ impl AppState {
             cookie_key,
             dev_idp,
             auth,
+            management,
         })
     }
 }

@@ -60,6 +60,29 @@ pub struct SessionClaims {
     pub access_token: Vec<ClaimRow>,
 }
 
+/// Permission needed to manage the organization's API clients.
+pub const API_CLIENTS_PERMISSION: &str = "api_clients:manage";
+
+/// An organization API client as the settings page lists it (no secret, only its last characters).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiClientView {
+    pub client_id: String,
+    pub name: String,
+    pub description: String,
+    pub scopes: Vec<String>,
+    /// Token lifetime in seconds.
+    pub expiry: u64,
+    pub created: String,
+    pub secret_suffix: Option<String>,
+}
+
+/// A client just created: the only time its secret is ever shown.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedApiClient {
+    pub client: ApiClientView,
+    pub plain_secret: String,
+}
+
 /// `2026-11-22 10:41:07 UTC` for seconds since the epoch (the civil-from-days algorithm, so the
 /// browser bundle needs no date library).
 pub fn format_utc(secs: u64) -> String {

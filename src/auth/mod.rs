@@ -14,6 +14,7 @@ pub mod id_token;
 pub mod jwks_cache;
 pub mod keys;
 pub mod logout;
+pub mod management;
 pub mod middleware;
 pub mod provider;
 pub mod refresh;

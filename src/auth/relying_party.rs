@@ -84,7 +84,7 @@ pub struct RelyingPartySettings {
 }
 
 pub struct RelyingParty {
-    provider: Provider,
+    provider: Arc<Provider>,
     settings: RelyingPartySettings,
     refreshes: SingleFlight<Result<Arc<Session>, RefreshError>>,
     pub ended: EndedSessions,
@@ -107,7 +107,7 @@ fn token_error(error: TokenEndpointError) -> SignInError {
 }
 
 impl RelyingParty {
-    pub fn new(provider: Provider, settings: RelyingPartySettings) -> RelyingParty {
+    pub fn new(provider: Arc<Provider>, settings: RelyingPartySettings) -> RelyingParty {
         RelyingParty {
             provider,
             settings,

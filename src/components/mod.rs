@@ -1,5 +1,6 @@
 //! Reusable view pieces.
 
+pub mod api_clients;
 pub mod claims_table;
 pub mod countdown;
 pub mod guard;

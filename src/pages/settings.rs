@@ -4,8 +4,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use leptos::either::Either;
+
+use crate::components::api_clients::ApiClients;
 use crate::components::guard::RequireSignIn;
-use crate::session_view::{SessionView, SETTINGS_PERMISSION};
+use crate::session_view::{SessionView, API_CLIENTS_PERMISSION, SETTINGS_PERMISSION};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -21,6 +24,7 @@ pub fn SettingsPage() -> impl IntoView {
 #[component]
 fn Settings(session: SessionView) -> impl IntoView {
     let user = session.user;
+    let can_manage = user.has_permission(API_CLIENTS_PERMISSION);
     view! {
         <h1>"Organization settings"</h1>
         <section class="panel" aria-labelledby="org-title">
@@ -41,8 +45,16 @@ fn Settings(session: SessionView) -> impl IntoView {
         <section class="panel" aria-labelledby="clients-title">
             <h2 id="clients-title">"API clients"</h2>
             <p class="hint">
-                "Machine clients that call this organization's API with client-credentials tokens will be listed and managed here."
+                "Machine clients call this organization's API at "<code>"/api/v1/"</code>
+                " with client-credentials tokens from Scalekit."
             </p>
+            {if can_manage {
+                Either::Left(view! { <ApiClients/> })
+            } else {
+                Either::Right(view! {
+                    <p>"Managing API clients needs the "<code>{API_CLIENTS_PERMISSION}</code>" permission."</p>
+                })
+            }}
         </section>
     }
 }

@@ -1,0 +1,141 @@
+//! The organization's API clients on the settings page: list, create (the secret is shown exactly
+//! once, with a copy button), delete. Forms are `ActionForm`s, so they also work as plain posts
+//! with JavaScript off; the server then keeps a new secret for one page view.
+
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos::server::ServerAction;
+
+use crate::api_clients_api::{
+    list_api_clients, take_created_api_client, CreateApiClient, DeleteApiClient, EXPIRY_CHOICES,
+};
+use crate::session_view::{format_remaining, CreatedApiClient};
+
+#[component]
+pub fn ApiClients() -> impl IntoView {
+    let create = ServerAction::<CreateApiClient>::new();
+    let delete = ServerAction::<DeleteApiClient>::new();
+    let clients = Resource::new(
+        move || (create.version().get(), delete.version().get()),
+        |_| list_api_clients(),
+    );
+    // A secret kept by the server after a plain form post (JavaScript off).
+    let kept = Resource::new(|| (), |_| take_created_api_client());
+
+    view! {
+        <div class="results" role="status" aria-live="polite">
+            {move || create.value().get().map(|result| match result {
+                Ok(created) => Either::Left(view! { <NewSecret created/> }),
+                Err(error) => Either::Right(view! {
+                    <p class="alert alert-error" data-testid="create-error">"Could not create the client: " {error.to_string()}</p>
+                }),
+            })}
+            {move || delete.value().get().and_then(|result| result.err()).map(|error| view! {
+                <p class="alert alert-error">"Could not delete the client: " {error.to_string()}</p>
+            })}
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    kept.await.ok().flatten().map(|created| view! { <NewSecret created/> })
+                })}
+            </Suspense>
+        </div>
+
+        <Transition fallback=|| view! { <p class="loading">"Loading API clients…"</p> }>
+            {move || Suspend::new(async move {
+                match clients.await {
+                    Ok(list) if list.is_empty() => Either::Left(Either::Left(view! {
+                        <p class="hint" data-testid="no-clients">"No API clients yet."</p>
+                    })),
+                    Ok(list) => Either::Left(Either::Right(view! {
+                        <div class="table-scroll">
+                            <table class="tokens" data-testid="client-list">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Name"</th>
+                                        <th scope="col">"Client id"</th>
+                                        <th scope="col">"Scopes"</th>
+                                        <th scope="col">"Token lifetime"</th>
+                                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {list.into_iter().map(|client| {
+                                        let label = format!("Delete {}", client.name);
+                                        view! {
+                                            <tr>
+                                                <th scope="row">{client.name.clone()}</th>
+                                                <td><code>{client.client_id.clone()}</code></td>
+                                                <td>{client.scopes.join(", ")}</td>
+                                                <td>{format_remaining(client.expiry as i64)}</td>
+                                                <td>
+                                                    <ActionForm action=delete>
+                                                        <input type="hidden" name="client_id" value=client.client_id.clone()/>
+                                                        <button type="submit" class="link-button" aria-label=label>"Delete"</button>
+                                                    </ActionForm>
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    })),
+                    Err(error) => Either::Right(view! {
+                        <p class="alert alert-error" role="alert">"The API clients could not be loaded: " {error.to_string()}</p>
+                    }),
+                }
+            })}
+        </Transition>
+
+        <h3>"Create an API client"</h3>
+        <ActionForm action=create attr:class="stacked-form">
+            <label for="client-name">"Name"</label>
+            <input id="client-name" name="name" required maxlength="64" autocomplete="off"/>
+            <label for="client-description">"Description (optional)"</label>
+            <input id="client-description" name="description" maxlength="256" autocomplete="off"/>
+            <fieldset>
+                <legend>"Scopes"</legend>
+                <label><input type="checkbox" name="read_deployments" value="on" checked/>" read:deployments"</label>
+                <label><input type="checkbox" name="deploy_applications" value="on"/>" deploy:applications"</label>
+            </fieldset>
+            <label for="client-expiry">"Token lifetime"</label>
+            <select id="client-expiry" name="expiry">
+                {EXPIRY_CHOICES.iter().map(|(secs, label)| view! { <option value=secs.to_string()>{*label}</option> }).collect_view()}
+            </select>
+            <button type="submit" class="button">"Create client"</button>
+        </ActionForm>
+    }
+}
+
+/// The one showing of a new client's secret.
+#[component]
+fn NewSecret(created: CreatedApiClient) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let copy = {
+        let secret = created.plain_secret.clone();
+        move |_| {
+            #[cfg(feature = "hydrate")]
+            {
+                let _ = window().navigator().clipboard().write_text(&secret);
+                copied.set(true);
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = &secret;
+        }
+    };
+    view! {
+        <div class="alert alert-ok" id="new-client" data-testid="new-client">
+            <p><strong>"Client created: " {created.client.name.clone()}</strong></p>
+            <dl class="facts">
+                <dt>"Client id"</dt><dd><code data-testid="new-client-id">{created.client.client_id.clone()}</code></dd>
+                <dt>"Client secret"</dt><dd><code data-testid="new-secret">{created.plain_secret.clone()}</code></dd>
+            </dl>
+            <p class="warning">
+                "Copy the secret now: it is shown only this once and cannot be retrieved later."
+            </p>
+            <button type="button" class="button button-secondary" on:click=copy>
+                {move || if copied.get() { "Copied" } else { "Copy secret" }}
+            </button>
+        </div>
+    }
+}

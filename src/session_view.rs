@@ -86,9 +86,15 @@ pub struct CreatedApiClient {
 /// `2026-11-22 10:41:07 UTC` for seconds since the epoch (the civil-from-days algorithm, so the
 /// browser bundle needs no date library).
 pub fn format_utc(secs: u64) -> String {
+    let (year, month, day, h, m, s) = civil_time(secs);
+    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02} UTC")
+}
+
+/// Year, month, day, hour, minute, second (UTC) of seconds since the epoch, by Howard Hinnant's
+/// civil-from-days algorithm.
+pub fn civil_time(secs: u64) -> (i64, i64, i64, u64, u64, u64) {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
-    let (h, m, s) = (rem / 3600, (rem % 3600) / 60, rem % 60);
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -98,7 +104,7 @@ pub fn format_utc(secs: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02} UTC")
+    (year, month, day, rem / 3600, (rem % 3600) / 60, rem % 60)
 }
 
 /// `4 min 05 s`, `1 h 02 min`, or `expired`, for a number of seconds left.

@@ -12,6 +12,7 @@ use http::request::Parts;
 use super::errors::{ApiError, Challenge};
 use super::ApiState;
 use crate::auth::api_token::{validate_api_token, ApiCaller, ApiExpected, ApiTokenError};
+use crate::auth::jwt::JwtError;
 use crate::auth::session::now_secs;
 
 /// The token from `Authorization: Bearer …`, or why there is none usable.
@@ -82,7 +83,7 @@ pub async fn authenticate(
         .jwks
         .check_with_keys(
             |keys| validate_api_token(&token, keys, &expected),
-            |e| matches!(e, ApiTokenError::UnknownKey(_)),
+            |e| matches!(e, ApiTokenError::Jwt(JwtError::UnknownKey(_))),
         )
         .await;
     let caller = match checked {

@@ -2,33 +2,14 @@
 //! every refresh): RS256 from the provider's keys, our issuer, our client among its audiences, not
 //! expired, a subject. Its claims feed the user summary.
 
-use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Map, Value};
 
-use super::id_token::{header_alg_and_kid, ALLOWED_ALGORITHMS, LEEWAY_SECS};
-use super::keys::{KeyChoiceError, KeySet};
+use super::jwt::check_rs256;
+pub use super::jwt::JwtError;
+use super::keys::KeySet;
 
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum AccessTokenError {
-    #[error("the access token is not a well-formed JWT")]
-    Malformed,
-    #[error("the access token uses algorithm `{0}`, which is not allowed")]
-    AlgorithmNotAllowed(String),
-    #[error("the access token names key `{0}`, which the provider does not publish")]
-    UnknownKey(String),
-    #[error("no provider key fits the access token")]
-    NoKey,
-    #[error("the access token's signature is invalid")]
-    BadSignature,
-    #[error("the access token was issued by someone else")]
-    WrongIssuer,
-    #[error("the access token is not meant for this application")]
-    WrongAudience,
-    #[error("the access token has expired")]
-    Expired,
-    #[error("the access token lacks the `{0}` claim")]
-    MissingClaim(String),
-}
+/// Why an access token was refused.
+pub type AccessTokenError = JwtError;
 
 pub struct AccessExpected<'a> {
     pub issuer: &'a str,
@@ -50,47 +31,18 @@ pub fn validate_access_token(
     keys: &KeySet,
     expected: &AccessExpected,
 ) -> Result<AccessClaims, AccessTokenError> {
-    let (alg, kid) = header_alg_and_kid(token).map_err(|_| AccessTokenError::Malformed)?;
-    if !ALLOWED_ALGORITHMS.iter().any(|a| format!("{a:?}") == alg) {
-        return Err(AccessTokenError::AlgorithmNotAllowed(alg));
-    }
-    let key = keys.choose(kid.as_deref()).map_err(|e| match e {
-        KeyChoiceError::UnknownKid(kid) => AccessTokenError::UnknownKey(kid),
-        _ => AccessTokenError::NoKey,
-    })?;
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.algorithms = ALLOWED_ALGORITHMS.to_vec();
-    validation.set_issuer(&[expected.issuer]);
-    validation.set_audience(&[expected.audience]);
-    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-    validation.validate_exp = false;
-    let all = jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation)
-        .map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind;
-            match e.kind() {
-                ErrorKind::InvalidSignature => AccessTokenError::BadSignature,
-                ErrorKind::InvalidIssuer => AccessTokenError::WrongIssuer,
-                ErrorKind::InvalidAudience => AccessTokenError::WrongAudience,
-                ErrorKind::MissingRequiredClaim(c) => AccessTokenError::MissingClaim(c.clone()),
-                ErrorKind::InvalidAlgorithm => AccessTokenError::AlgorithmNotAllowed(alg.clone()),
-                _ => AccessTokenError::Malformed,
-            }
-        })?
-        .claims;
-    let sub = all
-        .get("sub")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| AccessTokenError::MissingClaim("sub".into()))?
-        .to_string();
-    let exp = all
-        .get("exp")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| AccessTokenError::MissingClaim("exp".into()))?;
-    if exp.saturating_add(LEEWAY_SECS) < expected.now {
-        return Err(AccessTokenError::Expired);
-    }
-    Ok(AccessClaims { sub, exp, all })
+    let checked = check_rs256(
+        token,
+        keys,
+        &[expected.issuer],
+        expected.audience,
+        expected.now,
+    )?;
+    Ok(AccessClaims {
+        sub: checked.sub,
+        exp: checked.exp,
+        all: checked.claims,
+    })
 }
 
 #[cfg(test)]

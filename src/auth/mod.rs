@@ -12,6 +12,7 @@ pub mod ended_sessions;
 pub mod http_client;
 pub mod id_token;
 pub mod jwks_cache;
+pub mod jwt;
 pub mod keys;
 pub mod logout;
 pub mod management;

@@ -1,0 +1,91 @@
+//! The checks every RS256 JWT from the provider goes through before its kind-specific ones:
+//! algorithm from our allow-list (never from the token), key by `kid`, signature, issuer,
+//! audience, and the registered claims present. Access tokens and API tokens build on this.
+
+use jsonwebtoken::{Algorithm, Validation};
+use serde_json::{Map, Value};
+
+use super::id_token::{header_alg_and_kid, ALLOWED_ALGORITHMS, LEEWAY_SECS};
+use super::keys::{KeyChoiceError, KeySet};
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JwtError {
+    #[error("not a well-formed JWT")]
+    Malformed,
+    #[error("algorithm `{0}` is not allowed")]
+    AlgorithmNotAllowed(String),
+    #[error("unknown key `{0}`")]
+    UnknownKey(String),
+    #[error("no provider key fits")]
+    NoKey,
+    #[error("bad signature")]
+    BadSignature,
+    #[error("wrong issuer")]
+    WrongIssuer,
+    #[error("wrong audience")]
+    WrongAudience,
+    #[error("missing claim `{0}`")]
+    MissingClaim(String),
+    #[error("expired")]
+    Expired,
+}
+
+/// A decoded token with `sub` and `exp` guaranteed.
+pub struct Checked {
+    pub sub: String,
+    pub exp: u64,
+    pub claims: Map<String, Value>,
+}
+
+/// Verifies `token` against `keys`: one of `issuers`, `audience` among its audiences, `exp` (with
+/// the usual leeway) after `now`, a non-empty `sub`.
+pub fn check_rs256(
+    token: &str,
+    keys: &KeySet,
+    issuers: &[&str],
+    audience: &str,
+    now: u64,
+) -> Result<Checked, JwtError> {
+    let (alg, kid) = header_alg_and_kid(token).map_err(|_| JwtError::Malformed)?;
+    if !ALLOWED_ALGORITHMS.iter().any(|a| format!("{a:?}") == alg) {
+        return Err(JwtError::AlgorithmNotAllowed(alg));
+    }
+    let key = keys.choose(kid.as_deref()).map_err(|e| match e {
+        KeyChoiceError::UnknownKid(kid) => JwtError::UnknownKey(kid),
+        _ => JwtError::NoKey,
+    })?;
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.algorithms = ALLOWED_ALGORITHMS.to_vec();
+    validation.set_issuer(issuers);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    // Expiry is checked below against `now`, so one clock rules every time check.
+    validation.validate_exp = false;
+    let claims = jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation)
+        .map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            match e.kind() {
+                ErrorKind::InvalidSignature => JwtError::BadSignature,
+                ErrorKind::InvalidIssuer => JwtError::WrongIssuer,
+                ErrorKind::InvalidAudience => JwtError::WrongAudience,
+                ErrorKind::MissingRequiredClaim(c) => JwtError::MissingClaim(c.clone()),
+                ErrorKind::InvalidAlgorithm => JwtError::AlgorithmNotAllowed(alg.clone()),
+                _ => JwtError::Malformed,
+            }
+        })?
+        .claims;
+    let sub = claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| JwtError::MissingClaim("sub".into()))?
+        .to_string();
+    let exp = claims
+        .get("exp")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| JwtError::MissingClaim("exp".into()))?;
+    if exp.saturating_add(LEEWAY_SECS) < now {
+        return Err(JwtError::Expired);
+    }
+    Ok(Checked { sub, exp, claims })
+}

@@ -74,7 +74,7 @@ pub async fn create_api_client(
         .await
         .map_err(ssr::management_error)?;
     tracing::info!(client_id = %created.client.client_id, "API client created");
-    if ssr::is_plain_form_post() {
+    if crate::session_api::ssr::accepts_html() {
         ssr::keep_for_next_page(&created).await?;
         crate::session_api::ssr::see_other("/organization/settings#new-client")?;
     }
@@ -102,7 +102,6 @@ pub async fn delete_api_client(client_id: String) -> Result<(), AppError> {
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use http::header::ACCEPT;
     use leptos::prelude::*;
 
     use crate::auth::management::ManagementError;
@@ -133,13 +132,6 @@ pub mod ssr {
                 AppError::BadRequest(format!("Scalekit refused: {message}"))
             }
         })
-    }
-
-    pub fn is_plain_form_post() -> bool {
-        use_context::<http::request::Parts>()
-            .and_then(|parts| parts.headers.get(ACCEPT).cloned())
-            .and_then(|v| v.to_str().ok().map(|v| v.contains("text/html")))
-            .unwrap_or(false)
     }
 
     const KEPT: &str = "__Host-skit_new_client";

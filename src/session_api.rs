@@ -216,7 +216,7 @@ pub async fn validate_token() -> Result<TokenCheck, AppError> {
 #[server(prefix = "/_app", endpoint = "refresh_session")]
 pub async fn refresh_session() -> Result<SessionView, AppError> {
     use crate::auth::relying_party::RefreshError;
-    use crate::auth::session::{now_secs, Session};
+    use crate::auth::session::now_secs;
 
     let auth = ssr::auth()?;
     let cookies = ssr::cookies().await?;
@@ -227,25 +227,10 @@ pub async fn refresh_session() -> Result<SessionView, AppError> {
                 .into(),
         )));
     }
-    let now = now_secs();
-    match auth.rp.refresh(&session, now).await {
-        Ok(refreshed) => {
-            let refreshed = Session {
-                last_seen: now,
-                ..(*refreshed).clone()
-            };
-            auth.write(&cookies, &refreshed, now);
-            Ok(refreshed.view(auth.rp.policy()))
-        }
-        Err(RefreshError::Ended(reason)) => {
-            tracing::info!(%reason, "refresh ended the session");
-            auth.end(&cookies, &session, now);
-            Err(ssr::fail(AppError::Unauthorized))
-        }
-        Err(RefreshError::Unavailable(reason)) => {
-            tracing::warn!(%reason, "refresh failed");
-            Err(ssr::fail(AppError::ProviderUnavailable))
-        }
+    match auth.refresh(&cookies, &session, now_secs()).await {
+        Ok(refreshed) => Ok(refreshed.view(auth.rp.policy())),
+        Err(RefreshError::Ended(_)) => Err(ssr::fail(AppError::Unauthorized)),
+        Err(RefreshError::Unavailable(_)) => Err(ssr::fail(AppError::ProviderUnavailable)),
     }
 }
 
@@ -318,17 +303,22 @@ pub mod ssr {
             return Err(fail(AppError::Internal));
         }
         leptos_axum::redirect(url);
-        let accepts_html = use_context::<http::request::Parts>()
-            .and_then(|parts| parts.headers.get(ACCEPT).cloned())
-            .and_then(|v| v.to_str().ok().map(|v| v.contains("text/html")))
-            .unwrap_or(false);
         if let Some(response) = use_context::<ResponseOptions>() {
-            if accepts_html {
+            if accepts_html() {
                 response.set_status(StatusCode::SEE_OTHER);
             }
             response.insert_header(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
         Ok(())
+    }
+
+    /// True for a plain form post (a browser navigation asks for HTML; the hydrated app's server
+    /// function calls do not).
+    pub fn accepts_html() -> bool {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| parts.headers.get(ACCEPT).cloned())
+            .and_then(|v| v.to_str().ok().map(|v| v.contains("text/html")))
+            .unwrap_or(false)
     }
 
     /// Asks the browser to drop everything it stored for this site (checklist O5).

@@ -82,22 +82,10 @@ impl Auth {
                 };
                 RequestSession::SignedIn(Arc::new(session))
             }
-            SessionCheck::NeedsRefresh => match self.rp.refresh(&session, now).await {
-                Ok(refreshed) => {
-                    let refreshed = Session {
-                        last_seen: now,
-                        ..(*refreshed).clone()
-                    };
-                    self.write(cookies, &refreshed, now);
-                    RequestSession::SignedIn(Arc::new(refreshed))
-                }
-                Err(RefreshError::Ended(reason)) => {
-                    tracing::info!(%reason, sub = %session.user.sub, "refresh ended the session");
-                    self.end(cookies, &session, now);
-                    RequestSession::Ended
-                }
-                Err(RefreshError::Unavailable(reason)) => {
-                    tracing::warn!(%reason, "refresh failed; keeping the session");
+            SessionCheck::NeedsRefresh => match self.refresh(cookies, &session, now).await {
+                Ok(refreshed) => RequestSession::SignedIn(Arc::new(refreshed)),
+                Err(RefreshError::Ended(_)) => RequestSession::Ended,
+                Err(RefreshError::Unavailable(_)) => {
                     if session.access_token_valid(now) {
                         RequestSession::SignedIn(Arc::new(session))
                     } else {
@@ -105,6 +93,36 @@ impl Auth {
                     }
                 }
             },
+        }
+    }
+
+    /// Refreshes `session` (single flight) and settles the cookies: the new tokens are stored, a
+    /// dead session is ended, an outage changes nothing. Used by the middleware and by the session
+    /// panel's "refresh now".
+    pub async fn refresh(
+        &self,
+        cookies: &Cookies,
+        session: &Session,
+        now: u64,
+    ) -> Result<Session, RefreshError> {
+        match self.rp.refresh(session, now).await {
+            Ok(refreshed) => {
+                let refreshed = Session {
+                    last_seen: now,
+                    ..(*refreshed).clone()
+                };
+                self.write(cookies, &refreshed, now);
+                Ok(refreshed)
+            }
+            Err(RefreshError::Ended(reason)) => {
+                tracing::info!(%reason, sub = %session.user.sub, "refresh ended the session");
+                self.end(cookies, session, now);
+                Err(RefreshError::Ended(reason))
+            }
+            Err(RefreshError::Unavailable(reason)) => {
+                tracing::warn!(%reason, "refresh failed; keeping the session");
+                Err(RefreshError::Unavailable(reason))
+            }
         }
     }
 

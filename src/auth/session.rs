@@ -4,12 +4,10 @@
 
 use std::fmt;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::secret::random_token;
 use crate::session_view::{SessionView, TokenFingerprints, UserSummary};
 
 /// Refresh when the access token has less than this left (Scalekit's own examples use a minute).
@@ -78,9 +76,7 @@ pub fn now_secs() -> u64 {
 
 /// A new random session id (128 bits).
 pub fn new_session_id() -> String {
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
+    random_token(16)
 }
 
 /// A short, non-reversible name for a secret: enough to tell two tokens apart in the UI or logs.

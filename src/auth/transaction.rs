@@ -4,11 +4,11 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::discovery::ProviderMetadata;
+use crate::secret::random_token;
 
 /// A sign-in must come back within ten minutes (Scalekit's codes live as long).
 pub const TRANSACTION_TTL_SECS: u64 = 600;
@@ -33,12 +33,6 @@ impl std::fmt::Debug for Transaction {
     }
 }
 
-fn random_value() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
 /// Optional authorization parameters passed through from the login request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AuthorizationHints {
@@ -50,9 +44,9 @@ pub struct AuthorizationHints {
 impl Transaction {
     pub fn new(return_to: String, now: u64) -> Transaction {
         Transaction {
-            state: random_value(),
-            nonce: random_value(),
-            code_verifier: random_value(),
+            state: random_token(32),
+            nonce: random_token(32),
+            code_verifier: random_token(32),
             return_to,
             created_at: now,
         }

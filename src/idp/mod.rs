@@ -24,9 +24,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::routing::{get, post};
 use axum::Router;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use rand::{Rng, RngCore};
+use rand::Rng;
 
 use self::keys::{KeyError, KeyRing, NewKey};
 use self::settings::{ClientSettings, IdpSettings};
@@ -164,11 +162,7 @@ pub fn now() -> u64 {
 }
 
 /// `bytes` random bytes, base64url: codes, refresh tokens, cookie values.
-pub fn random_token(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut buf);
-    URL_SAFE_NO_PAD.encode(buf)
-}
+pub use crate::secret::random_token;
 
 pub use crate::secret::constant_time_eq;
 

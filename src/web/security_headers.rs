@@ -39,14 +39,6 @@ pub struct SecurityHeaderSettings {
     pub extra_form_action: Option<String>,
 }
 
-fn new_nonce() -> String {
-    use base64::Engine;
-    use rand::RngCore;
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
 pub fn content_security_policy(nonce: &str, extra_form_action: Option<&str>) -> String {
     let form_action = match extra_form_action {
         Some(source) => format!("'self' {source}"),
@@ -64,7 +56,7 @@ pub async fn security_headers(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let nonce = new_nonce();
+    let nonce = crate::secret::random_token(16);
     request.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();

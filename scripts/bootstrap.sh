@@ -99,13 +99,14 @@ ensure_node_packages() {
 }
 
 ensure_python_sdk() {
-  # Scalekit's Python SDK, to prove the development identity provider works with it.
+  # Scalekit's Python SDK and the official MCP SDK, to prove the development identity provider
+  # and /mcp work with them.
   local venv=end2end/.venv
   if [ -x "$venv/bin/python" ] && [ "$venv/.installed" -nt end2end/sdk/requirements.txt ]; then
     log "Scalekit Python SDK present"
     return
   fi
-  log "installing Scalekit's Python SDK into $venv"
+  log "installing Scalekit's Python SDK and the MCP SDK into $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r end2end/sdk/requirements.txt
   touch "$venv/.installed"

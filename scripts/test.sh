@@ -85,4 +85,10 @@ if ! end2end/.venv/bin/python end2end/sdk/python_sdk_check.py "http://127.0.0.1:
   exit 1
 fi
 
+step "the official Python MCP SDK against /mcp"
+if ! end2end/.venv/bin/python end2end/sdk/python_mcp_check.py "http://127.0.0.1:$port"; then
+  show_server_log
+  exit 1
+fi
+
 step "all checks passed"

@@ -23,6 +23,8 @@ pub const DEV_IDP_MOUNT_PATH: &str = "/dev-idp";
 pub const DEV_CLIENT_ID: &str = "skc_dev_leptos_scalekit";
 pub const DEV_CLIENT_SECRET: &str = "dev-only-secret-never-used-with-scalekit";
 /// Minimum length of `SECRET_KEY`; the cookie key is derived from it with HKDF.
+/// The development provider's MCP resource, used for `/mcp` when no Scalekit environment is set.
+pub const DEV_RESOURCE_ID: &str = "res_100000000000000001";
 pub const MIN_SECRET_KEY_LEN: usize = 32;
 /// Sign-out after this long without a request (OWASP: 15–30 min for ordinary apps).
 pub const DEFAULT_SESSION_IDLE_TIMEOUT_SECS: u64 = 30 * 60;
@@ -118,6 +120,9 @@ pub struct Config {
     /// The API's resource identifier: the `aud` its bearer tokens must carry and the `resource` of
     /// its RFC 9728 metadata.
     pub api_audience: String,
+    /// The Scalekit resource (`res_…`) registered for the MCP server: the `aud` of the tokens `/mcp`
+    /// accepts. None switches `/mcp` off.
+    pub mcp_resource_id: Option<String>,
     /// Seconds of inactivity after which a session ends.
     pub session_idle_timeout_secs: u64,
     /// Seconds after sign-in after which a session ends, refreshes notwithstanding.
@@ -227,6 +232,7 @@ impl Config {
         let (session_idle_timeout_secs, session_absolute_timeout_secs) =
             read_session_timeouts(&mut r);
         let api_audience = read_api_audience(&mut r, app_url.as_deref());
+        let mcp_resource_id = read_resource_id(&mut r, provider.as_ref());
         let dev_state_dir = PathBuf::from(
             r.get("DEV_STATE_DIR")
                 .unwrap_or_else(|| ".dev-state".into()),
@@ -256,6 +262,7 @@ impl Config {
                 post_logout_redirect_uri: post_logout_redirect_uri?,
                 scopes: scopes?,
                 api_audience: api_audience?,
+                mcp_resource_id: mcp_resource_id?,
                 session_idle_timeout_secs: session_idle_timeout_secs?,
                 session_absolute_timeout_secs: session_absolute_timeout_secs?,
                 cookie_secret: cookie_secret?,
@@ -304,6 +311,12 @@ impl Config {
             ("scopes", self.scopes.join(" ")),
             ("API audience", self.api_audience.clone()),
             (
+                "MCP resource",
+                self.mcp_resource_id
+                    .clone()
+                    .unwrap_or_else(|| "(none: /mcp is off; set SCALEKIT_RESOURCE_ID)".into()),
+            ),
+            (
                 "session timeouts",
                 format!(
                     "idle {} s, absolute {} s",
@@ -344,6 +357,37 @@ fn read_api_audience(r: &mut Reader, app_url: Option<&str>) -> Option<String> {
                 "API_AUDIENCE",
                 "must be one identifier: printable characters, no spaces",
                 "https://app.example.com",
+            );
+            None
+        }
+    }
+}
+
+/// `SCALEKIT_RESOURCE_ID`; on the development provider its resource unless set. Outer None: a
+/// problem was recorded; inner None: MCP is off.
+fn read_resource_id(r: &mut Reader, provider: Option<&ProviderConfig>) -> Option<Option<String>> {
+    match r.get("SCALEKIT_RESOURCE_ID") {
+        None => Some(
+            provider
+                .is_some_and(ProviderConfig::is_dev_idp)
+                .then(|| DEV_RESOURCE_ID.to_string()),
+        ),
+        Some(raw)
+            if raw.len() <= 128
+                && raw.strip_prefix("res_").is_some_and(|rest| {
+                    !rest.is_empty()
+                        && rest
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                }) =>
+        {
+            Some(Some(raw))
+        }
+        Some(_) => {
+            r.problem(
+                "SCALEKIT_RESOURCE_ID",
+                "must be the MCP server's resource id from the Scalekit dashboard (MCP servers), starting with res_",
+                "res_1234567890123456",
             );
             None
         }

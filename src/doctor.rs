@@ -164,7 +164,58 @@ async fn provider_checks(config: &Config) -> Vec<Check> {
     }
 
     checks.push(client_credentials_check(&client, config, &metadata.token_endpoint).await);
+    checks.push(match &config.mcp_resource_id {
+        Some(resource_id) => mcp_resource_check(&client, environment_url, resource_id).await,
+        None => Check::Warn(
+            "SCALEKIT_RESOURCE_ID is not set: /mcp is off (register an MCP server in the Scalekit dashboard to turn it on)".into(),
+        ),
+    });
     checks
+}
+
+/// The resource's authorization-server metadata, which MCP clients are sent to: it must exist,
+/// name the resource's issuer, and offer dynamic registration for clients to sign up.
+async fn mcp_resource_check(
+    client: &reqwest::Client,
+    environment_url: &str,
+    resource_id: &str,
+) -> Check {
+    let url =
+        format!("{environment_url}/.well-known/oauth-authorization-server/resources/{resource_id}");
+    let response = match client.get(&url).send().await {
+        Ok(response) => response,
+        Err(e) => return Check::Fail(format!("could not reach {url}: {}", error_chain(&e))),
+    };
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        return Check::Fail(format!(
+            "the environment does not know resource {resource_id} ({url} answered 404): check SCALEKIT_RESOURCE_ID against Dashboard > MCP servers"
+        ));
+    }
+    if !response.status().is_success() {
+        return Check::Fail(format!("{url} answered HTTP {}", response.status()));
+    }
+    let Ok(metadata) = response.json::<serde_json::Value>().await else {
+        return Check::Fail(format!("{url} did not answer JSON"));
+    };
+    let issuer = metadata["issuer"].as_str().unwrap_or_default();
+    let accepted = [
+        environment_url.to_string(),
+        format!("{environment_url}/resources/{resource_id}"),
+    ];
+    if !accepted.iter().any(|a| a == issuer) {
+        return Check::Fail(format!(
+            "{url} names issuer `{issuer}`; expected one of {}",
+            accepted.join(", ")
+        ));
+    }
+    if metadata["registration_endpoint"].as_str().is_none() {
+        return Check::Warn(format!(
+            "MCP resource {resource_id} found, but it offers no dynamic client registration: MCP clients must be registered by hand"
+        ));
+    }
+    Check::Pass(format!(
+        "MCP resource {resource_id}: authorization server {issuer} with dynamic client registration"
+    ))
 }
 
 #[derive(Deserialize)]

@@ -22,6 +22,8 @@ pub mod doctor;
 #[cfg(feature = "ssr")]
 pub mod idp;
 #[cfg(feature = "ssr")]
+pub mod mcp;
+#[cfg(feature = "ssr")]
 pub mod secret;
 #[cfg(feature = "ssr")]
 pub mod server;

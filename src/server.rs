@@ -100,6 +100,13 @@ pub fn start_dev_idp(config: &Config) -> Result<Option<Arc<DevIdp>>, String> {
         &config.redirect_uri,
         &config.post_logout_redirect_uri,
     );
+    if let Some(resource_id) = &config.mcp_resource_id {
+        settings.register_app_resource(
+            resource_id,
+            &format!("{}{}", config.app_url, crate::mcp::MCP_PATH),
+            &crate::mcp::SCOPES,
+        );
+    }
     let idp = DevIdp::new(
         environment_url.clone(),
         DEV_IDP_MOUNT_PATH.to_string(),
@@ -153,23 +160,34 @@ pub fn build_router(state: AppState) -> Router {
             origin,
             web::csrf::csrf_guard,
         ));
-    let api_state = crate::api::ApiState {
-        auth: state.auth.clone(),
-        audience: state.config.api_audience.clone(),
-        metadata_url: format!(
-            "{}/.well-known/oauth-protected-resource",
-            state.config.app_url
-        ),
-        deployments: Arc::default(),
-    };
+    let deployments = Arc::new(crate::api::deployments::DeploymentStore::default());
+    let api_state = crate::api::ApiState::new(
+        state.auth.clone(),
+        state.config.api_audience.clone(),
+        &state.config.app_url,
+        deployments.clone(),
+    );
     let mut router = app
         .nest_service("/api", crate::api::router(api_state.clone()))
         .route_service(
             "/.well-known/oauth-protected-resource",
             get(crate::api::metadata::protected_resource).with_state(api_state),
         );
+    match &state.config.mcp_resource_id {
+        Some(resource_id) => {
+            router = router.merge(crate::mcp::routes(
+                state.auth.clone(),
+                &state.config.app_url,
+                resource_id,
+                deployments,
+            ));
+        }
+        None => tracing::info!("MCP endpoint off: set SCALEKIT_RESOURCE_ID to serve /mcp"),
+    }
     if let Some(idp) = &state.dev_idp {
-        router = router.nest(DEV_IDP_MOUNT_PATH, idp::router(idp.clone()));
+        router = router
+            .nest(DEV_IDP_MOUNT_PATH, idp::router(idp.clone()))
+            .merge(idp::root_well_known_router(idp.clone(), DEV_IDP_MOUNT_PATH));
     }
     router
         .route("/health", get(web::health::health))

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::browser::{serve_app, RunningApp};
+use common::browser::{api_token, serve_app, RunningApp};
 use serde_json::{json, Value};
 
 const ORG_A: &str = "org_100000000000000001";
@@ -18,53 +18,6 @@ fn client() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
-}
-
-async fn token_for(app: &RunningApp, client_id: &str, secret: &str) -> reqwest::Response {
-    client()
-        .post(format!("{}/dev-idp/oauth/token", app.base))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", client_id),
-            ("client_secret", secret),
-        ])
-        .send()
-        .await
-        .unwrap()
-}
-
-/// Creates an API client in `org` and returns a token for it.
-async fn api_token(app: &RunningApp, org: &str, scopes: &[&str], audience: &str) -> String {
-    let management: Value = token_for(
-        app,
-        "skc_dev_leptos_scalekit",
-        "dev-only-secret-never-used-with-scalekit",
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
-    let created: Value = client()
-        .post(format!(
-            "{}/dev-idp/api/v1/organizations/{org}/clients",
-            app.base
-        ))
-        .bearer_auth(management["access_token"].as_str().unwrap())
-        .json(&json!({ "name": "ci", "scopes": scopes, "audience": [audience], "expiry": 3600 }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let client_id = created["client"]["client_id"].as_str().unwrap();
-    let secret = created["plain_secret"].as_str().unwrap();
-    let token: Value = token_for(app, client_id, secret)
-        .await
-        .json()
-        .await
-        .unwrap();
-    token["access_token"].as_str().unwrap().to_string()
 }
 
 struct Answer {

@@ -45,8 +45,16 @@ async fn stand_in_provider(secret: &'static str) -> SocketAddr {
         "n": "sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw",
         "e": "AQAB"
     }]});
+    let resource = json!({
+        "issuer": format!("{base}/resources/res_doctor"),
+        "registration_endpoint": format!("{base}/resources/res_doctor/register"),
+    });
     let app = Router::new()
         .route("/.well-known/openid-configuration", get(move || async move { Json(discovery) }))
+        .route(
+            "/.well-known/oauth-authorization-server/resources/res_doctor",
+            get(move || async move { Json(resource) }),
+        )
         .route("/keys", get(move || async move { Json(jwks) }))
         .route(
             "/oauth/token",
@@ -102,12 +110,17 @@ async fn doctor_passes_against_a_working_environment() {
             ("SCALEKIT_ENVIRONMENT_URL", &url),
             ("SCALEKIT_CLIENT_ID", "skc_doctor"),
             ("SCALEKIT_CLIENT_SECRET", "doctor-secret"),
+            ("SCALEKIT_RESOURCE_ID", "res_doctor"),
         ])
     })
     .await
     .unwrap();
     let text = stdout(&output);
     assert!(output.status.success(), "{text}");
+    assert!(
+        text.contains("ok    MCP resource res_doctor: authorization server"),
+        "{text}"
+    );
     assert!(
         text.contains("RSA signing key(s): snk_doctor_test"),
         "{text}"
@@ -139,6 +152,10 @@ async fn doctor_fails_when_the_client_secret_is_rejected() {
     assert!(!output.status.success(), "{text}");
     assert!(
         text.contains("rejected SCALEKIT_CLIENT_ID / SCALEKIT_CLIENT_SECRET (invalid_client)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("warn  SCALEKIT_RESOURCE_ID is not set"),
         "{text}"
     );
 }

@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use http::header::AUTHORIZATION;
 use http::request::Parts;
 
-use super::errors::{ApiError, Challenge};
-use super::ApiState;
+use super::errors::{ApiError, Challenge, ChallengeTarget};
 use crate::auth::api_token::{validate_api_token, ApiCaller, ApiExpected, ApiTokenError};
 use crate::auth::jwt::JwtError;
+use crate::auth::middleware::Auth;
 use crate::auth::session::now_secs;
 
 /// The token from `Authorization: Bearer …`, or why there is none usable.
@@ -56,27 +56,41 @@ pub fn bearer_token(request: &Request) -> Result<&str, ApiError> {
     Ok(token)
 }
 
-/// Checks the bearer token on every API request and leaves the caller in the extensions.
+/// What a protected area checks a bearer token against, and where its challenges point. The API
+/// and the MCP endpoint each have one; both run the same checks.
+#[derive(Clone)]
+pub struct BearerGuard {
+    pub auth: Auth,
+    /// Required in every token's `aud`.
+    pub audience: String,
+    /// Issuers accepted besides the environment's own: Scalekit is moving resource tokens to
+    /// `{env}/resources/{resource_id}`.
+    pub extra_issuers: Vec<String>,
+    pub target: ChallengeTarget,
+}
+
+/// Checks the bearer token on every request and leaves the caller in the extensions.
 pub async fn authenticate(
-    State(api): State<ApiState>,
+    State(guard): State<BearerGuard>,
     mut request: Request,
     next: Next,
 ) -> Response {
     let challenge = |error| Challenge {
         error,
-        metadata_url: &api.metadata_url,
+        target: &guard.target,
     };
     let token = match bearer_token(&request) {
         Ok(token) => token.to_string(),
         Err(error) => return challenge(error).into_response(),
     };
-    let Ok(endpoints) = api.auth.rp.endpoints().await else {
+    let Ok(endpoints) = guard.auth.rp.endpoints().await else {
         return challenge(ApiError::Unavailable).into_response();
     };
-    let issuers = [endpoints.metadata.issuer.clone()];
+    let mut issuers = vec![endpoints.metadata.issuer.clone()];
+    issuers.extend(guard.extra_issuers.iter().cloned());
     let expected = ApiExpected {
         issuers: &issuers,
-        audience: &api.audience,
+        audience: &guard.audience,
         now: now_secs(),
     };
     let checked = endpoints
@@ -89,7 +103,7 @@ pub async fn authenticate(
     let caller = match checked {
         Err(_) => return challenge(ApiError::Unavailable).into_response(),
         Ok(Err(reason)) => {
-            tracing::info!(%reason, "bearer token refused");
+            tracing::info!(%reason, realm = guard.target.realm, "bearer token refused");
             return challenge(ApiError::InvalidToken(
                 "the access token is invalid or expired",
             ))
@@ -104,9 +118,7 @@ pub async fn authenticate(
         .into_response();
     }
     request.extensions_mut().insert(caller);
-    request
-        .extensions_mut()
-        .insert(MetadataUrl(api.metadata_url.clone()));
+    request.extensions_mut().insert(guard.target.clone());
     next.run(request).await
 }
 
@@ -126,15 +138,15 @@ impl<S: Scope, St: Send + Sync> FromRequestParts<St> for Caller<S> {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &St) -> Result<Self, Self::Rejection> {
-        let metadata_url = parts
+        let target = parts
             .extensions
-            .get::<MetadataUrl>()
-            .map(|m| m.0.clone())
+            .get::<ChallengeTarget>()
+            .cloned()
             .unwrap_or_default();
         let refuse = |error| {
             Challenge {
                 error,
-                metadata_url: &metadata_url,
+                target: &target,
             }
             .into_response()
         };
@@ -148,7 +160,3 @@ impl<S: Scope, St: Send + Sync> FromRequestParts<St> for Caller<S> {
         }
     }
 }
-
-/// The metadata URL, for challenges raised after authentication.
-#[derive(Clone, Debug)]
-pub struct MetadataUrl(pub String);

@@ -45,9 +45,70 @@ pub struct DeploymentStore {
 
 #[derive(Deserialize)]
 pub struct NewDeployment {
-    name: String,
+    pub name: String,
     #[serde(default)]
-    environment: Option<String>,
+    pub environment: Option<String>,
+}
+
+/// Why a deployment was not created; the text is safe to show the caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("name: 1 to 64 lowercase letters, digits or dashes")]
+    BadName,
+    #[error("environment: staging, production or preview")]
+    BadEnvironment,
+    #[error("this organization has too many deployments")]
+    TooMany,
+}
+
+impl DeploymentStore {
+    /// The organization's deployments, oldest first.
+    pub fn list(&self, organization: &str) -> Vec<Deployment> {
+        self.by_organization
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(organization)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Checks `new` and records it for `organization`, created by `created_by` (a client id).
+    pub fn create(
+        &self,
+        organization: &str,
+        created_by: &str,
+        new: NewDeployment,
+    ) -> Result<Deployment, Refused> {
+        let name_ok = (1..=64).contains(&new.name.len())
+            && new
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !name_ok {
+            return Err(Refused::BadName);
+        }
+        let environment = new.environment.unwrap_or_else(|| "staging".into());
+        if !matches!(environment.as_str(), "staging" | "production" | "preview") {
+            return Err(Refused::BadEnvironment);
+        }
+        let deployment = Deployment {
+            id: format!("dep_{}", uuid::Uuid::new_v4().simple()),
+            name: new.name,
+            environment,
+            created_by: created_by.to_string(),
+            created_at: crate::auth::session::now_secs(),
+        };
+        let mut store = self
+            .by_organization
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let list = store.entry(organization.to_string()).or_default();
+        if list.len() >= MAX_PER_ORGANIZATION {
+            return Err(Refused::TooMany);
+        }
+        list.push(deployment.clone());
+        Ok(deployment)
+    }
 }
 
 fn no_store(mut response: Response) -> Response {
@@ -70,14 +131,7 @@ fn bad_body(description: &str) -> Response {
 /// `GET /api/v1/deployments` (scope `read:deployments`).
 pub async fn list(State(api): State<ApiState>, caller: Caller<ReadDeployments>) -> Response {
     let organization = caller.caller.organization_id.unwrap_or_default();
-    let deployments = api
-        .deployments
-        .by_organization
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&organization)
-        .cloned()
-        .unwrap_or_default();
+    let deployments = api.deployments.list(&organization);
     no_store(
         Json(json!({ "organization_id": organization, "deployments": deployments }))
             .into_response(),
@@ -94,35 +148,12 @@ pub async fn create(
     let Ok(Json(new)) = body else {
         return bad_body("send JSON like {\"name\": \"web\", \"environment\": \"staging\"}");
     };
-    let name_ok = (1..=64).contains(&new.name.len())
-        && new
-            .name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if !name_ok {
-        return bad_body("name: 1 to 64 lowercase letters, digits or dashes");
-    }
-    let environment = new.environment.unwrap_or_else(|| "staging".into());
-    if !matches!(environment.as_str(), "staging" | "production" | "preview") {
-        return bad_body("environment: staging, production or preview");
-    }
     let organization = caller.caller.organization_id.clone().unwrap_or_default();
-    let deployment = Deployment {
-        id: format!("dep_{}", uuid::Uuid::new_v4().simple()),
-        name: new.name,
-        environment,
-        created_by: caller.caller.client_id.clone(),
-        created_at: crate::auth::session::now_secs(),
-    };
-    let mut store = api
+    match api
         .deployments
-        .by_organization
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    let list = store.entry(organization).or_default();
-    if list.len() >= MAX_PER_ORGANIZATION {
-        return bad_body("this organization has too many deployments");
+        .create(&organization, &caller.caller.client_id, new)
+    {
+        Ok(deployment) => no_store((StatusCode::CREATED, Json(deployment)).into_response()),
+        Err(refused) => bad_body(&refused.to_string()),
     }
-    list.push(deployment.clone());
-    no_store((StatusCode::CREATED, Json(deployment)).into_response())
 }

@@ -21,10 +21,18 @@ pub enum ApiError {
     Unavailable,
 }
 
-/// An `ApiError` with the metadata URL the challenge points to.
+/// Where a protected area's challenges point: its realm and its RFC 9728 metadata. Travels in the
+/// request's extensions so refusals raised after authentication (scopes) say the same.
+#[derive(Clone, Debug, Default)]
+pub struct ChallengeTarget {
+    pub realm: &'static str,
+    pub metadata_url: String,
+}
+
+/// An `ApiError` with the target the challenge points to.
 pub struct Challenge<'a> {
     pub error: ApiError,
-    pub metadata_url: &'a str,
+    pub target: &'a ChallengeTarget,
 }
 
 fn quoted(value: &str) -> String {
@@ -33,21 +41,23 @@ fn quoted(value: &str) -> String {
 
 impl Challenge<'_> {
     pub fn header(&self) -> String {
-        let metadata = format!("resource_metadata=\"{}\"", quoted(self.metadata_url));
+        let realm = format!("Bearer realm=\"{}\"", quoted(self.target.realm));
+        let metadata = format!(
+            "resource_metadata=\"{}\"",
+            quoted(&self.target.metadata_url)
+        );
         match &self.error {
-            ApiError::NoCredentials | ApiError::Unavailable => {
-                format!("Bearer realm=\"api\", {metadata}")
-            }
+            ApiError::NoCredentials | ApiError::Unavailable => format!("{realm}, {metadata}"),
             ApiError::InvalidRequest(description) => format!(
-                "Bearer realm=\"api\", error=\"invalid_request\", error_description=\"{}\", {metadata}",
+                "{realm}, error=\"invalid_request\", error_description=\"{}\", {metadata}",
                 quoted(description)
             ),
             ApiError::InvalidToken(description) => format!(
-                "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"{}\", {metadata}",
+                "{realm}, error=\"invalid_token\", error_description=\"{}\", {metadata}",
                 quoted(description)
             ),
             ApiError::InsufficientScope(scope) => format!(
-                "Bearer realm=\"api\", error=\"insufficient_scope\", scope=\"{}\", error_description=\"the token lacks the required scope\", {metadata}",
+                "{realm}, error=\"insufficient_scope\", scope=\"{}\", error_description=\"the token lacks the required scope\", {metadata}",
                 quoted(scope)
             ),
         }

@@ -11,12 +11,12 @@ use serde_json::json;
 use super::{ApiState, SCOPES};
 
 pub async fn protected_resource(State(api): State<ApiState>) -> Response {
-    let issuer = match api.auth.rp.endpoints().await {
+    let issuer = match api.guard.auth.rp.endpoints().await {
         Ok(endpoints) => endpoints.metadata.issuer.clone(),
-        Err(_) => api.auth.rp.environment_url().to_string(),
+        Err(_) => api.guard.auth.rp.environment_url().to_string(),
     };
     let mut response = Json(json!({
-        "resource": api.audience,
+        "resource": api.guard.audience,
         "authorization_servers": [issuer],
         "scopes_supported": SCOPES,
         "bearer_methods_supported": ["header"],

@@ -12,17 +12,39 @@ use std::sync::Arc;
 use axum::routing::get;
 use axum::Router;
 
+use self::bearer::BearerGuard;
+use self::errors::ChallengeTarget;
 use crate::auth::middleware::Auth;
 
 /// What the API's handlers and layers share.
 #[derive(Clone)]
 pub struct ApiState {
-    pub auth: Auth,
-    /// The API's resource identifier: required in every token's `aud`.
-    pub audience: String,
-    /// Where the RFC 9728 metadata is, for the `resource_metadata` challenge parameter.
-    pub metadata_url: String,
+    /// The API's audience (its resource identifier) and where its challenges point.
+    pub guard: BearerGuard,
     pub deployments: Arc<deployments::DeploymentStore>,
+}
+
+impl ApiState {
+    /// `audience` is the API's resource identifier; `app_url` is where its metadata is served.
+    pub fn new(
+        auth: Auth,
+        audience: String,
+        app_url: &str,
+        deployments: Arc<deployments::DeploymentStore>,
+    ) -> ApiState {
+        ApiState {
+            guard: BearerGuard {
+                auth,
+                audience,
+                extra_issuers: Vec::new(),
+                target: ChallengeTarget {
+                    realm: "api",
+                    metadata_url: format!("{app_url}/.well-known/oauth-protected-resource"),
+                },
+            },
+            deployments,
+        }
+    }
 }
 
 /// The scopes this API knows, for its metadata.
@@ -41,7 +63,7 @@ pub fn router(state: ApiState) -> Router {
             get(deployments::list).post(deployments::create),
         )
         .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.guard.clone(),
             bearer::authenticate,
         ))
         .fallback(errors::not_found)

@@ -132,6 +132,11 @@ impl RelyingParty {
         self.provider.endpoints().await
     }
 
+    /// The HTTP client for the provider (timeouts, no redirects).
+    pub fn http(&self) -> &reqwest::Client {
+        self.provider.http()
+    }
+
     /// A new transaction and the authorization URL to send the browser to (checklist L1–L3).
     pub async fn begin_login(
         &self,

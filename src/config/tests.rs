@@ -462,3 +462,27 @@ fn c1_cookies_are_secure_on_https_and_loopback_only() {
     // Plain http elsewhere is refused at start-up, so cookies are always `__Host-` and Secure.
     refused(&[("APP_URL", "http://192.168.1.20:3000")], "APP_URL");
 }
+
+#[test]
+fn mcp_resource_defaults_to_the_dev_providers_and_is_off_with_scalekit_unless_set() {
+    assert_eq!(
+        parse(&[]).unwrap().mcp_resource_id.as_deref(),
+        Some(DEV_RESOURCE_ID)
+    );
+    assert_eq!(parse(&scalekit(&[])).unwrap().mcp_resource_id, None);
+    let with_resource = parse(&scalekit(&[("SCALEKIT_RESOURCE_ID", "res_987654321")])).unwrap();
+    assert_eq!(
+        with_resource.mcp_resource_id.as_deref(),
+        Some("res_987654321")
+    );
+    for bad in ["skc_123", "res_", "res_has space", "res_a/b"] {
+        let errors = refused(
+            &scalekit(&[("SCALEKIT_RESOURCE_ID", bad)]),
+            "SCALEKIT_RESOURCE_ID",
+        );
+        assert!(
+            errors.to_string().contains("res_1234567890123456"),
+            "{errors}"
+        );
+    }
+}

@@ -12,8 +12,9 @@ use tower_cookies::{Cookie, Cookies};
 
 use super::html::{error_page, picker_page};
 use super::params::Params;
+use super::resources::scope_offered;
 use super::settings::Persona;
-use super::store::{BrowserSession, CodeGrant};
+use super::store::{BrowserSession, CodeGrant, ResourceGrant};
 use super::{now, random_token, scalekit_id, DevIdp, CODE_TTL, SESSION_COOKIE};
 
 /// A request that passed every check: where to send the answer, and what to put in the code.
@@ -27,6 +28,7 @@ struct Checked {
     organization_id: Option<String>,
     prompt: Vec<String>,
     login_hint: Option<String>,
+    resource: Option<ResourceGrant>,
 }
 
 /// Why a request was refused: shown on a page when the redirect URI cannot be trusted, otherwise
@@ -97,7 +99,7 @@ fn check(idp: &DevIdp, params: &Params) -> Result<Checked, Refusal> {
         .get("client_id")
         .ok_or_else(|| Refusal::Page("the request has no client_id".into()))?;
     let client = idp
-        .registered_client(client_id)
+        .client(client_id)
         .ok_or_else(|| Refusal::Page(format!("unknown client_id `{client_id}`")))?;
     let redirect_uri = params
         .get("redirect_uri")
@@ -124,9 +126,50 @@ fn check(idp: &DevIdp, params: &Params) -> Result<Checked, Refusal> {
         ));
     }
     let scope = params.get("scope").unwrap_or_default();
-    if !scope.split(' ').any(|s| s == "openid") {
-        return Err(refuse("invalid_scope", "scope must include openid".into()));
-    }
+    let resource = match &client.resource_id {
+        // The app's own sign-in is OpenID Connect.
+        None if !scope.split(' ').any(|s| s == "openid") => {
+            return Err(refuse("invalid_scope", "scope must include openid".into()))
+        }
+        None => None,
+        // An MCP client asks for the scopes of the resource it registered for.
+        Some(resource_id) => {
+            let Some(resource) = idp.settings.resource(resource_id) else {
+                return Err(refuse(
+                    "invalid_target",
+                    format!("resource `{resource_id}` no longer exists"),
+                ));
+            };
+            if let Some(unknown) = scope
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .find(|s| !scope_offered(resource, s))
+            {
+                return Err(refuse(
+                    "invalid_scope",
+                    format!("scope `{unknown}` is not offered by resource `{resource_id}`"),
+                ));
+            }
+            // RFC 8707: the server the client means must be this resource.
+            let url = match params.get("resource") {
+                None => None,
+                Some(named) if named == resource.id => None,
+                Some(named) if resource.server_urls.iter().any(|u| u == named) => {
+                    Some(named.to_string())
+                }
+                Some(named) => {
+                    return Err(refuse(
+                        "invalid_target",
+                        format!("`{named}` is not a server of resource `{resource_id}`"),
+                    ))
+                }
+            };
+            Some(ResourceGrant {
+                id: resource.id.clone(),
+                url,
+            })
+        }
+    };
     let code_challenge = match (
         params.get("code_challenge"),
         params.get("code_challenge_method"),
@@ -185,6 +228,7 @@ fn check(idp: &DevIdp, params: &Params) -> Result<Checked, Refusal> {
             .map(|p| p.split(' ').map(str::to_string).collect())
             .unwrap_or_default(),
         login_hint: params.get("login_hint").map(str::to_string),
+        resource,
     })
 }
 
@@ -249,6 +293,7 @@ fn issue_code(
             sid: session.sid,
             auth_time: session.auth_time,
             expires_at: now + CODE_TTL,
+            resource: request.resource,
         },
     );
     drop(store);

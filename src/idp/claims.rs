@@ -3,8 +3,9 @@
 
 use serde_json::{json, Value};
 
+use super::resources::resource_issuer;
 use super::settings::Persona;
-use super::store::ApiClient;
+use super::store::{ApiClient, ResourceGrant};
 use super::{scalekit_id, DevIdp};
 use crate::auth::id_token::half_hash;
 
@@ -17,13 +18,30 @@ pub struct UserGrant<'a> {
     pub sid: &'a str,
     pub scope: &'a str,
     pub auth_time: u64,
+    /// Set for an MCP client's grant: the token is for that resource.
+    pub resource: Option<&'a ResourceGrant>,
 }
 
+/// A user's access token. For the app's own client its audience is the client; for an MCP
+/// client it is the resource (its server URL, if named, and its id), issued by
+/// `{env}/resources/{id}` as Scalekit now does for resource tokens.
 pub fn user_access_token(idp: &DevIdp, grant: &UserGrant, now: u64, ttl: u64) -> Value {
     let p = grant.persona;
+    let (issuer, audience) = match grant.resource {
+        None => (idp.issuer.clone(), vec![grant.client_id.to_string()]),
+        Some(resource) => (
+            resource_issuer(idp, &resource.id),
+            resource
+                .url
+                .iter()
+                .chain(std::iter::once(&resource.id))
+                .cloned()
+                .collect(),
+        ),
+    };
     json!({
-        "iss": idp.issuer,
-        "aud": [grant.client_id],
+        "iss": issuer,
+        "aud": audience,
         "sub": p.sub,
         "oid": p.organization_id,
         "sid": grant.sid,

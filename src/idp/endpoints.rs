@@ -113,7 +113,7 @@ pub async fn revoke(State(idp): State<Arc<DevIdp>>, headers: HeaderMap, body: By
     let client_id = caller.client_id().to_string();
     // Public clients cannot revoke at Scalekit (invalid_client).
     if idp
-        .registered_client(&client_id)
+        .client(&client_id)
         .is_some_and(|c| c.client_secret.is_none())
     {
         return (

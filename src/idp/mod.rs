@@ -13,6 +13,7 @@ mod html;
 pub mod keys;
 mod management;
 mod params;
+pub mod resources;
 pub mod settings;
 pub mod standalone;
 pub mod store;
@@ -101,6 +102,28 @@ impl DevIdp {
             .find(|c| c.client_id == client_id)
     }
 
+    /// A client as the authorize and token endpoints see it: registered in the settings, or
+    /// registered dynamically for a resource (public, bound to that resource).
+    fn client(&self, client_id: &str) -> Option<KnownClient> {
+        if let Some(client) = self.registered_client(client_id) {
+            return Some(KnownClient {
+                client_secret: client.client_secret.clone(),
+                redirect_uris: client.redirect_uris.clone(),
+                management: client.management,
+                resource_id: None,
+            });
+        }
+        self.store()
+            .dynamic_clients
+            .get(client_id)
+            .map(|client| KnownClient {
+                client_secret: None,
+                redirect_uris: client.redirect_uris.clone(),
+                management: false,
+                resource_id: Some(client.resource_id.clone()),
+            })
+    }
+
     fn cookie_path(&self) -> String {
         if self.mount_path.is_empty() {
             "/".into()
@@ -112,6 +135,16 @@ impl DevIdp {
     fn secure_cookies(&self) -> bool {
         self.issuer.starts_with("https://")
     }
+}
+
+/// What the authorize and token endpoints need to know about a client.
+struct KnownClient {
+    /// None for a public client (PKCE, no secret).
+    client_secret: Option<String>,
+    redirect_uris: Vec<String>,
+    management: bool,
+    /// The resource a dynamically registered client is bound to.
+    resource_id: Option<String>,
 }
 
 /// The provider's routes, relative to its base URL, ready to nest in a router of any state.
@@ -141,11 +174,40 @@ pub fn router<S: Clone + Send + Sync + 'static>(idp: Arc<DevIdp>) -> Router<S> {
             "/api/v1/organizations/{org}/clients/{client_id}",
             get(management::get_client).delete(management::delete_client),
         )
+        .route(
+            "/.well-known/oauth-authorization-server/resources/{resource_id}",
+            get(resources::authorization_server_metadata),
+        )
+        .route(
+            "/resources/{resource_id}/.well-known/oauth-authorization-server",
+            get(resources::authorization_server_metadata),
+        )
+        .route(
+            "/resources/{resource_id}/register",
+            post(resources::register),
+        )
         .route("/_control", get(controls::show).post(controls::set))
         .layer(axum::middleware::from_fn_with_state(
             idp.clone(),
             controls::apply_faults,
         ))
+        .with_state(idp)
+}
+
+/// RFC 8414 discovery for an issuer with a path puts `/.well-known/...` at the host's root before
+/// the path: when the provider is mounted at `mount_path`, these routes belong at the root of the
+/// host router. (Scalekit environments sit at the root, so there the paths coincide.)
+pub fn root_well_known_router<S: Clone + Send + Sync + 'static>(
+    idp: Arc<DevIdp>,
+    mount_path: &str,
+) -> Router<S> {
+    Router::new()
+        .route(
+            &format!(
+                "/.well-known/oauth-authorization-server{mount_path}/resources/{{resource_id}}"
+            ),
+            get(resources::authorization_server_metadata),
+        )
         .with_state(idp)
 }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{DEV_CLIENT_ID, DEV_CLIENT_SECRET};
+use crate::config::{DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_RESOURCE_ID};
 
 /// Permission that opens the organization settings page.
 pub const SETTINGS_PERMISSION: &str = "organization:settings";
@@ -68,6 +68,21 @@ pub struct ClientSettings {
     pub management: bool,
 }
 
+/// A protected resource registered at the provider (Scalekit dashboard > MCP servers): MCP
+/// clients register for it dynamically and get tokens whose `aud` names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceSettings {
+    /// `res_…`
+    pub id: String,
+    pub name: String,
+    /// Scopes clients may ask for, besides `offline_access`.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// The server's URLs (the RFC 8707 `resource` values clients send); they join the id in `aud`.
+    #[serde(default)]
+    pub server_urls: Vec<String>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdpSettings {
     #[serde(default = "default_personas")]
@@ -76,6 +91,8 @@ pub struct IdpSettings {
     pub organizations: Vec<Organization>,
     #[serde(default = "default_clients")]
     pub clients: Vec<ClientSettings>,
+    #[serde(default = "default_resources")]
+    pub resources: Vec<ResourceSettings>,
     /// Lifetime of user access tokens, seconds (Scalekit's default is five minutes: 299).
     #[serde(default = "default_access_token_ttl")]
     pub access_token_ttl: u64,
@@ -149,6 +166,19 @@ fn default_clients() -> Vec<ClientSettings> {
     }]
 }
 
+/// The example MCP server's resource, with the example API's scopes.
+fn default_resources() -> Vec<ResourceSettings> {
+    vec![ResourceSettings {
+        id: DEV_RESOURCE_ID.into(),
+        name: "leptos-scalekit MCP server".into(),
+        scopes: vec!["read:deployments".into(), "deploy:applications".into()],
+        server_urls: vec![
+            "http://127.0.0.1:3000/mcp".into(),
+            "http://localhost:3000/mcp".into(),
+        ],
+    }]
+}
+
 fn default_access_token_ttl() -> u64 {
     299
 }
@@ -163,6 +193,7 @@ impl Default for IdpSettings {
             personas: default_personas(),
             organizations: default_organizations(),
             clients: default_clients(),
+            resources: default_resources(),
             access_token_ttl: default_access_token_ttl(),
             id_token_ttl: default_id_token_ttl(),
         }
@@ -251,6 +282,36 @@ impl IdpSettings {
                     .push(post_logout_uri.into());
             }
         }
+    }
+
+    /// Makes sure the app's MCP resource exists (with the given scopes) and knows the app's URL
+    /// for it, when the provider runs inside the app.
+    pub fn register_app_resource(&mut self, id: &str, server_url: &str, scopes: &[&str]) {
+        let index = match self.resources.iter().position(|r| r.id == id) {
+            Some(index) => index,
+            None => {
+                self.resources.push(ResourceSettings {
+                    id: id.into(),
+                    name: "MCP server".into(),
+                    scopes: Vec::new(),
+                    server_urls: Vec::new(),
+                });
+                self.resources.len() - 1
+            }
+        };
+        let resource = &mut self.resources[index];
+        for scope in scopes {
+            if !resource.scopes.iter().any(|s| s == scope) {
+                resource.scopes.push(scope.to_string());
+            }
+        }
+        if !resource.server_urls.iter().any(|u| u == server_url) {
+            resource.server_urls.push(server_url.into());
+        }
+    }
+
+    pub fn resource(&self, id: &str) -> Option<&ResourceSettings> {
+        self.resources.iter().find(|r| r.id == id)
     }
 
     pub fn persona(&self, key: &str) -> Option<&Persona> {

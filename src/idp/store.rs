@@ -14,6 +14,24 @@ pub struct BrowserSession {
     pub auth_time: u64,
 }
 
+/// The protected resource a grant is for (MCP clients): its id, and the server URL the client
+/// named (RFC 8707 `resource`), if any. Both end up in the access token's `aud`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceGrant {
+    pub id: String,
+    pub url: Option<String>,
+}
+
+/// A public client registered through dynamic client registration for one resource.
+#[derive(Clone, Debug)]
+pub struct DynamicClient {
+    pub client_id: String,
+    pub client_name: String,
+    pub redirect_uris: Vec<String>,
+    pub resource_id: String,
+    pub issued_at: u64,
+}
+
 /// What an authorization code stands for. Single use, ten minutes.
 #[derive(Clone, Debug)]
 pub struct CodeGrant {
@@ -26,6 +44,7 @@ pub struct CodeGrant {
     pub sid: String,
     pub auth_time: u64,
     pub expires_at: u64,
+    pub resource: Option<ResourceGrant>,
 }
 
 /// All refresh tokens descending from one sign-in. Only `current` may be redeemed; presenting an
@@ -39,6 +58,7 @@ pub struct RefreshFamily {
     pub auth_time: u64,
     pub current: String,
     pub revoked: bool,
+    pub resource: Option<ResourceGrant>,
 }
 
 /// An organization API client created through the management API (`m2morg_…`).
@@ -85,6 +105,7 @@ pub struct Store {
     pub refresh_tokens: HashMap<String, String>,
     pub families: HashMap<String, RefreshFamily>,
     pub api_clients: BTreeMap<String, ApiClient>,
+    pub dynamic_clients: HashMap<String, DynamicClient>,
     pub controls: Controls,
 }
 
@@ -141,6 +162,23 @@ impl Store {
                 self.families.remove(id);
             }
         }
+    }
+
+    /// Keeps a new registration, forgetting the oldest beyond `max`.
+    pub fn add_dynamic_client(&mut self, client: DynamicClient, max: usize) {
+        while self.dynamic_clients.len() >= max {
+            let oldest = self
+                .dynamic_clients
+                .values()
+                .min_by_key(|c| c.issued_at)
+                .map(|c| c.client_id.clone());
+            match oldest {
+                Some(id) => self.dynamic_clients.remove(&id),
+                None => break,
+            };
+        }
+        self.dynamic_clients
+            .insert(client.client_id.clone(), client);
     }
 
     /// Revokes a refresh family (reuse detected, code replayed, session ended, revocation).

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::claims::{api_client_token, id_token, management_token, user_access_token, UserGrant};
 use super::params::Params;
-use super::store::{RefreshFamily, UsedCode};
+use super::store::{RefreshFamily, ResourceGrant, UsedCode};
 use super::{constant_time_eq, now, random_token, DevIdp};
 
 pub struct TokenError {
@@ -148,7 +148,7 @@ pub(super) fn authenticate(
             (id.to_string(), secret.map(str::to_string))
         }
     };
-    if let Some(client) = idp.registered_client(&client_id) {
+    if let Some(client) = idp.client(&client_id) {
         return match (&client.client_secret, secret) {
             (None, None) => Ok(Caller::Registered {
                 client_id,
@@ -223,14 +223,23 @@ fn user_tokens(
             .map_err(|e| error("server_error", e.to_string()))
     };
     let access_token = sign(&user_access_token(idp, grant, now, ttl))?;
-    let id_token = sign(&id_token(idp, grant, now, nonce, &access_token, code))?;
     let mut answer = json!({
         "access_token": access_token,
         "token_type": "Bearer",
         "expires_in": ttl,
-        "id_token": id_token,
         "scope": grant.scope,
     });
+    // An MCP client that did not ask for `openid` gets no ID token.
+    if grant.resource.is_none() || grant.scope.split(' ').any(|s| s == "openid") {
+        answer["id_token"] = json!(sign(&id_token(
+            idp,
+            grant,
+            now,
+            nonce,
+            &access_token,
+            code
+        ))?);
+    }
     if let Some(refresh_token) = refresh_token {
         answer["refresh_token"] = json!(refresh_token);
     }
@@ -287,6 +296,7 @@ fn authorization_code(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<
             "redirect_uri does not match the authorization request",
         ));
     }
+    check_resource_param(grant.resource.as_ref(), params)?;
     match (&grant.code_challenge, params.get("code_verifier")) {
         (Some(challenge), Some(verifier)) => {
             let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
@@ -327,6 +337,7 @@ fn authorization_code(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<
                 auth_time: grant.auth_time,
                 current: refresh_token.clone(),
                 revoked: false,
+                resource: grant.resource.clone(),
             },
         );
         store
@@ -347,6 +358,7 @@ fn authorization_code(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<
         sid: &grant.sid,
         scope: &grant.scope,
         auth_time: grant.auth_time,
+        resource: grant.resource.as_ref(),
     };
     user_tokens(
         idp,
@@ -355,6 +367,25 @@ fn authorization_code(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<
         Some(code),
         refresh_token.as_deref(),
     )
+}
+
+/// RFC 8707 on the token endpoint: a `resource` sent again must name the grant's resource.
+fn check_resource_param(
+    resource: Option<&ResourceGrant>,
+    params: &Params,
+) -> Result<(), TokenError> {
+    let Some(named) = params.get("resource") else {
+        return Ok(());
+    };
+    let matches = resource.is_some_and(|r| r.id == named || r.url.as_deref() == Some(named));
+    if matches {
+        Ok(())
+    } else {
+        Err(error(
+            "invalid_target",
+            "resource does not match the authorization request",
+        ))
+    }
 }
 
 fn refresh_token(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<Value, TokenError> {
@@ -381,6 +412,7 @@ fn refresh_token(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<Value
     if family.revoked || store.ended_sids.contains(&family.sid) {
         return Err(error("invalid_grant", "refresh token revoked"));
     }
+    check_resource_param(family.resource.as_ref(), params)?;
     if family.current != presented {
         // A rotated token came back: someone holds a copy. Revoke the whole family.
         store.revoke_family(&family_id);
@@ -407,6 +439,7 @@ fn refresh_token(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<Value
         sid: &family.sid,
         scope: &family.scope,
         auth_time: family.auth_time,
+        resource: family.resource.as_ref(),
     };
     // Whether Scalekit returns a new ID token on refresh is not documented; returning one is
     // standard (OIDC Core §12.2) and both SDKs ignore it.

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use leptos_scalekit::server::{build_router, start_dev_idp, AppState};
 use reqwest::header::{HeaderMap, ACCEPT, COOKIE, SET_COOKIE};
 use reqwest::{Method, Response};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::{config_from, test_state_dir};
 
@@ -249,4 +249,58 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
         .query_pairs()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn token_for(app: &RunningApp, client_id: &str, secret: &str) -> reqwest::Response {
+    no_redirects()
+        .post(format!("{}/dev-idp/oauth/token", app.base))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("client_secret", secret),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Creates an API client in `org` and returns a token for it.
+pub async fn api_token(app: &RunningApp, org: &str, scopes: &[&str], audience: &str) -> String {
+    let management: Value = token_for(
+        app,
+        "skc_dev_leptos_scalekit",
+        "dev-only-secret-never-used-with-scalekit",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let created: Value = no_redirects()
+        .post(format!(
+            "{}/dev-idp/api/v1/organizations/{org}/clients",
+            app.base
+        ))
+        .bearer_auth(management["access_token"].as_str().unwrap())
+        .json(&json!({ "name": "ci", "scopes": scopes, "audience": [audience], "expiry": 3600 }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let client_id = created["client"]["client_id"].as_str().unwrap();
+    let secret = created["plain_secret"].as_str().unwrap();
+    let token: Value = token_for(app, client_id, secret)
+        .await
+        .json()
+        .await
+        .unwrap();
+    token["access_token"].as_str().unwrap().to_string()
 }

@@ -144,15 +144,7 @@ async fn a9_an_mcp_client_discovers_registers_signs_in_and_calls_the_tools() {
         "admin",
     )
     .await;
-    // The MCP token is for the MCP resource only: the API (another audience) refuses it.
     let mcp_token = manager.get_access_token().await.unwrap();
-    let at_api = http()
-        .get(format!("{}/api/v1/deployments", app.base))
-        .bearer_auth(&mcp_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(at_api.status(), 401, "aud is the MCP resource, not the API");
     let client = connect(&app, manager).await;
 
     let tools = client.list_all_tools().await.unwrap();
@@ -186,6 +178,16 @@ async fn a9_an_mcp_client_discovers_registers_signs_in_and_calls_the_tools() {
     let listed = structured(&call(&client, "list_deployments", json!({})).await.unwrap());
     assert_eq!(listed["organization_id"], "org_100000000000000001");
     assert_eq!(listed["deployments"][0]["name"], "mcp-web");
+
+    // The MCP token (accepted and cached at /mcp by now) is for the MCP resource only: the API,
+    // another audience, refuses it.
+    let at_api = http()
+        .get(format!("{}/api/v1/deployments", app.base))
+        .bearer_auth(&mcp_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(at_api.status(), 401, "aud is the MCP resource, not the API");
 
     let refused = call(&client, "create_deployment", json!({ "name": "Not Valid" }))
         .await
@@ -260,7 +262,8 @@ async fn a2_a9_mcp_challenges_and_metadata() {
         .unwrap()
         .contains("error=\"invalid_token\""));
 
-    // A genuine token from the same provider for the API (another audience) opens nothing here.
+    // A genuine token from the same provider for the API (another audience) opens nothing here,
+    // even right after the API accepted (and cached) it: each area keeps its own cache.
     let api_token = api_token(
         &app,
         "org_100000000000000001",
@@ -268,19 +271,15 @@ async fn a2_a9_mcp_challenges_and_metadata() {
         &app.base,
     )
     .await;
-    let wrong_audience = post(Some(&api_token)).await.unwrap();
-    assert_eq!(wrong_audience.status(), 401, "aud must be the MCP resource");
     let api_ok = http()
         .get(format!("{}/api/v1/deployments", app.base))
         .bearer_auth(&api_token)
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        api_ok.status(),
-        200,
-        "the same token works where it belongs"
-    );
+    assert_eq!(api_ok.status(), 200, "the token works where it belongs");
+    let wrong_audience = post(Some(&api_token)).await.unwrap();
+    assert_eq!(wrong_audience.status(), 401, "aud must be the MCP resource");
 
     let document: Value = http()
         .get(&metadata_url)

@@ -2,6 +2,7 @@
 //! layer. The checked caller travels in the request's extensions.
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::middleware::Next;
@@ -14,6 +15,7 @@ use crate::auth::api_token::{validate_api_token, ApiCaller, ApiExpected, ApiToke
 use crate::auth::jwt::JwtError;
 use crate::auth::middleware::Auth;
 use crate::auth::session::now_secs;
+use crate::auth::verified_tokens::VerifiedTokens;
 
 /// The token from `Authorization: Bearer …`, or why there is none usable.
 pub fn bearer_token(request: &Request) -> Result<&str, ApiError> {
@@ -67,6 +69,72 @@ pub struct BearerGuard {
     /// `{env}/resources/{resource_id}`.
     pub extra_issuers: Vec<String>,
     pub target: ChallengeTarget,
+    /// Tokens this guard already accepted (its own audience and issuers only).
+    pub verified: Arc<VerifiedTokens<Arc<ApiCaller>>>,
+}
+
+/// Verified tokens kept per guard: enough for many busy clients, at most a few MB.
+pub const VERIFIED_TOKEN_CAPACITY: usize = 10_000;
+
+impl BearerGuard {
+    pub fn new(
+        auth: Auth,
+        audience: String,
+        extra_issuers: Vec<String>,
+        target: ChallengeTarget,
+    ) -> BearerGuard {
+        BearerGuard {
+            auth,
+            audience,
+            extra_issuers,
+            target,
+            verified: Arc::new(VerifiedTokens::new(VERIFIED_TOKEN_CAPACITY)),
+        }
+    }
+
+    /// The caller `token` stands for: from the cache, or checked against the provider's keys
+    /// (RS256, issuer, audience, expiry, an organization) and then cached until its `exp`.
+    async fn caller(&self, token: &str) -> Result<Arc<ApiCaller>, ApiError> {
+        let now = now_secs();
+        if let Some(caller) = self.verified.get(token, now) {
+            return Ok(caller);
+        }
+        let Ok(endpoints) = self.auth.rp.endpoints().await else {
+            return Err(ApiError::Unavailable);
+        };
+        let mut issuers = vec![endpoints.metadata.issuer.clone()];
+        issuers.extend(self.extra_issuers.iter().cloned());
+        let expected = ApiExpected {
+            issuers: &issuers,
+            audience: &self.audience,
+            now,
+        };
+        let checked = endpoints
+            .jwks
+            .check_with_keys(
+                |keys| validate_api_token(token, keys, &expected),
+                |e| matches!(e, ApiTokenError::Jwt(JwtError::UnknownKey(_))),
+            )
+            .await;
+        let caller = match checked {
+            Err(_) => return Err(ApiError::Unavailable),
+            Ok(Err(reason)) => {
+                tracing::info!(%reason, realm = self.target.realm, "bearer token refused");
+                return Err(ApiError::InvalidToken(
+                    "the access token is invalid or expired",
+                ));
+            }
+            Ok(Ok(caller)) => Arc::new(caller),
+        };
+        if caller.organization_id.is_none() {
+            return Err(ApiError::InvalidToken(
+                "the token is not bound to an organization",
+            ));
+        }
+        self.verified
+            .insert(token, caller.clone(), caller.expires_at, now);
+        Ok(caller)
+    }
 }
 
 /// Checks the bearer token on every request and leaves the caller in the extensions.
@@ -83,40 +151,10 @@ pub async fn authenticate(
         Ok(token) => token.to_string(),
         Err(error) => return challenge(error).into_response(),
     };
-    let Ok(endpoints) = guard.auth.rp.endpoints().await else {
-        return challenge(ApiError::Unavailable).into_response();
+    let caller = match guard.caller(&token).await {
+        Ok(caller) => caller,
+        Err(error) => return challenge(error).into_response(),
     };
-    let mut issuers = vec![endpoints.metadata.issuer.clone()];
-    issuers.extend(guard.extra_issuers.iter().cloned());
-    let expected = ApiExpected {
-        issuers: &issuers,
-        audience: &guard.audience,
-        now: now_secs(),
-    };
-    let checked = endpoints
-        .jwks
-        .check_with_keys(
-            |keys| validate_api_token(&token, keys, &expected),
-            |e| matches!(e, ApiTokenError::Jwt(JwtError::UnknownKey(_))),
-        )
-        .await;
-    let caller = match checked {
-        Err(_) => return challenge(ApiError::Unavailable).into_response(),
-        Ok(Err(reason)) => {
-            tracing::info!(%reason, realm = guard.target.realm, "bearer token refused");
-            return challenge(ApiError::InvalidToken(
-                "the access token is invalid or expired",
-            ))
-            .into_response();
-        }
-        Ok(Ok(caller)) => caller,
-    };
-    if caller.organization_id.is_none() {
-        return challenge(ApiError::InvalidToken(
-            "the token is not bound to an organization",
-        ))
-        .into_response();
-    }
     request.extensions_mut().insert(caller);
     request.extensions_mut().insert(guard.target.clone());
     next.run(request).await
@@ -130,7 +168,7 @@ pub trait Scope {
 /// The authenticated caller, holding scope `S`; extraction fails with 403 `insufficient_scope`
 /// otherwise (and with 401 if the request was never authenticated: deny by default).
 pub struct Caller<S: Scope> {
-    pub caller: ApiCaller,
+    pub caller: Arc<ApiCaller>,
     scope: PhantomData<S>,
 }
 
@@ -150,7 +188,7 @@ impl<S: Scope, St: Send + Sync> FromRequestParts<St> for Caller<S> {
             }
             .into_response()
         };
-        match parts.extensions.get::<ApiCaller>() {
+        match parts.extensions.get::<Arc<ApiCaller>>() {
             None => Err(refuse(ApiError::NoCredentials)),
             Some(caller) if caller.has_scope(S::NAME) => Ok(Caller {
                 caller: caller.clone(),

@@ -130,8 +130,8 @@ fn bad_body(description: &str) -> Response {
 
 /// `GET /api/v1/deployments` (scope `read:deployments`).
 pub async fn list(State(api): State<ApiState>, caller: Caller<ReadDeployments>) -> Response {
-    let organization = caller.caller.organization_id.unwrap_or_default();
-    let deployments = api.deployments.list(&organization);
+    let organization = caller.caller.organization_id.as_deref().unwrap_or_default();
+    let deployments = api.deployments.list(organization);
     no_store(
         Json(json!({ "organization_id": organization, "deployments": deployments }))
             .into_response(),

@@ -33,15 +33,15 @@ impl ApiState {
         deployments: Arc<deployments::DeploymentStore>,
     ) -> ApiState {
         ApiState {
-            guard: BearerGuard {
+            guard: BearerGuard::new(
                 auth,
                 audience,
-                extra_issuers: Vec::new(),
-                target: ChallengeTarget {
+                Vec::new(),
+                ChallengeTarget {
                     realm: "api",
                     metadata_url: format!("{app_url}/.well-known/oauth-protected-resource"),
                 },
-            },
+            ),
             deployments,
         }
     }

@@ -33,6 +33,8 @@ pub struct ApiCaller {
     pub subject: String,
     pub organization_id: Option<String>,
     pub scopes: Vec<String>,
+    /// The token's `exp`: how long a verified-token cache may keep this answer.
+    pub expires_at: u64,
 }
 
 impl ApiCaller {
@@ -81,6 +83,7 @@ pub fn validate_api_token(
         organization_id: text(&claims, "oid"),
         scopes: scopes_of(&claims),
         subject: checked.sub,
+        expires_at: checked.exp,
     })
 }
 

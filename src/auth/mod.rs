@@ -27,6 +27,7 @@ pub mod session_cookies;
 pub mod token_client;
 pub mod transaction;
 pub mod user;
+pub mod verified_tokens;
 
 #[cfg(test)]
 mod test_keys;

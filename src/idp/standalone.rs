@@ -65,9 +65,12 @@ pub async fn run() -> ExitCode {
         }
     };
     tracing::info!("development identity provider listening on http://{addr}, issuer {issuer}");
-    match axum::serve(listener, standalone_router(idp))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    match axum::serve(
+        crate::server::without_nagle(listener),
+        standalone_router(idp),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
     {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

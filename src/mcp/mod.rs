@@ -72,15 +72,15 @@ pub fn routes<S: Clone + Send + Sync + 'static>(
             format!("{environment}/.well-known/oauth-authorization-server/resources/{resource_id}"),
         )),
     };
-    let guard = BearerGuard {
+    let guard = BearerGuard::new(
         auth,
-        audience: resource_id.to_string(),
-        extra_issuers: vec![authorization_server],
-        target: ChallengeTarget {
+        resource_id.to_string(),
+        vec![authorization_server],
+        ChallengeTarget {
             realm: "mcp",
             metadata_url: format!("{app_url}{RESOURCE_METADATA_PATH}"),
         },
-    };
+    );
     let app_origin = url::Url::parse(app_url)
         .map(|u| u.origin().ascii_serialization())
         .unwrap_or_default();

@@ -2,6 +2,8 @@
 //! HTTP level with 403 `insufficient_scope` and the scope to ask for (MCP authorization, "scope
 //! challenge"), so a client can re-authorize instead of reading a tool error.
 
+use std::sync::Arc;
+
 use axum::body::{to_bytes, Body};
 use axum::extract::Request;
 use axum::middleware::Next;
@@ -59,7 +61,7 @@ pub async fn require_tool_scopes(request: Request, next: Next) -> Response {
         )
             .into_response();
     };
-    let caller = parts.extensions.get::<ApiCaller>();
+    let caller = parts.extensions.get::<Arc<ApiCaller>>();
     let target = parts
         .extensions
         .get::<ChallengeTarget>()
@@ -97,6 +99,7 @@ mod tests {
             subject: "usr_1".into(),
             organization_id: Some("org_1".into()),
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            expires_at: 0,
         }
     }
 

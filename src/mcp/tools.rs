@@ -58,10 +58,10 @@ impl DeploymentTools {
 }
 
 /// The authenticated caller the HTTP layer left in the request, holding `tool`'s scope.
-fn caller_for(parts: &http::request::Parts, tool: &str) -> Result<ApiCaller, ErrorData> {
+fn caller_for(parts: &http::request::Parts, tool: &str) -> Result<Arc<ApiCaller>, ErrorData> {
     let caller = parts
         .extensions
-        .get::<ApiCaller>()
+        .get::<Arc<ApiCaller>>()
         .cloned()
         .ok_or_else(|| ErrorData::invalid_request("the request was not authenticated", None))?;
     match required_scope(tool) {

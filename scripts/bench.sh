@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Benchmarks, in one run on this machine (not part of the test command):
+#   1. release build (bundle sizes: raw and gzip, first load and total, against the budget);
+#   2. the app on its development provider at 127.0.0.1, a persona signed in, an API token;
+#   3. wrk against authenticated SSR pages, the bearer API, and two baselines served by the same
+#      process (a static HTML page as large as the dashboard, a JSON hello): req/s, p50/p99, RSS,
+#      and each target's ratio to its baseline;
+#   4. criterion micro-benchmarks of the per-request auth path.
+# Usage: scripts/bench.sh [--no-build] [--no-micro]
+#   BENCH_DURATION (10s), BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_PORT (3299)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+source scripts/env.sh
+
+build=1
+micro=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-build) build=0 ;;
+    --no-micro) micro=0 ;;
+    *) echo "usage: $0 [--no-build] [--no-micro]" >&2; exit 2 ;;
+  esac
+done
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+if ! command -v wrk >/dev/null; then
+  step "installing wrk (Debian)"
+  if [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null \
+      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null; }
+  else
+    sudo apt-get install -y -q wrk >/dev/null
+  fi
+fi
+
+if [ "$build" = 1 ]; then
+  step "release build"
+  scripts/build.sh --release
+fi
+binary="$root/target/release/leptos-scalekit"
+[ -x "$binary" ] || { echo "no release binary: run without --no-build" >&2; exit 1; }
+
+step "browser bundle (release, wasm-opt)"
+python3 scripts/bench/bundle.py target/site/pkg
+
+port="${BENCH_PORT:-3299}"
+base="http://127.0.0.1:$port"
+scratch="$(mktemp -d)"
+log="$scratch/server.log"
+cleanup() {
+  [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null || true
+  rm -f target/site/bench-static.html
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+step "starting the release server on $base (development provider, RUST_LOG=warn)"
+# Request logging is switched down so the numbers measure the auth path, not log output.
+LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg \
+  DEV_STATE_DIR="$scratch/state" RUST_LOG=warn "$binary" serve >"$log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do
+  curl -fsS "$base/health" >/dev/null 2>&1 && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$log" >&2; exit 1; }
+  sleep 0.1
+done
+
+step "signing in and getting an API token"
+eval "$(python3 scripts/bench/prepare.py "$base" "$root/target/site")"
+export COOKIE TOKEN
+echo "dashboard: $DASHBOARD_BYTES bytes; static baseline written at the same size"
+
+step "load (wrk)"
+BENCH_JSON="$root/target/bench-results.json" python3 scripts/bench/load.py "$base" "$server_pid"
+
+if [ "$micro" = 1 ]; then
+  step "micro-benchmarks (criterion): the per-request auth path"
+  unset RUSTFLAGS
+  cargo bench --features ssr --bench auth_path -- --warm-up-time 1 --measurement-time 3 2>&1 \
+    | grep -E -B1 '^\s+time:' | grep -v '^--$'
+fi

@@ -13,5 +13,6 @@ if [ "${1:-}" = "--release" ]; then
   # cargo-leptos does not add erase_components to release builds.
   unset RUSTFLAGS
 fi
-cargo leptos build --frontend-only "${release[@]}"
+# --split: pages marked lazy in src/app.rs become separate wasm chunks, loaded on demand.
+cargo leptos build --frontend-only --split "${release[@]}"
 cargo leptos build --server-only "${release[@]}"

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, StaticSegment};
+use leptos_router::{lazy_route, Lazy, LazyRoute, SsrMode, StaticSegment};
 
 use crate::components::guard::SessionResource;
 use crate::components::layout::Layout;
@@ -55,14 +55,22 @@ pub fn App() -> impl IntoView {
             <Layout site session>
                 <Routes fallback=NotFoundPage>
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("about") view=AboutPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("logout") view=LogoutPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("dashboard") view=DashboardPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("sessions") view=SessionsPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("about") view={Lazy::<AboutRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("logout") view={Lazy::<LogoutRoute>::new()} ssr=SsrMode::Async/>
+                    <Route
+                        path=StaticSegment("dashboard")
+                        view={Lazy::<DashboardRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=StaticSegment("sessions")
+                        view={Lazy::<SessionsRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=(StaticSegment("organization"), StaticSegment("settings"))
-                        view=SettingsPage
+                        view={Lazy::<SettingsRoute>::new()}
                         ssr=SsrMode::Async
                     />
                 </Routes>
@@ -70,6 +78,33 @@ pub fn App() -> impl IntoView {
         </Router>
     }
 }
+
+/// A page whose code leaves the first bundle: with `cargo leptos build --split` (scripts/build.sh)
+/// it is fetched when its route is first shown, and before hydration when a visit starts there.
+/// The server renders it whole either way. Home and the 404 page stay in the first bundle.
+macro_rules! lazy_page {
+    ($route:ident, $page:ident) => {
+        pub struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page/> }.into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(AboutRoute, AboutPage);
+lazy_page!(LoginRoute, LoginPage);
+lazy_page!(LogoutRoute, LogoutPage);
+lazy_page!(DashboardRoute, DashboardPage);
+lazy_page!(SessionsRoute, SessionsPage);
+lazy_page!(SettingsRoute, SettingsPage);
 
 /// Sets `data-hydrated="true"` on `<body>` once the app is interactive: a reliable signal for
 /// browser tests, and harmless otherwise (effects never run on the server).

@@ -37,5 +37,6 @@ pub mod web;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Waits for the chunk of a lazily loaded page the visit starts on, then hydrates.
+    leptos::mount::hydrate_lazy(app::App);
 }

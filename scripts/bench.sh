@@ -15,11 +15,13 @@ source scripts/env.sh
 
 build=1
 micro=1
+install_only=0
 for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
     --no-micro) micro=0 ;;
-    *) echo "usage: $0 [--no-build] [--no-micro]" >&2; exit 2 ;;
+    --install-wrk) install_only=1 ;;
+    *) echo "usage: $0 [--no-build] [--no-micro] [--install-wrk]" >&2; exit 2 ;;
   esac
 done
 
@@ -35,41 +37,18 @@ if ! command -v wrk >/dev/null; then
   fi
 fi
 
+[ "$install_only" = 1 ] && exit 0
+
 if [ "$build" = 1 ]; then
   step "release build"
   scripts/build.sh --release
 fi
-binary="$root/target/release/leptos-scalekit"
-[ -x "$binary" ] || { echo "no release binary: run without --no-build" >&2; exit 1; }
-
 step "browser bundle (release, wasm-opt)"
 python3 scripts/bench/bundle.py target/site/pkg
 
 port="${BENCH_PORT:-3299}"
-base="http://127.0.0.1:$port"
-scratch="$(mktemp -d)"
-log="$scratch/server.log"
-cleanup() {
-  [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null || true
-  rm -f target/site/bench-static.html
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
-
-step "starting the release server on $base (development provider, RUST_LOG=warn)"
-# Request logging is switched down so the numbers measure the auth path, not log output.
-LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg \
-  DEV_STATE_DIR="$scratch/state" RUST_LOG=warn "$binary" serve >"$log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do
-  curl -fsS "$base/health" >/dev/null 2>&1 && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$log" >&2; exit 1; }
-  sleep 0.1
-done
-
-step "signing in and getting an API token"
-eval "$(python3 scripts/bench/prepare.py "$base" "$root/target/site")"
-export COOKIE TOKEN
+step "release server on 127.0.0.1:$port (development provider), a persona signed in, an API token"
+source scripts/bench/serve_release.sh
 echo "dashboard: $DASHBOARD_BYTES bytes; static baseline written at the same size"
 
 step "load (wrk)"

@@ -201,6 +201,9 @@ pub fn build_router(state: AppState) -> Router {
             headers,
             web::security_headers::security_headers,
         ))
+        .layer(axum::middleware::from_fn(
+            web::header_limit::limit_request_size,
+        ))
         .layer(axum::middleware::from_fn(web::request_log::request_log))
 }
 

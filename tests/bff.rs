@@ -346,17 +346,20 @@ async fn r4_refresh_now_rotates_the_tokens_and_the_cookie() {
 async fn r1_r2_r3_parallel_requests_with_an_expiring_token_refresh_once() {
     let app = serve_app(&[]).await;
     let mut browser = Browser::new(&app);
-    // Access tokens that are always inside the refresh window.
+    // A first access token already inside the refresh window; the refreshed one will not be.
+    // The provider rotates refresh tokens and revokes the whole sign-in if a rotated one comes
+    // back, so a second redemption would end the session.
     browser.control(&[("access_token_ttl", "30")]).await;
     browser.sign_in_as("admin", "/dashboard").await;
+    browser.control(&[("access_token_ttl", "299")]).await;
     let cookie = browser.cookie_header();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    // Parallel page loads and session calls (several tabs) holding the same cookie.
+    // 50 parallel page loads and session calls holding the same cookie...
     let mut loads = Vec::new();
-    for i in 0..24 {
+    for i in 0..50 {
         let client = client.clone();
         let cookie = cookie.clone();
         let base = app.base.clone();
@@ -379,16 +382,39 @@ async fn r1_r2_r3_parallel_requests_with_an_expiring_token_refresh_once() {
             (status, renewed)
         }));
     }
+    // ...and two tabs at the same time, each keeping whatever cookie the server hands it.
+    let mut tabs = Vec::new();
+    for _ in 0..2 {
+        let mut tab = Browser::new(&app);
+        tab.jar = browser.jar.clone();
+        tabs.push(tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            for path in ["/dashboard", "/sessions", "/dashboard"] {
+                statuses.push(tab.get(path).await.status().as_u16());
+            }
+            (statuses, tab)
+        }));
+    }
     for load in loads {
         let (status, renewed) = load.await.unwrap();
         assert_eq!(status, 200);
         assert!(renewed, "R3: every late request gets the new cookie");
+    }
+    let mut last_tab = None;
+    for tab in tabs {
+        let (statuses, tab) = tab.await.unwrap();
+        assert_eq!(statuses, [200, 200, 200], "every tab request succeeds");
+        last_tab = Some(tab);
     }
     assert_eq!(
         browser.token_calls("refresh_token").await,
         1,
         "R2: one refresh"
     );
+    // The session survives: a tab carries on with its renewed cookie, no second refresh.
+    let mut tab = last_tab.expect("two tabs ran");
+    assert_eq!(tab.get("/sessions").await.status(), 200);
+    assert_eq!(browser.token_calls("refresh_token").await, 1);
 }
 
 #[tokio::test]

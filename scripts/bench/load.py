@@ -10,6 +10,8 @@ import re
 import subprocess
 import sys
 
+from rss import rss_kib
+
 BASE = sys.argv[1].rstrip("/")
 PID = int(sys.argv[2])
 DURATION = os.environ.get("BENCH_DURATION", "10s")
@@ -32,12 +34,6 @@ TARGETS = [
 TARGET_RATIO = {"static page (baseline)": 0.5, "JSON hello (baseline)": 0.7}
 
 
-def rss_kib():
-    with open(f"/proc/{PID}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -66,13 +62,13 @@ def wrk(path, headers, duration):
 
 def main():
     results = {}
-    start_rss = rss_kib()
+    start_rss = rss_kib(PID)
     for name, path, headers, _ in TARGETS:
         wrk(path, headers, "2s")  # warm-up: caches, allocator, connection set-up
         result = wrk(path, headers, DURATION)
-        result["rss_mib"] = rss_kib() / 1024
+        result["rss_mib"] = rss_kib(PID) / 1024
         results[name] = result
-    end_rss = rss_kib()
+    end_rss = rss_kib(PID)
 
     print(f"\nwrk, {THREADS} threads, {CONNECTIONS} connections, {DURATION} per target, on {os.cpu_count()} cores (client and server share them)\n")
     print(f"| target | req/s | p50 ms | p99 ms | RSS after, MiB | ratio to baseline | goal |")

@@ -2,6 +2,7 @@
 //! the health check.
 
 pub mod csrf;
+pub mod header_limit;
 pub mod health;
 pub mod html_escape;
 pub mod request_log;

@@ -258,9 +258,9 @@ fn no_redirects() -> reqwest::Client {
         .unwrap()
 }
 
-async fn token_for(app: &RunningApp, client_id: &str, secret: &str) -> reqwest::Response {
+async fn token_for(provider: &str, client_id: &str, secret: &str) -> reqwest::Response {
     no_redirects()
-        .post(format!("{}/dev-idp/oauth/token", app.base))
+        .post(format!("{provider}/oauth/token"))
         .form(&[
             ("grant_type", "client_credentials"),
             ("client_id", client_id),
@@ -271,10 +271,15 @@ async fn token_for(app: &RunningApp, client_id: &str, secret: &str) -> reqwest::
         .unwrap()
 }
 
-/// Creates an API client in `org` and returns a token for it.
+/// Creates an API client in `org` at the app's development provider and returns a token for it.
 pub async fn api_token(app: &RunningApp, org: &str, scopes: &[&str], audience: &str) -> String {
+    api_token_from(&format!("{}/dev-idp", app.base), org, scopes, audience).await
+}
+
+/// The same at a provider whose environment URL is `provider`.
+pub async fn api_token_from(provider: &str, org: &str, scopes: &[&str], audience: &str) -> String {
     let management: Value = token_for(
-        app,
+        provider,
         "skc_dev_leptos_scalekit",
         "dev-only-secret-never-used-with-scalekit",
     )
@@ -283,10 +288,7 @@ pub async fn api_token(app: &RunningApp, org: &str, scopes: &[&str], audience: &
     .await
     .unwrap();
     let created: Value = no_redirects()
-        .post(format!(
-            "{}/dev-idp/api/v1/organizations/{org}/clients",
-            app.base
-        ))
+        .post(format!("{provider}/api/v1/organizations/{org}/clients"))
         .bearer_auth(management["access_token"].as_str().unwrap())
         .json(&json!({ "name": "ci", "scopes": scopes, "audience": [audience], "expiry": 3600 }))
         .send()
@@ -297,7 +299,7 @@ pub async fn api_token(app: &RunningApp, org: &str, scopes: &[&str], audience: &
         .unwrap();
     let client_id = created["client"]["client_id"].as_str().unwrap();
     let secret = created["plain_secret"].as_str().unwrap();
-    let token: Value = token_for(app, client_id, secret)
+    let token: Value = token_for(provider, client_id, secret)
         .await
         .json()
         .await

@@ -30,7 +30,12 @@ impl Provider {
 }
 
 pub async fn start_provider() -> Provider {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    start_provider_on("127.0.0.1:0").await
+}
+
+/// The provider on a given loopback address (a port chosen earlier, to bring a "down" provider up).
+pub async fn start_provider_on(addr: &str) -> Provider {
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state_dir = std::path::PathBuf::from(super::test_state_dir()).join("provider");
     let idp = DevIdp::new(

@@ -443,6 +443,34 @@ async fn r5_e5_a_provider_outage_keeps_the_session_and_answers_503_where_a_token
 }
 
 #[tokio::test]
+async fn r5_e5_a_token_endpoint_slower_than_the_timeout_gets_a_503_in_time_and_the_session_survives(
+) {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    browser.control(&[("access_token_ttl", "2")]).await;
+    browser.sign_in_as("admin", "/dashboard").await;
+    // The provider now takes longer to answer a refresh than the app waits (10 s).
+    browser
+        .control(&[("fault", "token"), ("kind", "delay"), ("millis", "15000")])
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let started = std::time::Instant::now();
+    let page = browser.get("/dashboard").await;
+    let waited = started.elapsed();
+    assert_eq!(page.status(), 503, "a friendly 'try again' page");
+    assert!(
+        waited < std::time::Duration::from_secs(12),
+        "answered within the app's own timeout, not the provider's: {waited:?}"
+    );
+    assert!(browser.jar.contains_key(SESSION), "the session is kept");
+    // The provider recovers; so does the session, with no sign-in.
+    browser
+        .control(&[("fault", "token"), ("kind", "none")])
+        .await;
+    assert_eq!(browser.get("/dashboard").await.status(), 200);
+}
+
+#[tokio::test]
 async fn r5_e6_invalid_grant_ends_the_session_and_clears_its_cookies() {
     let app = serve_app(&[]).await;
     let mut browser = Browser::new(&app);

@@ -233,6 +233,15 @@ impl Config {
             read_session_timeouts(&mut r);
         let api_audience = read_api_audience(&mut r, app_url.as_deref());
         let mcp_resource_id = read_resource_id(&mut r, provider.as_ref());
+        if let (Some(audience), Some(Some(resource))) = (&api_audience, &mcp_resource_id) {
+            if audience == resource {
+                r.problem(
+                    "SCALEKIT_RESOURCE_ID",
+                    "must differ from API_AUDIENCE: tokens for the API would open /mcp and the other way round",
+                    "res_1234567890123456",
+                );
+            }
+        }
         let dev_state_dir = PathBuf::from(
             r.get("DEV_STATE_DIR")
                 .unwrap_or_else(|| ".dev-state".into()),

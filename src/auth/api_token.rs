@@ -168,6 +168,14 @@ mod tests {
                 ApiTokenError::Jwt(JwtError::MissingClaim("aud".into())),
             ),
             (with(|c| c["nonce"] = json!("n")), ApiTokenError::IdToken),
+            (
+                with(|c| c["nbf"] = json!(NOW + 3600)),
+                ApiTokenError::Jwt(JwtError::NotYetValid),
+            ),
+            (
+                with(|c| c["nbf"] = json!("soon")),
+                ApiTokenError::Jwt(JwtError::Malformed),
+            ),
             ("a.b".into(), ApiTokenError::Jwt(JwtError::Malformed)),
         ];
         for (token, error) in cases {

@@ -28,6 +28,8 @@ pub enum JwtError {
     MissingClaim(String),
     #[error("expired")]
     Expired,
+    #[error("not valid yet (nbf)")]
+    NotYetValid,
 }
 
 /// A decoded token with `sub` and `exp` guaranteed.
@@ -86,6 +88,17 @@ pub fn check_rs256(
         .ok_or_else(|| JwtError::MissingClaim("exp".into()))?;
     if exp.saturating_add(LEEWAY_SECS) < now {
         return Err(JwtError::Expired);
+    }
+    // `nbf` is optional, but when present it binds like `exp` (with the same leeway and clock).
+    match claims.get("nbf") {
+        None => {}
+        Some(nbf) => match nbf.as_u64() {
+            Some(nbf) if nbf > now.saturating_add(LEEWAY_SECS) => {
+                return Err(JwtError::NotYetValid)
+            }
+            Some(_) => {}
+            None => return Err(JwtError::Malformed),
+        },
     }
     Ok(Checked { sub, exp, claims })
 }

@@ -486,3 +486,14 @@ fn mcp_resource_defaults_to_the_dev_providers_and_is_off_with_scalekit_unless_se
         );
     }
 }
+
+#[test]
+fn the_api_and_mcp_audiences_must_differ() {
+    refused(
+        &scalekit(&[
+            ("SCALEKIT_RESOURCE_ID", "res_123"),
+            ("API_AUDIENCE", "res_123"),
+        ]),
+        "SCALEKIT_RESOURCE_ID",
+    );
+}

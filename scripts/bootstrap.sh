@@ -88,8 +88,10 @@ ensure_chromium() {
 }
 
 ensure_node_packages() {
-  # Playwright (test runner only, no browser download) and binaryen's wasm-opt for release builds.
+  # Playwright (test runner only, no browser download), binaryen's wasm-opt for release builds and
+  # panva's oidc-provider for the interop tests.
   if [ -d end2end/node_modules/@playwright/test ] && [ -x end2end/node_modules/.bin/wasm-opt ] \
+    && [ -f end2end/node_modules/oidc-provider/package.json ] \
     && [ end2end/node_modules/.package-lock.json -nt end2end/package-lock.json ]; then
     log "end2end npm packages present"
     return

@@ -18,6 +18,11 @@ pub struct RunningApp {
 /// Starts the app with the development provider on 127.0.0.1 and an ephemeral port.
 pub async fn serve_app(extra: &[(&str, &str)]) -> RunningApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    serve_app_on(listener, extra).await
+}
+
+/// The same on a listener bound by the caller (who needed the app's URL before configuring it).
+pub async fn serve_app_on(listener: tokio::net::TcpListener, extra: &[(&str, &str)]) -> RunningApp {
     let addr = listener.local_addr().unwrap();
     let base = format!("http://{addr}");
     let state_dir = test_state_dir();

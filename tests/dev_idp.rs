@@ -1247,3 +1247,62 @@ async fn an_mcp_client_gets_resource_tokens_by_code_and_refresh() {
     .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_registered_client_sending_the_browser_off_this_machine_needs_a_click() {
+    // Anyone may register a client; with an https redirect URI a silent sign-in (by hint or by
+    // provider session) would make the provider an open redirector that hands out codes.
+    let app = dev_app();
+    const ELSEWHERE: &str = "https://mcp-client.example/oauth/callback";
+    let response = post_json(
+        &app,
+        &format!("/dev-idp/resources/{RESOURCE_ID}/register"),
+        serde_json::json!({ "client_name": "a hosted MCP client", "redirect_uris": [ELSEWHERE] }),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let client_id = json(response).await["client_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let authorize = mcp_authorize_uri(&client_id, "read:deployments", &[]).replace(
+        &encode(&[("redirect_uri", MCP_REDIRECT)]),
+        &encode(&[("redirect_uri", ELSEWHERE)]),
+    );
+    assert!(authorize.contains("login_hint=admin"));
+
+    // The hint does not sign in: the picker says where the browser will go.
+    let picker = get_with_cookie(&app, &authorize, None).await;
+    assert_eq!(picker.status(), StatusCode::OK);
+    assert!(body_text(picker)
+        .await
+        .contains("https://mcp-client.example"));
+    // Nor does a provider session (from the app's own sign-in), nor prompt=none.
+    let signed_in = get_with_cookie(&app, &authorize_uri(&[("login_hint", "admin")]), None).await;
+    let cookie = session_cookie(&signed_in).expect("a provider session");
+    let again = get_with_cookie(&app, &authorize, Some(&cookie)).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let silent = get_with_cookie(&app, &format!("{authorize}&prompt=none"), Some(&cookie)).await;
+    assert_eq!(silent.status(), StatusCode::FOUND);
+    assert_eq!(
+        query(&location(&silent), "error").as_deref(),
+        Some("consent_required")
+    );
+    assert!(query(&location(&silent), "code").is_none());
+
+    // A click on the picker does.
+    let query_part = authorize.split_once('?').unwrap().1;
+    let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query_part.as_bytes())
+        .into_owned()
+        .collect();
+    pairs.push(("persona".into(), "admin".into()));
+    let pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let chosen = post_form(&app, "/dev-idp/oauth/authorize", &pairs, &[]).await;
+    assert_eq!(chosen.status(), StatusCode::SEE_OTHER);
+    let back = location(&chosen);
+    assert!(back.as_str().starts_with(ELSEWHERE), "{back}");
+    assert!(query(&back, "code").is_some());
+}

@@ -29,6 +29,10 @@ struct Checked {
     prompt: Vec<String>,
     login_hint: Option<String>,
     resource: Option<ResourceGrant>,
+    /// A person must choose on the picker even with a hint or a provider session: a dynamically
+    /// registered client sending the browser off this machine. Anyone can register one, so a silent
+    /// redirect would make the provider an open redirector handing out codes.
+    needs_consent: bool,
 }
 
 /// Why a request was refused: shown on a page when the redirect URI cannot be trusted, otherwise
@@ -106,9 +110,9 @@ fn check(idp: &DevIdp, params: &Params) -> Result<Checked, Refusal> {
         .ok_or_else(|| Refusal::Page("the request has no redirect_uri".into()))?;
     // Exact string comparison, as Scalekit does (RFC 9700 §2.1).
     if !client.redirect_uris.iter().any(|u| u == redirect_uri) {
+        // The registered URIs are not listed: the page is public and they are the client's.
         return Err(Refusal::Page(format!(
-            "redirect_uri `{redirect_uri}` is not registered for client `{client_id}`; registered: {}",
-            client.redirect_uris.join(", ")
+            "redirect_uri `{redirect_uri}` is not registered for client `{client_id}`"
         )));
     }
     let state = params.get("state").map(str::to_string);
@@ -228,8 +232,23 @@ fn check(idp: &DevIdp, params: &Params) -> Result<Checked, Refusal> {
             .map(|p| p.split(' ').map(str::to_string).collect())
             .unwrap_or_default(),
         login_hint: params.get("login_hint").map(str::to_string),
+        needs_consent: client.resource_id.is_some() && !is_loopback_uri(redirect_uri),
         resource,
     })
+}
+
+/// `http://` on a loopback address: the browser stays on the person's own machine.
+fn is_loopback_uri(uri: &str) -> bool {
+    let Ok(url) = url::Url::parse(uri) else {
+        return false;
+    };
+    url.scheme() == "http"
+        && match url.host() {
+            Some(url::Host::Domain(host)) => host == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        }
 }
 
 fn personas_for<'a>(idp: &'a DevIdp, request: &Checked) -> Vec<&'a Persona> {
@@ -343,6 +362,7 @@ pub async fn authorize_get(
     if let Some(persona) = request
         .login_hint
         .as_deref()
+        .filter(|_| !request.needs_consent)
         .and_then(|hint| candidates.iter().find(|p| p.matches_hint(hint)))
     {
         let persona = (*persona).clone();
@@ -352,18 +372,23 @@ pub async fn authorize_get(
     let session = cookies
         .get(SESSION_COOKIE)
         .and_then(|c| idp.store().sessions.get(c.value()).cloned());
-    if let Some(session) = session.filter(|_| !force_login) {
+    if let Some(session) = session.filter(|_| !force_login && !request.needs_consent) {
         if let Some(persona) = candidates.iter().find(|p| p.key == session.persona) {
             let persona = (*persona).clone();
             return issue_code(&idp, &cookies, request, &persona, StatusCode::FOUND);
         }
     }
     if request.prompt.iter().any(|p| p == "none") {
+        let (error, description) = if request.needs_consent {
+            ("consent_required", "this client needs a person's consent")
+        } else {
+            ("login_required", "no one is signed in at the provider")
+        };
         return Refusal::Redirect {
             redirect_uri: request.redirect_uri,
             state: request.state,
-            error: "login_required",
-            description: "no one is signed in at the provider".into(),
+            error,
+            description: description.into(),
         }
         .into_response(StatusCode::FOUND);
     }

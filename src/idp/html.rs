@@ -93,9 +93,10 @@ pub fn picker_page(
         ));
     }
     let body = format!(
-        "<h1>Choose who signs in</h1><p class=\"note\">Development identity provider, standing in for Scalekit. Application: <code>{client}</code>. No password needed.</p>\
+        "<h1>Choose who signs in</h1><p class=\"note\">Development identity provider, standing in for Scalekit. Application: <code>{client}</code>, which gets you back at <code>{origin}</code>. No password needed.</p>\
 <form method=\"post\" action=\"{action}\">{fields}{buttons}</form>",
         client = escape(client_id),
+        origin = escape(redirect_origin),
         action = escape(action),
     );
     page(StatusCode::OK, "Sign in", &body, Some(redirect_origin))

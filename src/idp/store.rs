@@ -2,7 +2,7 @@
 //! organization API clients and the test controls. Lost on restart, like a fresh environment
 //! (only the signing keys persist).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde::Serialize;
 
@@ -57,6 +57,11 @@ pub struct RefreshFamily {
     pub scope: String,
     pub auth_time: u64,
     pub current: String,
+    /// Earlier tokens of this family, newest last, kept so that a replay revokes the family; only
+    /// the last few (a replay is a copy used soon after the original, not months later).
+    pub retired: VecDeque<String>,
+    /// Last sign-in or refresh, for expiring families nobody uses.
+    pub last_used: u64,
     pub revoked: bool,
     pub resource: Option<ResourceGrant>,
 }
@@ -90,13 +95,23 @@ pub const SESSION_TTL: u64 = 86_400;
 pub const MAX_SESSIONS: usize = 10_000;
 /// How long a redeemed code is remembered to detect its replay (longer than a code lives).
 pub const USED_CODE_MEMORY: u64 = 3_600;
+/// Outstanding authorization codes kept at most (each lives a minute).
+pub const MAX_CODES: usize = 10_000;
+/// Refresh-token families kept at most, and how long an unused one lives.
+pub const MAX_FAMILIES: usize = 10_000;
+pub const FAMILY_IDLE_TTL: u64 = 14 * 86_400;
+/// Retired refresh tokens remembered per family for reuse detection.
+pub const RETIRED_KEPT: usize = 16;
+/// How long an ended session's id is remembered (longer than any code it could have issued).
+pub const ENDED_SID_MEMORY: u64 = 3_600;
 
 #[derive(Default)]
 pub struct Store {
     /// Keyed by the provider's session cookie value.
     pub sessions: HashMap<String, BrowserSession>,
     /// Sessions ended by logout: their refresh tokens no longer work.
-    pub ended_sids: HashSet<String>,
+    /// Ended provider sessions and when they ended.
+    pub ended_sids: HashMap<String, u64>,
     pub codes: HashMap<String, CodeGrant>,
     /// Redeemed codes, with the refresh family they produced (revoked if the code is replayed),
     /// and when they were redeemed.
@@ -142,12 +157,25 @@ impl Store {
             .retain(|_, used| used.used_at + USED_CODE_MEMORY > now);
         self.sessions
             .retain(|_, session| session.auth_time + SESSION_TTL > now);
-        if self.sessions.len() > MAX_SESSIONS {
-            let mut times: Vec<u64> = self.sessions.values().map(|s| s.auth_time).collect();
-            times.sort_unstable();
-            let cutoff = times[self.sessions.len() - MAX_SESSIONS];
+        if let Some(cutoff) =
+            newest_cutoff(self.sessions.values().map(|s| s.auth_time), MAX_SESSIONS)
+        {
             self.sessions
                 .retain(|_, session| session.auth_time >= cutoff);
+        }
+        self.ended_sids
+            .retain(|_, ended_at| *ended_at + ENDED_SID_MEMORY > now);
+        if let Some(cutoff) = newest_cutoff(self.codes.values().map(|c| c.expires_at), MAX_CODES) {
+            self.codes.retain(|_, grant| grant.expires_at >= cutoff);
+        }
+        let family_cutoff =
+            newest_cutoff(self.families.values().map(|f| f.last_used), MAX_FAMILIES);
+        for family in self.families.values_mut() {
+            if family.last_used + FAMILY_IDLE_TTL <= now
+                || family_cutoff.is_some_and(|cutoff| family.last_used < cutoff)
+            {
+                family.revoked = true;
+            }
         }
         let revoked: Vec<String> = self
             .families
@@ -181,6 +209,24 @@ impl Store {
             .insert(client.client_id.clone(), client);
     }
 
+    /// Makes `rotated` the family's current refresh token; the previous one is remembered (for
+    /// reuse detection) with at most `RETIRED_KEPT` others.
+    pub fn rotate_refresh_token(&mut self, family_id: &str, rotated: String, now: u64) {
+        let Some(family) = self.families.get_mut(family_id) else {
+            return;
+        };
+        let previous = std::mem::replace(&mut family.current, rotated.clone());
+        family.retired.push_back(previous);
+        family.last_used = now;
+        let forgotten = (family.retired.len() > RETIRED_KEPT)
+            .then(|| family.retired.pop_front())
+            .flatten();
+        if let Some(forgotten) = forgotten {
+            self.refresh_tokens.remove(&forgotten);
+        }
+        self.refresh_tokens.insert(rotated, family_id.to_string());
+    }
+
     /// Revokes a refresh family (reuse detected, code replayed, session ended, revocation).
     pub fn revoke_family(&mut self, family_id: &str) {
         if let Some(family) = self.families.get_mut(family_id) {
@@ -191,7 +237,7 @@ impl Store {
     /// Ends a provider session: its cookie stops working and its refresh tokens die.
     pub fn end_session(&mut self, sid: &str) {
         self.sessions.retain(|_, session| session.sid != sid);
-        self.ended_sids.insert(sid.to_string());
+        self.ended_sids.insert(sid.to_string(), super::now());
         let families: Vec<String> = self
             .families
             .iter()
@@ -201,5 +247,104 @@ impl Store {
         for id in families {
             self.revoke_family(&id);
         }
+    }
+}
+
+/// When there are more than `max` values, the smallest value among the `max` largest: entries
+/// below it are the oldest and go. `None` when nothing needs to go.
+fn newest_cutoff(values: impl Iterator<Item = u64>, max: usize) -> Option<u64> {
+    let mut values: Vec<u64> = values.collect();
+    if values.len() <= max {
+        return None;
+    }
+    values.sort_unstable();
+    Some(values[values.len() - max])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn family(last_used: u64) -> RefreshFamily {
+        RefreshFamily {
+            client_id: "skc_1".into(),
+            persona: "admin".into(),
+            sid: "ses_1".into(),
+            scope: "openid offline_access".into(),
+            auth_time: last_used,
+            current: "rt_0".into(),
+            retired: VecDeque::new(),
+            last_used,
+            revoked: false,
+            resource: None,
+        }
+    }
+
+    #[test]
+    fn rotation_remembers_only_the_last_retired_tokens() {
+        let mut store = Store::default();
+        store.families.insert("f".into(), family(100));
+        store.refresh_tokens.insert("rt_0".into(), "f".into());
+        for n in 1..=100 {
+            store.rotate_refresh_token("f", format!("rt_{n}"), 100 + n);
+        }
+        assert_eq!(store.families["f"].current, "rt_100");
+        assert_eq!(store.families["f"].last_used, 200);
+        // The current token and RETIRED_KEPT earlier ones are known; older ones are forgotten.
+        assert_eq!(store.refresh_tokens.len(), RETIRED_KEPT + 1);
+        assert!(store.refresh_tokens.contains_key("rt_99"));
+        assert!(!store.refresh_tokens.contains_key("rt_0"));
+    }
+
+    #[test]
+    fn idle_and_excess_families_are_dropped_with_their_tokens() {
+        let mut store = Store::default();
+        let now = 10 * FAMILY_IDLE_TTL;
+        for n in 0..(MAX_FAMILIES as u64 + 10) {
+            let id = format!("f{n}");
+            store.families.insert(id.clone(), family(now - n));
+            store.refresh_tokens.insert(format!("rt{n}"), id);
+        }
+        store
+            .families
+            .insert("idle".into(), family(now - FAMILY_IDLE_TTL));
+        store.prune(now);
+        assert_eq!(store.families.len(), MAX_FAMILIES);
+        assert!(
+            store.families.contains_key("f0"),
+            "the most recently used stays"
+        );
+        assert!(!store.families.contains_key("idle"));
+        assert_eq!(store.refresh_tokens.len(), MAX_FAMILIES);
+    }
+
+    #[test]
+    fn ended_sessions_and_codes_are_bounded() {
+        let mut store = Store::default();
+        store.ended_sids.insert("ses_old".into(), 0);
+        store.ended_sids.insert("ses_new".into(), 5_000);
+        for n in 0..(MAX_CODES as u64 + 5) {
+            let grant = CodeGrant {
+                client_id: "skc_1".into(),
+                redirect_uri: "http://127.0.0.1/cb".into(),
+                persona: "admin".into(),
+                scope: "openid".into(),
+                nonce: None,
+                code_challenge: None,
+                sid: "ses_1".into(),
+                auth_time: 0,
+                expires_at: 6_000 + n,
+                resource: None,
+            };
+            store.codes.insert(format!("c{n}"), grant);
+        }
+        store.prune(5_000);
+        assert!(!store.ended_sids.contains_key("ses_old"));
+        assert!(store.ended_sids.contains_key("ses_new"));
+        assert_eq!(store.codes.len(), MAX_CODES);
+        assert!(
+            !store.codes.contains_key("c0"),
+            "the soonest to expire goes first"
+        );
     }
 }

@@ -284,7 +284,7 @@ fn authorization_code(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<
     if grant.expires_at <= now() {
         return Err(error("invalid_grant", "authorization code expired"));
     }
-    if store.ended_sids.contains(&grant.sid) {
+    if store.ended_sids.contains_key(&grant.sid) {
         return Err(error(
             "invalid_grant",
             "the sign-in ended (logout) before the code was redeemed",
@@ -336,6 +336,8 @@ fn authorization_code(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<
                 scope: grant.scope.clone(),
                 auth_time: grant.auth_time,
                 current: refresh_token.clone(),
+                retired: Default::default(),
+                last_used: now(),
                 revoked: false,
                 resource: grant.resource.clone(),
             },
@@ -409,7 +411,7 @@ fn refresh_token(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<Value
             "refresh token was issued to another client",
         ));
     }
-    if family.revoked || store.ended_sids.contains(&family.sid) {
+    if family.revoked || store.ended_sids.contains_key(&family.sid) {
         return Err(error("invalid_grant", "refresh token revoked"));
     }
     check_resource_param(family.resource.as_ref(), params)?;
@@ -422,12 +424,7 @@ fn refresh_token(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<Value
         ));
     }
     let rotated = new_refresh_token();
-    store
-        .refresh_tokens
-        .insert(rotated.clone(), family_id.clone());
-    if let Some(f) = store.families.get_mut(&family_id) {
-        f.current = rotated.clone();
-    }
+    store.rotate_refresh_token(&family_id, rotated.clone(), now());
     drop(store);
     let persona = idp
         .settings

@@ -13,6 +13,14 @@ if [ "${1:-}" = "--release" ]; then
   # cargo-leptos does not add erase_components to release builds.
   unset RUSTFLAGS
 fi
+front_flags="${RUSTFLAGS:-}"
+if [ "${1:-}" = "--release" ]; then
+  # Panic locations in the bundle name crate sources; drop the builder's registry path from them
+  # (shorter, and the bundle does not reveal the build machine's home directory).
+  for registry in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
+    front_flags="$front_flags --remap-path-prefix=$registry="
+  done
+fi
 # --split: pages marked lazy in src/app.rs become separate wasm chunks, loaded on demand.
-cargo leptos build --frontend-only --split "${release[@]}"
+RUSTFLAGS="$front_flags" cargo leptos build --frontend-only --split "${release[@]}"
 cargo leptos build --server-only "${release[@]}"

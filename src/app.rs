@@ -1,16 +1,18 @@
 //! The HTML shell and the root component with its routes.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{lazy_route, Lazy, LazyRoute, SsrMode, StaticSegment};
 
 use crate::components::guard::SessionResource;
 use crate::components::layout::Layout;
+use crate::page_codec::PageCodec;
 use crate::pages::{
     about::AboutPage, dashboard::DashboardPage, home::HomePage, login::LoginPage,
     logout::LogoutPage, not_found::NotFoundPage, sessions::SessionsPage, settings::SettingsPage,
 };
+use crate::server_data::from_server;
 use crate::session_api::get_session;
 use crate::site_info::get_site_info;
 
@@ -25,6 +27,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
+                // Static for the page's life, so plain tags in the server-only shell: the browser
+                // bundle carries no code for them (cargo-leptos' CSS reload finds id="leptos").
+                <link rel="stylesheet" id="leptos" href="/pkg/leptos-scalekit.css"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <MetaTags/>
             </head>
             <body>
@@ -38,14 +44,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     // Created once at the root, the same way on server and browser, so hydration ids line up.
-    let site = Resource::new(|| (), |_| get_site_info());
-    let session = Resource::new(|| (), |_| get_session());
+    // Their sources never change: the browser keeps the server's values (see server_data).
+    // Both travel in the page as PageCodec text, so the first load decodes no JSON.
+    let site =
+        Resource::<_, PageCodec>::new_with_options(|| (), |_| from_server(get_site_info), false);
+    let session =
+        Resource::<_, PageCodec>::new_with_options(|| (), |_| from_server(get_session), false);
     provide_context(SessionResource(session));
     mark_hydrated();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/leptos-scalekit.css"/>
-        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
         <Title text="Leptos × Scalekit"/>
         // Routes render in SsrMode::Async: the server waits for their data and sends the page whole.
         // Out-of-order streaming would send suspended parts after the page, for a script to put in

@@ -10,14 +10,18 @@ use leptos_router::hooks::use_location;
 
 use crate::components::status_pages::{ForbiddenView, UnavailableView};
 use crate::error::AppError;
+use crate::page_codec::PageCodec;
 use crate::session_api::AuthState;
 use crate::session_view::SessionView;
 
+/// The session as the server rendered it, hydrated from the page (see page_codec).
+pub type SessionData = Resource<Result<AuthState, AppError>, PageCodec>;
+
 /// The session resource, created once at the app root.
 #[derive(Clone, Copy)]
-pub struct SessionResource(pub Resource<Result<AuthState, AppError>>);
+pub struct SessionResource(pub SessionData);
 
-pub fn use_session() -> Resource<Result<AuthState, AppError>> {
+pub fn use_session() -> SessionData {
     expect_context::<SessionResource>().0
 }
 

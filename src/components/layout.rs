@@ -3,14 +3,16 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::components::guard::SessionData;
 use crate::error::AppError;
+use crate::page_codec::PageCodec;
 use crate::session_api::AuthState;
 use crate::site_info::SiteInfo;
 
 #[component]
 pub fn Layout(
-    site: Resource<Result<SiteInfo, AppError>>,
-    session: Resource<Result<AuthState, AppError>>,
+    site: Resource<Result<SiteInfo, AppError>, PageCodec>,
+    session: SessionData,
     children: Children,
 ) -> impl IntoView {
     view! {

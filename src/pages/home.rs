@@ -8,20 +8,27 @@ use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::use_query_map;
 
 use crate::components::guard::use_session;
+use crate::page_codec::PageCodec;
+use crate::server_data::from_server;
 use crate::session_api::{check_signed_out, AuthState};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let session = use_session();
     let state = use_query_map().with_untracked(|q| q.get("state"));
-    let signed_out = Resource::new(
+    let signed_out = Resource::<_, PageCodec>::new_with_options(
         move || state.clone(),
         |state| async move {
+            // Only a full page load (the provider's redirect) brings a `state` here, so the
+            // server answers and the browser hydrates (see server_data).
             match state {
-                Some(state) => check_signed_out(state).await.unwrap_or(false),
+                Some(state) => from_server(|| check_signed_out(state))
+                    .await
+                    .unwrap_or(false),
                 None => false,
             }
         },
+        false,
     );
     view! {
         <Title text="Leptos × Scalekit"/>

@@ -4,7 +4,8 @@
 #   2. the app on its development provider at 127.0.0.1, a persona signed in, an API token;
 #   3. wrk against authenticated SSR pages, the bearer API, and two baselines served by the same
 #      process (a static HTML page as large as the dashboard, a JSON hello): req/s, p50/p99, RSS,
-#      and each target's ratio to its baseline;
+#      and each target's ratio to its baseline; then oha at half of each target's saturated rate,
+#      same 64 connections, for p50/p99 at a sustainable load;
 #   4. criterion micro-benchmarks of the per-request auth path.
 # Usage: scripts/bench.sh [--no-build] [--no-micro]
 #   BENCH_DURATION (10s), BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_PORT (3299)
@@ -39,6 +40,12 @@ fi
 
 [ "$install_only" = 1 ] && exit 0
 
+if ! command -v oha >/dev/null; then
+  # Open-loop load at a fixed rate, for latency at a sustainable load (crates.io, built once).
+  step "installing oha 1.16.0 (crates.io)"
+  cargo install oha --version 1.16.0 --locked
+fi
+
 if [ "$build" = 1 ]; then
   step "release build"
   scripts/build.sh --release
@@ -51,7 +58,7 @@ step "release server on 127.0.0.1:$port (development provider), a persona signed
 source scripts/bench/serve_release.sh
 echo "dashboard: $DASHBOARD_BYTES bytes; static baseline written at the same size"
 
-step "load (wrk)"
+step "load (wrk, then oha at a steady rate)"
 BENCH_JSON="$root/target/bench-results.json" python3 scripts/bench/load.py "$base" "$server_pid"
 
 if [ "$micro" = 1 ]; then

@@ -137,16 +137,15 @@ pub async fn logout() -> Result<(), AppError> {
 /// The claims of the session's tokens, for the dashboard's tables.
 #[server(prefix = "/_app", endpoint = "claims")]
 pub async fn get_claims() -> Result<SessionClaims, AppError> {
-    use crate::auth::claims_table::claims_table;
+    use crate::auth::claims_table::claims_table_cached;
+    use crate::auth::session::now_secs;
 
     let session = ssr::require_session()?;
+    let now = now_secs();
+    let rows = |token: &str| claims_table_cached(token, now).as_ref().clone();
     Ok(SessionClaims {
-        id_token: session
-            .id_token
-            .as_deref()
-            .map(claims_table)
-            .unwrap_or_default(),
-        access_token: claims_table(&session.access_token),
+        id_token: session.id_token.as_deref().map(rows).unwrap_or_default(),
+        access_token: rows(&session.access_token),
     })
 }
 

@@ -61,7 +61,9 @@ pub fn bearer_token(request: &Request) -> Result<&str, ApiError> {
 /// What a protected area checks a bearer token against, and where its challenges point. The API
 /// and the MCP endpoint each have one; both run the same checks.
 #[derive(Clone)]
-pub struct BearerGuard {
+pub struct BearerGuard(Arc<GuardSettings>);
+
+pub struct GuardSettings {
     pub auth: Auth,
     /// Required in every token's `aud`.
     pub audience: String,
@@ -83,30 +85,36 @@ impl BearerGuard {
         extra_issuers: Vec<String>,
         target: ChallengeTarget,
     ) -> BearerGuard {
-        BearerGuard {
+        // Behind one Arc: axum clones a middleware's state for every request.
+        BearerGuard(Arc::new(GuardSettings {
             auth,
             audience,
             extra_issuers,
             target,
             verified: Arc::new(VerifiedTokens::new(VERIFIED_TOKEN_CAPACITY)),
-        }
+        }))
+    }
+
+    pub fn settings(&self) -> &GuardSettings {
+        &self.0
     }
 
     /// The caller `token` stands for: from the cache, or checked against the provider's keys
     /// (RS256, issuer, audience, expiry, an organization) and then cached until its `exp`.
     async fn caller(&self, token: &str) -> Result<Arc<ApiCaller>, ApiError> {
+        let guard = self.settings();
         let now = now_secs();
-        if let Some(caller) = self.verified.get(token, now) {
+        if let Some(caller) = guard.verified.get(token, now) {
             return Ok(caller);
         }
-        let Ok(endpoints) = self.auth.rp.endpoints().await else {
+        let Ok(endpoints) = guard.auth.rp.endpoints().await else {
             return Err(ApiError::Unavailable);
         };
         let mut issuers = vec![endpoints.metadata.issuer.clone()];
-        issuers.extend(self.extra_issuers.iter().cloned());
+        issuers.extend(guard.extra_issuers.iter().cloned());
         let expected = ApiExpected {
             issuers: &issuers,
-            audience: &self.audience,
+            audience: &guard.audience,
             now,
         };
         let checked = endpoints
@@ -119,7 +127,7 @@ impl BearerGuard {
         let caller = match checked {
             Err(_) => return Err(ApiError::Unavailable),
             Ok(Err(reason)) => {
-                tracing::info!(%reason, realm = self.target.realm, "bearer token refused");
+                tracing::info!(%reason, realm = guard.target.realm, "bearer token refused");
                 return Err(ApiError::InvalidToken(
                     "the access token is invalid or expired",
                 ));
@@ -131,9 +139,18 @@ impl BearerGuard {
                 "the token is not bound to an organization",
             ));
         }
-        self.verified
+        guard
+            .verified
             .insert(token, caller.clone(), caller.expires_at, now);
         Ok(caller)
+    }
+}
+
+impl std::ops::Deref for BearerGuard {
+    type Target = GuardSettings;
+
+    fn deref(&self) -> &GuardSettings {
+        &self.0
     }
 }
 
@@ -143,20 +160,17 @@ pub async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let challenge = |error| Challenge {
-        error,
-        target: &guard.target,
+    let target = &guard.settings().target;
+    let caller = match bearer_token(&request) {
+        Ok(token) => guard.caller(token).await,
+        Err(error) => Err(error),
     };
-    let token = match bearer_token(&request) {
-        Ok(token) => token.to_string(),
-        Err(error) => return challenge(error).into_response(),
-    };
-    let caller = match guard.caller(&token).await {
+    let caller = match caller {
         Ok(caller) => caller,
-        Err(error) => return challenge(error).into_response(),
+        Err(error) => return Challenge { error, target }.into_response(),
     };
     request.extensions_mut().insert(caller);
-    request.extensions_mut().insert(guard.target.clone());
+    request.extensions_mut().insert(target.clone());
     next.run(request).await
 }
 

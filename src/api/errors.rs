@@ -26,7 +26,8 @@ pub enum ApiError {
 #[derive(Clone, Debug, Default)]
 pub struct ChallengeTarget {
     pub realm: &'static str,
-    pub metadata_url: String,
+    /// Shared: the target is cloned into every authenticated request.
+    pub metadata_url: std::sync::Arc<str>,
 }
 
 /// An `ApiError` with the target the challenge points to.

@@ -39,7 +39,7 @@ impl ApiState {
                 Vec::new(),
                 ChallengeTarget {
                     realm: "api",
-                    metadata_url: format!("{app_url}/.well-known/oauth-protected-resource"),
+                    metadata_url: format!("{app_url}/.well-known/oauth-protected-resource").into(),
                 },
             ),
             deployments,

@@ -78,7 +78,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(
         vec![authorization_server],
         ChallengeTarget {
             realm: "mcp",
-            metadata_url: format!("{app_url}{RESOURCE_METADATA_PATH}"),
+            metadata_url: format!("{app_url}{RESOURCE_METADATA_PATH}").into(),
         },
     );
     let app_origin = url::Url::parse(app_url)

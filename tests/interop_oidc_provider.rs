@@ -10,7 +10,7 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::browser::{location, query_param, serve_app_on, Browser, RunningApp};
+use common::browser::{location, query_param, serve_app_on, token_for, Browser, RunningApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -99,17 +99,8 @@ impl IndependentProvider {
     }
 
     async fn machine_token(&self, client: (&str, &str), scope: &str) -> String {
-        let answer: Value = reqwest::Client::new()
-            .post(format!("{}/oauth/token", self.issuer))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", client.0),
-                ("client_secret", client.1),
-                ("scope", scope),
-            ])
-            .send()
+        let answer: Value = token_for(&self.issuer, client.0, client.1, Some(scope))
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();

@@ -95,26 +95,21 @@ impl BearerGuard {
         }))
     }
 
-    pub fn settings(&self) -> &GuardSettings {
-        &self.0
-    }
-
     /// The caller `token` stands for: from the cache, or checked against the provider's keys
     /// (RS256, issuer, audience, expiry, an organization) and then cached until its `exp`.
     async fn caller(&self, token: &str) -> Result<Arc<ApiCaller>, ApiError> {
-        let guard = self.settings();
         let now = now_secs();
-        if let Some(caller) = guard.verified.get(token, now) {
+        if let Some(caller) = self.verified.get(token, now) {
             return Ok(caller);
         }
-        let Ok(endpoints) = guard.auth.rp.endpoints().await else {
+        let Ok(endpoints) = self.auth.rp.endpoints().await else {
             return Err(ApiError::Unavailable);
         };
         let mut issuers = vec![endpoints.metadata.issuer.clone()];
-        issuers.extend(guard.extra_issuers.iter().cloned());
+        issuers.extend(self.extra_issuers.iter().cloned());
         let expected = ApiExpected {
             issuers: &issuers,
-            audience: &guard.audience,
+            audience: &self.audience,
             now,
         };
         let checked = endpoints
@@ -127,7 +122,7 @@ impl BearerGuard {
         let caller = match checked {
             Err(_) => return Err(ApiError::Unavailable),
             Ok(Err(reason)) => {
-                tracing::info!(%reason, realm = guard.target.realm, "bearer token refused");
+                tracing::info!(%reason, realm = self.target.realm, "bearer token refused");
                 return Err(ApiError::InvalidToken(
                     "the access token is invalid or expired",
                 ));
@@ -139,8 +134,7 @@ impl BearerGuard {
                 "the token is not bound to an organization",
             ));
         }
-        guard
-            .verified
+        self.verified
             .insert(token, caller.clone(), caller.expires_at, now);
         Ok(caller)
     }
@@ -160,7 +154,7 @@ pub async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let target = &guard.settings().target;
+    let target = &guard.target;
     let caller = match bearer_token(&request) {
         Ok(token) => guard.caller(token).await,
         Err(error) => Err(error),

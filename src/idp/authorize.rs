@@ -12,7 +12,7 @@ use tower_cookies::{Cookie, Cookies};
 
 use super::html::{error_page, picker_page};
 use super::params::Params;
-use super::resources::scope_offered;
+use super::resources::{is_loopback_http, scope_offered};
 use super::settings::Persona;
 use super::store::{BrowserSession, CodeGrant, ResourceGrant};
 use super::{now, random_token, scalekit_id, DevIdp, CODE_TTL, SESSION_COOKIE};
@@ -232,23 +232,10 @@ fn check(idp: &DevIdp, params: &Params) -> Result<Checked, Refusal> {
             .map(|p| p.split(' ').map(str::to_string).collect())
             .unwrap_or_default(),
         login_hint: params.get("login_hint").map(str::to_string),
-        needs_consent: client.resource_id.is_some() && !is_loopback_uri(redirect_uri),
+        needs_consent: client.resource_id.is_some()
+            && !url::Url::parse(redirect_uri).is_ok_and(|url| is_loopback_http(&url)),
         resource,
     })
-}
-
-/// `http://` on a loopback address: the browser stays on the person's own machine.
-fn is_loopback_uri(uri: &str) -> bool {
-    let Ok(url) = url::Url::parse(uri) else {
-        return false;
-    };
-    url.scheme() == "http"
-        && match url.host() {
-            Some(url::Host::Domain(host)) => host == "localhost",
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        }
 }
 
 fn personas_for<'a>(idp: &'a DevIdp, request: &Checked) -> Vec<&'a Persona> {

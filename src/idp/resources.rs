@@ -114,14 +114,20 @@ pub fn acceptable_redirect_uri(uri: &str) -> bool {
     }
     match url.scheme() {
         "https" => url.host().is_some(),
-        "http" => match url.host() {
+        "http" => is_loopback_http(&url),
+        scheme => scheme.contains('.'),
+    }
+}
+
+/// `http://` on a loopback address: the browser stays on the person's own machine.
+pub fn is_loopback_http(url: &url::Url) -> bool {
+    url.scheme() == "http"
+        && match url.host() {
             Some(url::Host::Domain(domain)) => domain == "localhost",
             Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
             Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
             None => false,
-        },
-        scheme => scheme.contains('.'),
-    }
+        }
 }
 
 /// Checks a registration against the resource; the error is the RFC 7591 §3.2.2 code and text.

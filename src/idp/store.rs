@@ -109,8 +109,7 @@ pub const ENDED_SID_MEMORY: u64 = 3_600;
 pub struct Store {
     /// Keyed by the provider's session cookie value.
     pub sessions: HashMap<String, BrowserSession>,
-    /// Sessions ended by logout: their refresh tokens no longer work.
-    /// Ended provider sessions and when they ended.
+    /// Sessions ended by logout (their codes and refresh tokens no longer work), and when.
     pub ended_sids: HashMap<String, u64>,
     pub codes: HashMap<String, CodeGrant>,
     /// Redeemed codes, with the refresh family they produced (revoked if the code is replayed),

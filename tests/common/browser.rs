@@ -263,14 +263,23 @@ fn no_redirects() -> reqwest::Client {
         .unwrap()
 }
 
-async fn token_for(provider: &str, client_id: &str, secret: &str) -> reqwest::Response {
+/// A `client_credentials` request at the token endpoint of the environment `provider`, with the
+/// secret in the body as Scalekit's SDKs send it; `scope` only when given.
+pub async fn token_for(
+    provider: &str,
+    client_id: &str,
+    secret: &str,
+    scope: Option<&str>,
+) -> reqwest::Response {
+    let mut form = vec![
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id),
+        ("client_secret", secret),
+    ];
+    form.extend(scope.map(|scope| ("scope", scope)));
     no_redirects()
         .post(format!("{provider}/oauth/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", client_id),
-            ("client_secret", secret),
-        ])
+        .form(&form)
         .send()
         .await
         .unwrap()
@@ -287,6 +296,7 @@ pub async fn api_token_from(provider: &str, org: &str, scopes: &[&str], audience
         provider,
         "skc_dev_leptos_scalekit",
         "dev-only-secret-never-used-with-scalekit",
+        None,
     )
     .await
     .json()
@@ -304,7 +314,7 @@ pub async fn api_token_from(provider: &str, org: &str, scopes: &[&str], audience
         .unwrap();
     let client_id = created["client"]["client_id"].as_str().unwrap();
     let secret = created["plain_secret"].as_str().unwrap();
-    let token: Value = token_for(provider, client_id, secret)
+    let token: Value = token_for(provider, client_id, secret, None)
         .await
         .json()
         .await

@@ -6,8 +6,13 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 release=()
+front_release=()
 if [ "${1:-}" = "--release" ]; then
   release=(--release)
+  # --precompress: gzip and brotli copies of every site file, which the file server sends to
+  # browsers that accept them (the first load's wasm is about a third of its raw size in transit).
+  # cargo-leptos empties the site root on each front-end build, so no stale copy outlives a rebuild.
+  front_release=(--release --precompress)
   # Release front ends go through wasm-opt; cargo-leptos finds it on PATH (npm's binaryen).
   command -v wasm-opt >/dev/null || scripts/bootstrap.sh node
   # cargo-leptos does not add erase_components to release builds.
@@ -22,5 +27,5 @@ if [ "${1:-}" = "--release" ]; then
   done
 fi
 # --split: pages marked lazy in src/app.rs become separate wasm chunks, loaded on demand.
-RUSTFLAGS="$front_flags" cargo leptos build --frontend-only --split "${release[@]}"
+RUSTFLAGS="$front_flags" cargo leptos build --frontend-only --split "${front_release[@]}"
 cargo leptos build --server-only "${release[@]}"

@@ -121,6 +121,53 @@ async fn static_files_are_served_with_cache_headers() {
 }
 
 #[tokio::test]
+async fn precompressed_copies_go_only_to_browsers_that_accept_them() {
+    // Release builds ship `.br` and `.gz` copies next to each site file (cargo leptos --precompress).
+    let dir = std::env::temp_dir().join(format!(
+        "leptos-scalekit-precompressed-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(dir.join("pkg")).unwrap();
+    std::fs::write(dir.join("pkg/app.wasm"), "raw module").unwrap();
+    std::fs::write(dir.join("pkg/app.wasm.br"), "brotli copy").unwrap();
+    std::fs::write(dir.join("pkg/app.wasm.gz"), "gzip copy").unwrap();
+    let app = common::app_from(&[("LEPTOS_SITE_ROOT", dir.to_str().unwrap())]);
+    let fetch = |encoding: Option<&'static str>| {
+        let app = app.clone();
+        async move {
+            let mut request = Request::get("/pkg/app.wasm");
+            if let Some(encoding) = encoding {
+                request = request.header("accept-encoding", encoding);
+            }
+            send(app, request.body(Body::empty()).unwrap()).await
+        }
+    };
+
+    let brotli = fetch(Some("gzip, deflate, br")).await;
+    assert_eq!(brotli.status(), StatusCode::OK);
+    assert_eq!(brotli.headers()["content-encoding"], "br");
+    assert_eq!(brotli.headers()["content-type"], "application/wasm");
+    assert_eq!(brotli.headers()["vary"], "accept-encoding");
+    assert_eq!(body_text(brotli).await, "brotli copy");
+
+    let gzip = fetch(Some("gzip")).await;
+    assert_eq!(gzip.headers()["content-encoding"], "gzip");
+    assert_eq!(body_text(gzip).await, "gzip copy");
+
+    for encoding in [None, Some("identity"), Some("br;q=0, gzip;q=0")] {
+        let plain = fetch(encoding).await;
+        assert_eq!(plain.status(), StatusCode::OK, "{encoding:?}");
+        assert!(
+            plain.headers().get("content-encoding").is_none(),
+            "{encoding:?}"
+        );
+        assert_eq!(plain.headers()["vary"], "accept-encoding");
+        assert_eq!(body_text(plain).await, "raw module", "{encoding:?}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
 async fn production_adds_hsts() {
     let app = common::app_from(&[
         ("APP_ENV", "production"),

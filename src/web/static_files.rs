@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::Uri;
 use axum::response::Response;
-use http::header::CACHE_CONTROL;
+use http::header::{CACHE_CONTROL, VARY};
 use http::{HeaderValue, StatusCode};
 
 use crate::app::shell;
@@ -35,10 +35,14 @@ pub async fn static_or_not_found(
     let mut response = handler(uri, State(state), request).await;
     let status = response.status();
     if status.is_success() || status == StatusCode::NOT_MODIFIED {
-        response.headers_mut().insert(
+        let headers = response.headers_mut();
+        headers.insert(
             CACHE_CONTROL,
             HeaderValue::from_static(cache_policy(&path, &pkg_route)),
         );
+        // Release builds ship brotli and gzip copies, chosen by the request's Accept-Encoding;
+        // caches must not hand one client's encoding to another.
+        headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
     }
     response
 }

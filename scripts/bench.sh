@@ -5,10 +5,12 @@
 #   3. wrk against authenticated SSR pages, the bearer API, and two baselines served by the same
 #      process (a static HTML page as large as the dashboard, a JSON hello): req/s, p50/p99, RSS,
 #      and each target's ratio to its baseline; then oha at half of each target's saturated rate,
-#      same 64 connections, for p50/p99 at a sustainable load;
+#      same 64 connections, for p50/p99 at a sustainable load. Both in rounds, round-robin over
+#      the targets, verdicts on the median round (scripts/bench/load.py says why);
 #   4. criterion micro-benchmarks of the per-request auth path.
 # Usage: scripts/bench.sh [--no-build] [--no-micro]
-#   BENCH_DURATION (10s), BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_PORT (3299)
+#   BENCH_ROUNDS (3), BENCH_DURATION (6s per target and round), BENCH_CONNECTIONS (64),
+#   BENCH_THREADS (2), BENCH_PORT (3299)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"

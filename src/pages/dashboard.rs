@@ -9,6 +9,7 @@ use leptos_router::components::A;
 use crate::components::claims_table::ClaimsTable;
 use crate::components::countdown::Countdown;
 use crate::components::guard::RequireSignIn;
+use crate::page_codec::PageCodec;
 use crate::session_api::get_claims;
 use crate::session_view::{format_utc, SessionView, SETTINGS_PERMISSION};
 
@@ -37,7 +38,8 @@ fn badges(items: Vec<String>, empty: &'static str) -> impl IntoView {
 fn Dashboard(session: SessionView) -> impl IntoView {
     let user = session.user.clone();
     let can_open_settings = user.has_permission(SETTINGS_PERMISSION);
-    let claims = Resource::new(|| (), |_| get_claims());
+    // In the page as PageCodec text rather than JSON: cheaper for the server to write and escape.
+    let claims = Resource::<_, PageCodec>::new_with_options(|| (), |_| get_claims(), false);
     view! {
         <h1>"Welcome, " {user.name.clone()}</h1>
         <div class="grid-2">

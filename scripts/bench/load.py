@@ -7,7 +7,8 @@ The machine is shared (other guests on the host, and the load generator on the s
 a burst of noise can decide one run. Both phases therefore go in rounds, round-robin over the
 targets: a noisy moment hits one run of each target instead of every run of one, a target and its
 baseline are measured seconds apart, and each verdict uses the median round. Every round is
-printed, with the CPU the hypervisor took away ("stolen") while it ran.
+printed, with how busy the machine was, the CPU the hypervisor took away ("stolen") and the
+idle time spent waiting on disk while it ran.
 """
 
 import json
@@ -68,12 +69,13 @@ def wrk(path, headers, duration):
 
 
 def cpu_ticks():
-    """(busy, stolen, total) jiffies of the whole machine, from /proc/stat. Stolen time is CPU the
-    hypervisor gave to other guests while this one wanted it: noise from outside this machine."""
+    """(busy, stolen, io-wait, total) jiffies of the whole machine, from /proc/stat. Stolen time
+    is CPU the hypervisor gave to other guests while this one wanted it; io-wait is idle time with
+    disk I/O outstanding (the app does none per request). Either is noise from outside the run."""
     with open("/proc/stat") as f:
         fields = [int(v) for v in f.readline().split()[1:9]]
     idle = fields[3] + fields[4]  # idle + iowait
-    return sum(fields) - idle, fields[7], sum(fields)
+    return sum(fields) - idle, fields[7], fields[4], sum(fields)
 
 
 def oha_steady(path, headers, rate, duration):
@@ -104,13 +106,16 @@ def median(values):
 
 
 def measured(run):
-    """Runs `run()` and adds the share of the machine that was busy, and stolen, meanwhile."""
-    busy_before, stolen_before, total_before = cpu_ticks()
+    """Runs `run()` and adds the shares of the machine that were busy, stolen and waiting on disk
+    meanwhile."""
+    before = cpu_ticks()
     result = run()
-    busy_after, stolen_after, total_after = cpu_ticks()
-    elapsed = max(total_after - total_before, 1)
-    result["machine_busy"] = (busy_after - busy_before) / elapsed
-    result["stolen"] = (stolen_after - stolen_before) / elapsed
+    after = cpu_ticks()
+    busy, stolen, io_wait, elapsed = (max(a - b, 0) for a, b in zip(after, before))
+    elapsed = max(elapsed, 1)
+    result["machine_busy"] = busy / elapsed
+    result["stolen"] = stolen / elapsed
+    result["io_wait"] = io_wait / elapsed
     return result
 
 
@@ -124,7 +129,7 @@ def in_rounds(run_one):
 
 
 def busy_cell(rounds):
-    return " / ".join(f"{r['machine_busy']:.0%} ({r['stolen']:.0%})" for r in rounds)
+    return " / ".join(f"{r['machine_busy']:.0%} ({r['stolen']:.0%}, {r['io_wait']:.0%})" for r in rounds)
 
 
 def saturated_report(results):
@@ -139,7 +144,7 @@ def saturated_report(results):
         return result
 
     runs = in_rounds(run_one)
-    print("| target | req/s (median) | p50 ms | p99 ms | RSS after, MiB | ratio to baseline, each round | ratio (median) | goal | machine busy (of it stolen) |")
+    print("| target | req/s (median) | p50 ms | p99 ms | RSS after, MiB | ratio to baseline, each round | ratio (median) | goal | machine busy (stolen, io-wait) |")
     print("|---|---:|---:|---:|---:|---:|---:|---|---:|")
     for name, _, _, baseline in TARGETS:
         rounds = runs[name]
@@ -176,7 +181,7 @@ def steady_report(results):
     print(f"\noha, {CONNECTIONS} connections, a steady {STEADY_SHARE:.0%} of each target's saturated req/s, "
           f"{ROUNDS} rounds of {DURATION} (round-robin), open loop, corrected for coordinated omission\n")
     runs = in_rounds(lambda name, path, headers: oha_steady(path, headers, results[name]["rps"] * STEADY_SHARE, DURATION))
-    print(f"| target | offered req/s | p50 ms (median) | p99 ms, each round | p99 ms (median) | goal p99 ≤ {P99_GOAL_MS:g} ms | machine busy (of it stolen) |")
+    print(f"| target | offered req/s | p50 ms (median) | p99 ms, each round | p99 ms (median) | goal p99 ≤ {P99_GOAL_MS:g} ms | machine busy (stolen, io-wait) |")
     print("|---|---:|---:|---:|---:|---|---:|")
     for name, _, _, _ in TARGETS:
         rounds = runs[name]

@@ -7,6 +7,7 @@ source scripts/env.sh
 
 release=()
 front_release=()
+front_flags="${RUSTFLAGS:-}"
 if [ "${1:-}" = "--release" ]; then
   release=(--release)
   # --precompress: gzip and brotli copies of every site file, which the file server sends to
@@ -17,11 +18,9 @@ if [ "${1:-}" = "--release" ]; then
   command -v wasm-opt >/dev/null || scripts/bootstrap.sh node
   # cargo-leptos does not add erase_components to release builds.
   unset RUSTFLAGS
-fi
-front_flags="${RUSTFLAGS:-}"
-if [ "${1:-}" = "--release" ]; then
   # Panic locations in the bundle name crate sources; drop the builder's registry path from them
   # (shorter, and the bundle does not reveal the build machine's home directory).
+  front_flags=""
   for registry in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
     front_flags="$front_flags --remap-path-prefix=$registry="
   done

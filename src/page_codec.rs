@@ -27,6 +27,10 @@ pub struct Malformed;
 
 /// Values that can travel in the page.
 pub trait PageText: Sized {
+    /// The fewest bytes one value takes: a list claiming more items than its remaining input
+    /// could hold is refused before anything is allocated.
+    const MIN_BYTES: u64 = 1;
+
     fn write(&self, out: &mut Writer);
     fn read(input: &mut Reader) -> Option<Self>;
 }
@@ -80,18 +84,10 @@ impl Writer {
         }
     }
 
-    pub fn list(&mut self, items: &[String]) {
+    pub fn list<T: PageText>(&mut self, items: &[T]) {
         self.number(items.len() as u64);
         for item in items {
-            self.text(item);
-        }
-    }
-
-    fn claim_rows(&mut self, rows: &[ClaimRow]) {
-        self.number(rows.len() as u64);
-        for row in rows {
-            self.text(&row.name);
-            self.text(&row.value);
+            item.write(self);
         }
     }
 }
@@ -140,29 +136,43 @@ impl Reader<'_> {
         }
     }
 
-    pub fn list(&mut self) -> Option<Vec<String>> {
+    pub fn list<T: PageText>(&mut self) -> Option<Vec<T>> {
         let count = self.number()?;
-        // Each item takes at least two bytes: a count beyond that is a lie, not an allocation.
-        if count > self.0.len() as u64 / 2 {
+        // A count beyond what the rest could hold is a lie, not an allocation.
+        if count > self.0.len() as u64 / T::MIN_BYTES {
             return None;
         }
-        (0..count).map(|_| self.text()).collect()
+        (0..count).map(|_| T::read(self)).collect()
+    }
+}
+
+impl PageText for String {
+    /// An empty text: `0:`.
+    const MIN_BYTES: u64 = 2;
+
+    fn write(&self, out: &mut Writer) {
+        out.text(self);
     }
 
-    fn claim_rows(&mut self) -> Option<Vec<ClaimRow>> {
-        let count = self.number()?;
-        // A row takes at least four bytes (two empty texts).
-        if count > self.0.len() as u64 / 4 {
-            return None;
-        }
-        (0..count)
-            .map(|_| {
-                Some(ClaimRow {
-                    name: self.text()?,
-                    value: self.text()?,
-                })
-            })
-            .collect()
+    fn read(input: &mut Reader) -> Option<String> {
+        input.text()
+    }
+}
+
+impl PageText for ClaimRow {
+    /// Two empty texts.
+    const MIN_BYTES: u64 = 4;
+
+    fn write(&self, out: &mut Writer) {
+        out.text(&self.name);
+        out.text(&self.value);
+    }
+
+    fn read(input: &mut Reader) -> Option<ClaimRow> {
+        Some(ClaimRow {
+            name: input.text()?,
+            value: input.text()?,
+        })
     }
 }
 
@@ -325,14 +335,14 @@ impl PageText for SessionView {
 
 impl PageText for SessionClaims {
     fn write(&self, out: &mut Writer) {
-        out.claim_rows(&self.id_token);
-        out.claim_rows(&self.access_token);
+        out.list(&self.id_token);
+        out.list(&self.access_token);
     }
 
     fn read(input: &mut Reader) -> Option<Self> {
         Some(SessionClaims {
-            id_token: input.claim_rows()?,
-            access_token: input.claim_rows()?,
+            id_token: input.list()?,
+            access_token: input.list()?,
         })
     }
 }

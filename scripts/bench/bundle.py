@@ -8,6 +8,7 @@ the file server sends to browsers that accept brotli.
 Usage: bundle.py PKG_DIR
 """
 
+import functools
 import gzip
 import json
 import os
@@ -18,6 +19,7 @@ FLOOR_KB = 166 + 7
 BUDGET_KB = FLOOR_KB * 1.2
 
 
+@functools.cache  # each file is compressed once, however many rows count it
 def sizes(name):
     with open(os.path.join(PKG, name), "rb") as f:
         data = f.read()

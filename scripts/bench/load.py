@@ -51,12 +51,15 @@ def millis(text):
     return float(match.group(1)) * UNITS[match.group(2)]
 
 
+def header_args(headers):
+    """`-H "name: value"` for each header (wrk and oha take the same form)."""
+    return [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
+
+
 def wrk(path, headers, duration):
     """Saturated closed-loop run: req/s, p50/p99."""
-    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration}", "--latency"]
-    for name, value in headers.items():
-        command += ["-H", f"{name}: {value}"]
-    command.append(BASE + path)
+    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration}", "--latency",
+               *header_args(headers), BASE + path]
     output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=600).stdout
     result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))}
     for pct in ("50", "99"):
@@ -81,10 +84,7 @@ def cpu_ticks():
 def oha_steady(path, headers, rate, duration):
     """p50/p99 at a fixed offered rate (open loop, corrected for coordinated omission)."""
     command = ["oha", "--no-tui", "--output-format", "json", "-z", duration, "-c", CONNECTIONS,
-               "-q", str(int(rate)), "--latency-correction"]
-    for name, value in headers.items():
-        command += ["-H", f"{name}: {value}"]
-    command.append(BASE + path)
+               "-q", str(int(rate)), "--latency-correction", *header_args(headers), BASE + path]
     report = json.loads(subprocess.run(command, capture_output=True, text=True, check=True, timeout=600).stdout)
     percentiles = report["latencyPercentiles"]
     codes = report.get("statusCodeDistribution", {})

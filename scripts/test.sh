@@ -10,8 +10,10 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 started=$(date +%s)
+# Each step also prints the disk space left: a CI machine once ran out of it mid-build.
 step() {
-  printf '\n\033[1m==> %s\033[0m (%ss)\n' "$1" "$(($(date +%s) - started))"
+  printf '\n\033[1m==> %s\033[0m (%ss, %s free)\n' "$1" "$(($(date +%s) - started))" \
+    "$(df -h --output=avail . | tail -n 1 | tr -d ' ')"
 }
 
 step "bootstrap"

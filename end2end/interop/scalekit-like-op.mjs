@@ -1,6 +1,6 @@
 // An independent OpenID provider for interop tests: panva's `oidc-provider` (OpenID Certified),
 // configured with Scalekit's paths, claims and token shapes (docs: scalekit-protocol.md §1–§5), so
-// the app is proven against an implementation we did not write. Used by tests/interop_oidc_provider.rs.
+// the app is proven against an implementation we did not write. Used by tests/suite/interop_oidc_provider.rs.
 //
 //   APP_URL=http://127.0.0.1:3000 CLIENT_ID=skc_… CLIENT_SECRET=… node scalekit-like-op.mjs
 //

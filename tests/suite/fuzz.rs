@@ -6,7 +6,7 @@
 //! and every input that once broke something). The test command runs a few hundred cases per
 //! target; `scripts/fuzz.sh` runs many more for a bounded time.
 
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 

@@ -4,7 +4,7 @@
 //! the token endpoint answers, to prove the negative cases end to end (checklist I4, I11, I15, R6,
 //! L9-adjacent token handling). Keys are minted locally.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 

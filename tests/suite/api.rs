@@ -5,7 +5,7 @@
 //! development provider's client-credentials grant for API clients created through its
 //! management API, as a Scalekit organization would.
 
-mod common;
+use crate::common;
 
 use common::browser::{api_token, serve_app, RunningApp};
 use serde_json::{json, Value};

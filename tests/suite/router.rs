@@ -2,7 +2,7 @@
 
 //! Router-level tests: the whole app in-process, one request at a time.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use common::{body_text, dev_app, get, send};

@@ -3,7 +3,7 @@
 //! fetched once, a rotation is picked up by one refetch, unknown kids cannot force more refetches
 //! than one per interval, and a warm cache keeps validating while the provider is down.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! The development identity provider, mounted in the app at /dev-idp, driven over HTTP the way a
 //! relying party and Scalekit's SDKs drive Scalekit.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::Router;

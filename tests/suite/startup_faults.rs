@@ -4,7 +4,7 @@
 //! what needs no provider, answers 503 where keys are needed instead of failing open or
 //! panicking, and recovers by itself once the provider is back.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -5,7 +5,7 @@
 //! Node from `end2end/interop/scalekit-like-op.mjs` with Scalekit's paths and claims. Nothing here
 //! uses the development provider, so these flows do not depend on code we wrote on both sides.
 
-mod common;
+use crate::common;
 
 use std::process::Stdio;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! The token-endpoint client against the development provider: the answers are sorted into
 //! "sign in again" (invalid_grant), "our configuration is wrong" and "try again later".
 
-mod common;
+use crate::common;
 
 use common::provider::{
     authorization_code, control, start_provider, Provider, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI,

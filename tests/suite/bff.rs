@@ -4,7 +4,7 @@
 //! sign-out and the CSRF layer, against the app's own development provider. Each test is named
 //! after the checklist line it proves (../shared/docs/security-checklist.md).
 
-mod common;
+use crate::common;
 
 use common::browser::{location, query_param, serve_app, set_cookies, Browser};
 use reqwest::Method;

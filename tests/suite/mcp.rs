@@ -6,7 +6,7 @@
 //! calls the tools. Then the refusals: a token for another audience, a missing scope, and the
 //! RFC 6750 / RFC 9728 details.
 
-mod common;
+use crate::common;
 
 use common::browser::{api_token, location, serve_app, RunningApp};
 use rmcp::model::{CallToolRequestParams, CallToolResult};

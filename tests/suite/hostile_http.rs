@@ -3,7 +3,7 @@
 //! Hostile requests over real HTTP: oversized header blocks and cookies, forged session pieces, a
 //! huge URI. Each gets a 4xx (or a clean sign-out), and the server keeps answering.
 
-mod common;
+use crate::common;
 
 use common::browser::serve_app;
 use leptos_scalekit::web::header_limit::MAX_HEADER_BYTES;

@@ -156,9 +156,9 @@ pub mod ssr {
         Ok(())
     }
 
-    /// Reads the kept client from the request as it arrived (not from the jar, which already holds
-    /// the removal after the first read: the page may render this part more than once) and removes
-    /// it for the next request.
+    /// Reads the kept client from the request as it arrived (not from the jar, which holds the
+    /// removal after a first read, so asking twice in one request still answers the same) and
+    /// removes it for the next request.
     pub async fn take_kept() -> Result<Option<CreatedApiClient>, AppError> {
         let state = use_context::<AppState>().ok_or(AppError::Internal)?;
         let sent = use_context::<http::request::Parts>().and_then(|parts| {

@@ -9,18 +9,54 @@ use leptos::server::ServerAction;
 use crate::api_clients_api::{
     list_api_clients, take_created_api_client, CreateApiClient, DeleteApiClient, EXPIRY_CHOICES,
 };
-use crate::session_view::{format_remaining, CreatedApiClient};
+use crate::components::guard::{use_session, when_allowed};
+use crate::error::AppError;
+use crate::session_view::{
+    format_remaining, ApiClientView, CreatedApiClient, API_CLIENTS_PERMISSION,
+};
+
+/// The list, the secret kept after a plain form post (JavaScript off), and the two actions that
+/// change the list. Made by the page, outside its guard (see `when_allowed`), and fetched only for
+/// holders of the permission to manage clients.
+#[derive(Clone, Copy)]
+pub struct ApiClientsData {
+    create: ServerAction<CreateApiClient>,
+    delete: ServerAction<DeleteApiClient>,
+    clients: Resource<Result<Vec<ApiClientView>, AppError>>,
+    kept: Resource<Result<Option<CreatedApiClient>, AppError>>,
+}
+
+impl ApiClientsData {
+    pub fn load() -> ApiClientsData {
+        let session = use_session();
+        let manage = Some(API_CLIENTS_PERMISSION);
+        let create = ServerAction::<CreateApiClient>::new();
+        let delete = ServerAction::<DeleteApiClient>::new();
+        let clients = Resource::new(
+            move || (create.version().get(), delete.version().get()),
+            move |_| when_allowed(session, manage, list_api_clients()),
+        );
+        let kept = Resource::new(
+            || (),
+            move |_| when_allowed(session, manage, take_created_api_client()),
+        );
+        ApiClientsData {
+            create,
+            delete,
+            clients,
+            kept,
+        }
+    }
+}
 
 #[component]
-pub fn ApiClients() -> impl IntoView {
-    let create = ServerAction::<CreateApiClient>::new();
-    let delete = ServerAction::<DeleteApiClient>::new();
-    let clients = Resource::new(
-        move || (create.version().get(), delete.version().get()),
-        |_| list_api_clients(),
-    );
-    // A secret kept by the server after a plain form post (JavaScript off).
-    let kept = Resource::new(|| (), |_| take_created_api_client());
+pub fn ApiClients(data: ApiClientsData) -> impl IntoView {
+    let ApiClientsData {
+        create,
+        delete,
+        clients,
+        kept,
+    } = data;
 
     view! {
         <div class="results" role="status" aria-live="polite">

@@ -25,6 +25,31 @@ pub fn use_session() -> SessionData {
     expect_context::<SessionResource>().0
 }
 
+/// Runs `fetch` for a page's data only if the guard will show the page: a signed-in user,
+/// holding `permission` when one is named. Otherwise it answers the error the guard shows instead,
+/// without asking the server.
+///
+/// Create page resources with it in the page component, outside [`RequireSignIn`]: the guard's
+/// Suspense runs its children more than once in a server render (a dry run that finds the
+/// resources, then the render), so a resource made in there would be fetched, and written into
+/// the page, once per run.
+pub async fn when_allowed<T>(
+    session: SessionData,
+    permission: Option<&'static str>,
+    fetch: impl std::future::Future<Output = Result<T, AppError>>,
+) -> Result<T, AppError> {
+    match session.await? {
+        AuthState::SignedIn(view) => match permission {
+            Some(needed) if !view.user.has_permission(needed) => {
+                Err(AppError::Forbidden(needed.to_string()))
+            }
+            _ => fetch.await,
+        },
+        AuthState::ProviderUnavailable(_) => Err(AppError::ProviderUnavailable),
+        AuthState::SignedOut | AuthState::SessionEnded => Err(AppError::Unauthorized),
+    }
+}
+
 /// `/login?next=<this page>`.
 pub fn login_url_for(path: &str, query: &str) -> String {
     let here = if query.is_empty() {

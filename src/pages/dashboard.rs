@@ -8,16 +8,28 @@ use leptos_router::components::A;
 
 use crate::components::claims_table::ClaimsTable;
 use crate::components::countdown::Countdown;
-use crate::components::guard::RequireSignIn;
+use crate::components::guard::{use_session, when_allowed, RequireSignIn};
+use crate::error::AppError;
 use crate::page_codec::PageCodec;
 use crate::session_api::get_claims;
-use crate::session_view::{format_utc, SessionView, SETTINGS_PERMISSION};
+use crate::session_view::{format_utc, SessionClaims, SessionView, SETTINGS_PERMISSION};
+
+/// The claims as they travel in the page: PageCodec text rather than JSON, cheaper for the server
+/// to write and escape.
+type ClaimsData = Resource<Result<SessionClaims, AppError>, PageCodec>;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
+    let session = use_session();
+    // Here, not inside the guard: see `when_allowed`.
+    let claims: ClaimsData = Resource::new_with_options(
+        || (),
+        move |_| when_allowed(session, None, get_claims()),
+        false,
+    );
     view! {
         <Title text="Dashboard · Leptos × Scalekit"/>
-        <RequireSignIn children=|session: SessionView| view! { <Dashboard session/> }/>
+        <RequireSignIn children=move |session: SessionView| view! { <Dashboard session claims/> }/>
     }
 }
 
@@ -35,11 +47,9 @@ fn badges(items: Vec<String>, empty: &'static str) -> impl IntoView {
 }
 
 #[component]
-fn Dashboard(session: SessionView) -> impl IntoView {
+fn Dashboard(session: SessionView, claims: ClaimsData) -> impl IntoView {
     let user = session.user.clone();
     let can_open_settings = user.has_permission(SETTINGS_PERMISSION);
-    // In the page as PageCodec text rather than JSON: cheaper for the server to write and escape.
-    let claims = Resource::<_, PageCodec>::new_with_options(|| (), |_| get_claims(), false);
     view! {
         <h1>"Welcome, " {user.name.clone()}</h1>
         <div class="grid-2">

@@ -6,23 +6,25 @@ use leptos_meta::Title;
 
 use leptos::either::Either;
 
-use crate::components::api_clients::ApiClients;
+use crate::components::api_clients::{ApiClients, ApiClientsData};
 use crate::components::guard::RequireSignIn;
 use crate::session_view::{SessionView, API_CLIENTS_PERMISSION, SETTINGS_PERMISSION};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
+    // Here, not inside the guard: see `when_allowed`.
+    let clients = ApiClientsData::load();
     view! {
         <Title text="Organization settings · Leptos × Scalekit"/>
         <RequireSignIn
             permission=SETTINGS_PERMISSION
-            children=|session: SessionView| view! { <Settings session/> }
+            children=move |session: SessionView| view! { <Settings session clients/> }
         />
     }
 }
 
 #[component]
-fn Settings(session: SessionView) -> impl IntoView {
+fn Settings(session: SessionView, clients: ApiClientsData) -> impl IntoView {
     let user = session.user;
     let can_manage = user.has_permission(API_CLIENTS_PERMISSION);
     view! {
@@ -49,7 +51,7 @@ fn Settings(session: SessionView) -> impl IntoView {
                 " with client-credentials tokens from Scalekit."
             </p>
             {if can_manage {
-                Either::Left(view! { <ApiClients/> })
+                Either::Left(view! { <ApiClients data=clients/> })
             } else {
                 Either::Right(view! {
                     <p>"Managing API clients needs the "<code>{API_CLIENTS_PERMISSION}</code>" permission."</p>

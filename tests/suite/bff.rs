@@ -256,6 +256,40 @@ async fn l11_a_new_sign_in_makes_the_previous_session_cookie_useless() {
     assert_eq!(page.status(), 302, "the replaced session is refused");
 }
 
+/// How many resources the server wrote into the page for hydration (`__RESOLVED_RESOURCES[id] = …`).
+fn resources_in_page(html: &str) -> usize {
+    html.match_indices("__RESOLVED_RESOURCES[")
+        .filter(|(at, needle)| html[at + needle.len()..].starts_with(|c: char| c.is_ascii_digit()))
+        .count()
+}
+
+/// A guarded page's own data is fetched, and written into the page, once per render. (Made
+/// inside the guard, it was fetched three times: the claims three times over in every dashboard,
+/// and the API-client list asked of the provider three times per settings page.)
+#[tokio::test]
+async fn guarded_pages_fetch_their_data_once_per_render() {
+    let mut browser = signed_in("admin").await;
+    for (path, expected, what) in [
+        ("/dashboard", 3, "site info, session, claims"),
+        (
+            "/organization/settings",
+            4,
+            "site info, session, API clients, kept secret",
+        ),
+    ] {
+        let page = browser.get(path).await;
+        assert_eq!(page.status(), 200, "{path}");
+        let html = page.text().await.unwrap();
+        assert_eq!(resources_in_page(&html), expected, "{path}: {what}");
+    }
+    let page = browser.get("/dashboard").await.text().await.unwrap();
+    assert_eq!(
+        page.matches("at_hash").count(),
+        2,
+        "the ID token's claims once in the table, once in the page's data"
+    );
+}
+
 #[tokio::test]
 async fn c6_a_tampered_session_cookie_signs_out_and_is_cleared() {
     let mut browser = signed_in("admin").await;

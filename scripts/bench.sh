@@ -4,11 +4,14 @@
 #   2. the app on its development provider at 127.0.0.1, a persona signed in, an API token;
 #   3. wrk against authenticated SSR pages, the bearer API, and two baselines served by the same
 #      process (a static HTML page as large as the dashboard, a JSON hello): req/s, p50/p99, RSS,
-#      and each target's ratio to its baseline; then oha at half of each target's saturated rate,
-#      same 64 connections, for p50/p99 at a sustainable load. Both in rounds, round-robin over
-#      the targets, verdicts on the median round (scripts/bench/load.py says why);
-#   4. criterion micro-benchmarks of the per-request auth path.
-# Usage: scripts/bench.sh [--no-build] [--no-micro]
+#      and each target's ratio to its baseline; then oha on the same 64 connections at a steady
+#      1,000 req/s for every target (the p99 verdict), and at half of each target's saturated
+#      rate. All in rounds, round-robin over the targets, verdicts on the median round
+#      (scripts/bench/load.py says why);
+#   4. instructions per request under callgrind (scripts/bench/instructions.sh): repeatable counts
+#      of where the server's own time goes, whatever the machine's noise;
+#   5. criterion micro-benchmarks of the per-request auth path.
+# Usage: scripts/bench.sh [--no-build] [--no-micro] [--no-instructions]
 #   BENCH_ROUNDS (3), BENCH_DURATION (6s per target and round), BENCH_CONNECTIONS (64),
 #   BENCH_THREADS (2), BENCH_PORT (3299)
 set -euo pipefail
@@ -18,13 +21,15 @@ source scripts/env.sh
 
 build=1
 micro=1
+instructions=1
 install_only=0
 for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
     --no-micro) micro=0 ;;
+    --no-instructions) instructions=0 ;;
     --install-wrk) install_only=1 ;;
-    *) echo "usage: $0 [--no-build] [--no-micro] [--install-wrk]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--no-build] [--no-micro] [--no-instructions] [--install-wrk]" >&2; exit 2 ;;
   esac
 done
 
@@ -62,6 +67,18 @@ echo "dashboard: $DASHBOARD_BYTES bytes; static baseline written at the same siz
 
 step "load (wrk, then oha at a steady rate)"
 BENCH_JSON="$root/target/bench-results.json" python3 scripts/bench/load.py "$base" "$server_pid"
+
+if [ "$instructions" = 1 ]; then
+  step "instructions per request (callgrind; the release server again, on its own port)"
+  if ! command -v valgrind >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q valgrind >/dev/null
+    else
+      sudo apt-get install -y -q valgrind >/dev/null
+    fi
+  fi
+  scripts/bench/instructions.sh
+fi
 
 if [ "$micro" = 1 ]; then
   step "micro-benchmarks (criterion): the per-request auth path"

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Instructions per request, counted by callgrind: the same count for the same binary and inputs
+# however busy the machine is, so the effect of a change shows without this shared VM's noise.
+# It counts the server's own instructions (all threads) in user space, not the kernel's work
+# (reading the static file, writing to sockets), so it says where the app's time goes; it is not
+# a throughput ratio. Then the dashboard's most expensive functions, self cost.
+# Usage: scripts/bench/instructions.sh [REQUESTS]   (default 100; needs the release build)
+# Run by scripts/bench.sh. Loopback only; stops by itself.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root="$PWD"
+requests="${1:-100}"
+port="${BENCH_INSTRUCTIONS_PORT:-3298}"
+base="http://127.0.0.1:$port"
+binary="$root/target/release/leptos-scalekit"
+[ -x "$binary" ] || { echo "no release binary: build first (scripts/build.sh --release)" >&2; exit 1; }
+command -v valgrind >/dev/null || { echo "valgrind is not installed (Debian package valgrind)" >&2; exit 1; }
+
+scratch="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  rm -f "$root/target/site/bench-static.html"
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+run_server() {
+  LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg \
+    DEV_STATE_DIR="$scratch/state" RUST_LOG=warn "$@" >>"$scratch/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 600); do
+    curl -fsS "$base/health" >/dev/null 2>&1 && return
+    kill -0 "$server_pid" 2>/dev/null || { cat "$scratch/server.log" >&2; exit 1; }
+    sleep 0.2
+  done
+  echo "the server did not start" >&2
+  exit 1
+}
+
+# The development provider makes its signing keys on first start: natively, so valgrind does not
+# spend minutes on them. The counted server then starts from the same state.
+run_server "$binary" serve
+kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+run_server valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$scratch/callgrind" \
+  "$binary" serve
+eval "$(python3 "$root/scripts/bench/prepare.py" "$base" "$root/target/site")"
+
+# Counts `requests` GETs of `path` on one keep-alive connection (after 20 uncounted ones) and
+# prints the callgrind part file that holds them.
+count() {
+  local path="$1"; shift
+  local urls=()
+  for _ in $(seq "$requests"); do urls+=("$base$path"); done
+  curl -fsS "$@" "${urls[@]:0:20}" >/dev/null
+  callgrind_control -i on "$server_pid" >/dev/null 2>&1
+  curl -fsS "$@" "${urls[@]}" >/dev/null
+  callgrind_control -i off "$server_pid" >/dev/null 2>&1
+  callgrind_control -d "$server_pid" >/dev/null 2>&1
+  sleep 0.5
+  ls -t "$scratch"/callgrind.* | head -n 1
+}
+
+total() { awk '/^totals:/ { t += $2 } END { print t }' "$1"; }
+
+printf '| target | instructions per request (server, user space) |\n|---|---:|\n'
+dashboard_part=""
+while IFS='|' read -r name path header; do
+  if [ -n "$header" ]; then part=$(count "$path" -H "$header"); else part=$(count "$path"); fi
+  per=$(( $(total "$part") / requests ))
+  [ "$path" = /dashboard ] && dashboard_part=$part
+  printf '| %s | %s |\n' "$name" "$per"
+done <<EOF
+static page|/bench-static.html|
+SSR /dashboard|/dashboard|Cookie: $COOKIE
+SSR /sessions|/sessions|Cookie: $COOKIE
+JSON hello|/health|
+bearer GET /api/v1/deployments|/api/v1/deployments|Authorization: Bearer $TOKEN
+EOF
+
+echo
+echo "Where a dashboard request's instructions go (self cost, top 15; SHA-256 is counted without"
+echo "the SHA extensions valgrind does not emulate, so it weighs more here than on the CPU):"
+callgrind_annotate "$dashboard_part" 2>/dev/null \
+  | sed -n '/file:function/,$p' | sed -n '3,17p' \
+  | sed -E 's/ \[[^]]*\]$//; s/\?\?\?://; s/\.\/[^:]*://' | cut -c1-150

@@ -11,39 +11,11 @@ cd "$(dirname "$0")/../.."
 root="$PWD"
 requests="${1:-100}"
 port="${BENCH_INSTRUCTIONS_PORT:-3298}"
-base="http://127.0.0.1:$port"
-binary="$root/target/release/leptos-scalekit"
-[ -x "$binary" ] || { echo "no release binary: build first (scripts/build.sh --release)" >&2; exit 1; }
 command -v valgrind >/dev/null || { echo "valgrind is not installed (Debian package valgrind)" >&2; exit 1; }
-
-scratch="$(mktemp -d)"
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-  rm -f "$root/target/site/bench-static.html"
-  rm -rf "$scratch"
-}
-trap cleanup EXIT
-run_server() {
-  LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg \
-    DEV_STATE_DIR="$scratch/state" RUST_LOG=warn "$@" >>"$scratch/server.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 600); do
-    curl -fsS "$base/health" >/dev/null 2>&1 && return
-    kill -0 "$server_pid" 2>/dev/null || { cat "$scratch/server.log" >&2; exit 1; }
-    sleep 0.2
-  done
-  echo "the server did not start" >&2
-  exit 1
-}
-
-# The development provider makes its signing keys on first start: natively, so valgrind does not
-# spend minutes on them. The counted server then starts from the same state.
-run_server "$binary" serve
-kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
-run_server valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$scratch/callgrind" \
-  "$binary" serve
-eval "$(python3 "$root/scripts/bench/prepare.py" "$base" "$root/target/site")"
+out="$root/target/callgrind"
+rm -rf "$out" && mkdir -p "$out"
+server_prefix=(valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/callgrind")
+source scripts/bench/serve_release.sh
 
 # Counts `requests` GETs of `path` on one keep-alive connection (after 20 uncounted ones) and
 # prints the callgrind part file that holds them.
@@ -57,7 +29,7 @@ count() {
   callgrind_control -i off "$server_pid" >/dev/null 2>&1
   callgrind_control -d "$server_pid" >/dev/null 2>&1
   sleep 0.5
-  ls -t "$scratch"/callgrind.* | head -n 1
+  ls -t "$out"/callgrind.* | head -n 1
 }
 
 total() { awk '/^totals:/ { t += $2 } END { print t }' "$1"; }

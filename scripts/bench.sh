@@ -35,14 +35,17 @@ done
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
+# A Debian package, refreshing the package lists once if the first try fails.
+apt_install() {
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "$1" >/dev/null \
+    || { $sudo apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "$1" >/dev/null; }
+}
+
 if ! command -v wrk >/dev/null; then
   step "installing wrk (Debian)"
-  if [ "$(id -u)" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null \
-      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null; }
-  else
-    sudo apt-get install -y -q wrk >/dev/null
-  fi
+  apt_install wrk
 fi
 
 [ "$install_only" = 1 ] && exit 0
@@ -70,13 +73,7 @@ BENCH_JSON="$root/target/bench-results.json" python3 scripts/bench/load.py "$bas
 
 if [ "$instructions" = 1 ]; then
   step "instructions per request (callgrind; the release server again, on its own port)"
-  if ! command -v valgrind >/dev/null; then
-    if [ "$(id -u)" = 0 ]; then
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -q valgrind >/dev/null
-    else
-      sudo apt-get install -y -q valgrind >/dev/null
-    fi
-  fi
+  command -v valgrind >/dev/null || apt_install valgrind
   scripts/bench/instructions.sh
 fi
 

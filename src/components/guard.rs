@@ -25,6 +25,36 @@ pub fn use_session() -> SessionData {
     expect_context::<SessionResource>().0
 }
 
+/// What the guard makes of the session for a page: the one decision both [`RequireSignIn`] and
+/// [`when_allowed`] follow, so a page's data is fetched exactly when the page is shown.
+#[allow(clippy::large_enum_variant)] // made and matched at once; boxing would only add an allocation
+enum Access {
+    Allowed(SessionView),
+    /// Signed in without this permission: 403.
+    Forbidden(&'static str),
+    /// Signed in, but the provider cannot renew the token now: 503.
+    Unavailable,
+    /// Not signed in: sign in first (`ended`: the session has just timed out or been ended).
+    SignIn {
+        ended: bool,
+    },
+}
+
+fn access(state: Result<AuthState, AppError>, permission: Option<&'static str>) -> Access {
+    match state {
+        Ok(AuthState::SignedIn(view)) => match permission {
+            Some(needed) if !view.user.has_permission(needed) => Access::Forbidden(needed),
+            _ => Access::Allowed(view),
+        },
+        Ok(AuthState::ProviderUnavailable(_)) | Err(AppError::ProviderUnavailable) => {
+            Access::Unavailable
+        }
+        other => Access::SignIn {
+            ended: matches!(other, Ok(AuthState::SessionEnded)),
+        },
+    }
+}
+
 /// Runs `fetch` for a page's data only if the guard will show the page: a signed-in user,
 /// holding `permission` when one is named. Otherwise it answers the error the guard shows instead,
 /// without asking the server.
@@ -38,15 +68,11 @@ pub async fn when_allowed<T>(
     permission: Option<&'static str>,
     fetch: impl std::future::Future<Output = Result<T, AppError>>,
 ) -> Result<T, AppError> {
-    match session.await? {
-        AuthState::SignedIn(view) => match permission {
-            Some(needed) if !view.user.has_permission(needed) => {
-                Err(AppError::Forbidden(needed.to_string()))
-            }
-            _ => fetch.await,
-        },
-        AuthState::ProviderUnavailable(_) => Err(AppError::ProviderUnavailable),
-        AuthState::SignedOut | AuthState::SessionEnded => Err(AppError::Unauthorized),
+    match access(session.await, permission) {
+        Access::Allowed(_) => fetch.await,
+        Access::Forbidden(needed) => Err(AppError::Forbidden(needed.to_string())),
+        Access::Unavailable => Err(AppError::ProviderUnavailable),
+        Access::SignIn { .. } => Err(AppError::Unauthorized),
     }
 }
 
@@ -102,24 +128,22 @@ where
                 move || {
                     let children = children.clone();
                     Suspend::new(async move {
-                        match session.await {
-                            Ok(AuthState::SignedIn(view)) => match permission {
-                                Some(needed) if !view.user.has_permission(needed) => {
-                                    set_page_status(403);
-                                    EitherOf4::B(view! { <ForbiddenView permission=needed/> })
-                                }
-                                _ => EitherOf4::A(children(view)),
-                            },
-                            Ok(AuthState::ProviderUnavailable(_)) | Err(AppError::ProviderUnavailable) => {
+                        match access(session.await, permission) {
+                            Access::Allowed(view) => EitherOf4::A(children(view)),
+                            Access::Forbidden(needed) => {
+                                set_page_status(403);
+                                EitherOf4::B(view! { <ForbiddenView permission=needed/> })
+                            }
+                            Access::Unavailable => {
                                 set_page_status(503);
                                 EitherOf4::C(view! { <UnavailableView/> })
                             }
-                            other => {
+                            Access::SignIn { ended } => {
                                 let mut target = login_url_for(
                                     &location.pathname.get_untracked(),
                                     &location.search.get_untracked(),
                                 );
-                                if matches!(other, Ok(AuthState::SessionEnded)) {
+                                if ended {
                                     target.push_str("&error=expired");
                                 }
                                 EitherOf4::D(view! { <Redirect path=target/> })

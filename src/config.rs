@@ -131,6 +131,9 @@ pub struct Config {
     pub dev_state_dir: PathBuf,
     /// Personas and clients for the development identity provider (`DEV_IDP_CONFIG`).
     pub dev_idp_config: Option<PathBuf>,
+    /// `DEV_IDP_ALLOW_REMOTE`: the development identity provider may be served on a
+    /// non-loopback address or URL (a remote development box). Never true in production.
+    pub dev_idp_allow_remote: bool,
     pub log_filter: String,
     pub log_format: LogFormat,
     pub site_root: String,
@@ -225,13 +228,23 @@ impl Config {
         let mode = read_mode(&mut r);
         let site_addr = read_site_addr(&mut r);
         let app_url = read_app_url(&mut r, mode, site_addr);
-        let provider = read_provider(&mut r, mode, app_url.as_deref());
+        let dev_idp_allow_remote = read_dev_idp_allow_remote(&mut r, mode);
+        let provider = read_provider(
+            &mut r,
+            mode,
+            site_addr,
+            app_url.as_deref(),
+            dev_idp_allow_remote,
+        );
         let (redirect_uri, callback_path) = read_redirect_uri(&mut r, mode, app_url.as_deref());
         let post_logout_redirect_uri = read_post_logout_uri(&mut r, mode, app_url.as_deref());
         let scopes = read_scopes(&mut r);
         let (session_idle_timeout_secs, session_absolute_timeout_secs) =
             read_session_timeouts(&mut r);
         let api_audience = read_api_audience(&mut r, app_url.as_deref());
+        if let (Some(audience), Some(provider)) = (&api_audience, &provider) {
+            check_api_audience_is_not_the_client_id(&mut r, audience, provider);
+        }
         let mcp_resource_id = read_resource_id(&mut r, provider.as_ref());
         if let (Some(audience), Some(Some(resource))) = (&api_audience, &mcp_resource_id) {
             if audience == resource {
@@ -277,6 +290,7 @@ impl Config {
                 cookie_secret: cookie_secret?,
                 dev_state_dir,
                 dev_idp_config,
+                dev_idp_allow_remote,
                 log_filter: log_filter?,
                 log_format,
                 site_root,
@@ -312,6 +326,10 @@ impl Config {
             ("client secret", self.provider.client_secret().masked()),
             ("app URL", self.app_url.clone()),
             ("listen address", self.site_addr.to_string()),
+            (
+                "dev IdP remote access",
+                self.describe_dev_idp_reach().into(),
+            ),
             ("redirect URI", self.redirect_uri.clone()),
             (
                 "post-logout redirect URI",
@@ -337,6 +355,14 @@ impl Config {
         ]
     }
 
+    fn describe_dev_idp_reach(&self) -> &'static str {
+        match (self.provider.is_dev_idp(), self.dev_idp_allow_remote) {
+            (false, _) => "(not used: Scalekit environment)",
+            (true, false) => "off: loopback only",
+            (true, true) => "ALLOWED by DEV_IDP_ALLOW_REMOTE=true",
+        }
+    }
+
     pub fn is_production(&self) -> bool {
         self.mode == Mode::Production
     }
@@ -347,13 +373,7 @@ impl Config {
         let Ok(url) = url::Url::parse(&self.app_url) else {
             return false;
         };
-        url.scheme() == "https"
-            || match url.host() {
-                Some(url::Host::Domain(domain)) => domain == "localhost",
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                None => false,
-            }
+        url.scheme() == "https" || is_loopback_host(&url)
     }
 }
 
@@ -369,6 +389,24 @@ fn read_api_audience(r: &mut Reader, app_url: Option<&str>) -> Option<String> {
             );
             None
         }
+    }
+}
+
+/// Every signed-in user's ID and access tokens carry the app's client id in `aud`: as the API's
+/// audience it would turn each of them into an API credential.
+fn check_api_audience_is_not_the_client_id(
+    r: &mut Reader,
+    audience: &str,
+    provider: &ProviderConfig,
+) {
+    if audience == provider.client_id() {
+        r.problem(
+            "API_AUDIENCE",
+            format!(
+                "must differ from the app's client id `{audience}`: every signed-in user's tokens carry it in `aud`, so each would open the API"
+            ),
+            "https://app.example.com",
+        );
     }
 }
 
@@ -441,19 +479,30 @@ fn read_session_timeouts(r: &mut Reader) -> (Option<u64>, Option<u64>) {
     (idle, absolute)
 }
 
-fn read_mode(r: &mut Reader) -> Mode {
-    match r.get("APP_ENV").map(|v| v.to_ascii_lowercase()).as_deref() {
-        None | Some("development") | Some("dev") => Mode::Development,
-        Some("production") | Some("prod") => Mode::Production,
-        Some(other) => {
-            r.problem(
-                "APP_ENV",
-                format!("must be `development` or `production`, got `{other}`"),
-                "production",
-            );
-            Mode::Development
-        }
+/// An `APP_ENV` value, case-insensitive; None when it names no mode.
+pub(crate) fn parse_mode(raw: &str) -> Option<Mode> {
+    match raw.to_ascii_lowercase().as_str() {
+        "development" | "dev" => Some(Mode::Development),
+        "production" | "prod" => Some(Mode::Production),
+        _ => None,
     }
+}
+
+fn read_mode(r: &mut Reader) -> Mode {
+    let Some(raw) = r.get("APP_ENV") else {
+        return Mode::Development;
+    };
+    parse_mode(&raw).unwrap_or_else(|| {
+        r.problem(
+            "APP_ENV",
+            format!(
+                "must be `development` or `production`, got `{}`",
+                raw.to_ascii_lowercase()
+            ),
+            "production",
+        );
+        Mode::Development
+    })
 }
 
 fn read_site_addr(r: &mut Reader) -> Option<SocketAddr> {
@@ -473,8 +522,15 @@ fn read_site_addr(r: &mut Reader) -> Option<SocketAddr> {
     }
 }
 
-/// True for hosts where plain http is acceptable in development.
-fn is_loopback_host(url: &Url) -> bool {
+/// True for a listen address only this machine can reach (127.0.0.0/8, ::1). The wildcard
+/// addresses 0.0.0.0 and :: listen on every interface, so they are not.
+pub(crate) fn is_loopback_addr(addr: &SocketAddr) -> bool {
+    addr.ip().is_loopback()
+}
+
+/// True for hosts where plain http is acceptable in development, and that only this machine
+/// reaches (localhost, *.localhost, 127.0.0.0/8, ::1).
+pub(crate) fn is_loopback_host(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -549,7 +605,13 @@ fn read_app_url(r: &mut Reader, mode: Mode, site_addr: Option<SocketAddr>) -> Op
     }
 }
 
-fn read_provider(r: &mut Reader, mode: Mode, app_url: Option<&str>) -> Option<ProviderConfig> {
+fn read_provider(
+    r: &mut Reader,
+    mode: Mode,
+    site_addr: Option<SocketAddr>,
+    app_url: Option<&str>,
+    dev_idp_allow_remote: bool,
+) -> Option<ProviderConfig> {
     const URL_EXAMPLE: &str = "https://yourapp.scalekit.dev";
     let chosen = ENVIRONMENT_URL_VARS
         .iter()
@@ -567,7 +629,8 @@ fn read_provider(r: &mut Reader, mode: Mode, app_url: Option<&str>) -> Option<Pr
             );
             return None;
         }
-        let mut complete = true;
+        // It signs anyone in as any persona: this machine only, unless explicitly opted in.
+        let mut complete = dev_idp_allow_remote || dev_idp_stays_local(r, site_addr, app_url);
         for (var, value) in [
             ("SCALEKIT_CLIENT_ID", &client_id),
             ("SCALEKIT_CLIENT_SECRET", &client_secret),
@@ -630,6 +693,62 @@ fn read_provider(r: &mut Reader, mode: Mode, app_url: Option<&str>) -> Option<Pr
         client_id: client_id?,
         client_secret: Secret::new(client_secret?),
     })
+}
+
+/// `DEV_IDP_ALLOW_REMOTE`; refused in production, which never runs the development provider.
+fn read_dev_idp_allow_remote(r: &mut Reader, mode: Mode) -> bool {
+    let Some(raw) = r.get("DEV_IDP_ALLOW_REMOTE") else {
+        return false;
+    };
+    match parse_bool(&raw) {
+        Some(true) if mode == Mode::Production => {
+            r.problem(
+                "DEV_IDP_ALLOW_REMOTE",
+                "is a development setting: production never runs the built-in development identity provider; unset it",
+                "false",
+            );
+            false
+        }
+        Some(allow) => allow,
+        None => {
+            r.problem(
+                "DEV_IDP_ALLOW_REMOTE",
+                format!("must be true or false, got `{raw}`"),
+                "false",
+            );
+            false
+        }
+    }
+}
+
+/// The built-in provider signs anyone in as any persona, so it must not be reachable from other
+/// machines unless `DEV_IDP_ALLOW_REMOTE=true` says so. Checks what is known (a value that failed
+/// to parse already has its problem) and returns whether no problem was found.
+fn dev_idp_stays_local(
+    r: &mut Reader,
+    site_addr: Option<SocketAddr>,
+    app_url: Option<&str>,
+) -> bool {
+    let before = r.problems.len();
+    const WHY: &str = "with no Scalekit environment set, the built-in development identity provider (which signs anyone in) would be reachable from other machines";
+    const REMEDY: &str =
+        "set a Scalekit environment, or DEV_IDP_ALLOW_REMOTE=true on a development box";
+    if let Some(addr) = site_addr.filter(|addr| !is_loopback_addr(addr)) {
+        r.problem(
+            "LEPTOS_SITE_ADDR",
+            format!("`{addr}` is not a loopback address: {WHY}; listen on 127.0.0.1 or ::1, or {REMEDY}"),
+            "127.0.0.1:3000",
+        );
+    }
+    let remote_url = app_url.filter(|raw| !Url::parse(raw).is_ok_and(|url| is_loopback_host(&url)));
+    if let Some(raw) = remote_url {
+        r.problem(
+            "APP_URL",
+            format!("`{raw}` is not on a loopback host: {WHY}; use http://127.0.0.1 or http://localhost, or {REMEDY}"),
+            "http://127.0.0.1:3000",
+        );
+    }
+    r.problems.len() == before
 }
 
 fn read_redirect_uri(
@@ -793,7 +912,7 @@ fn read_cookie_secret(
     }
 }
 
-fn parse_bool(raw: &str) -> Option<bool> {
+pub(crate) fn parse_bool(raw: &str) -> Option<bool> {
     match raw.to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Some(true),
         "0" | "false" | "no" | "off" => Some(false),

@@ -24,6 +24,8 @@ pub mod doctor;
 #[cfg(feature = "ssr")]
 pub mod idp;
 #[cfg(feature = "ssr")]
+pub mod log_text;
+#[cfg(feature = "ssr")]
 pub mod mcp;
 #[cfg(feature = "ssr")]
 pub mod secret;

@@ -4,7 +4,6 @@ use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::FromRef;
-use axum::handler::Handler;
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
@@ -25,6 +24,9 @@ use crate::config::{Config, LogFormat, Mode, ProviderConfig, DEV_CLIENT_ID, DEV_
 use crate::idp::settings::IdpSettings;
 use crate::idp::{self, DevIdp};
 use crate::web;
+
+/// Longest time a request may take before it is answered 503.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Everything handlers, pages and server functions share. Cheap to clone.
 #[derive(Clone, FromRef)]
@@ -167,12 +169,18 @@ pub fn build_router(state: AppState) -> Router {
         &state.config.app_url,
         deployments.clone(),
     );
-    let mut router = app
-        .nest_service("/api", crate::api::router(api_state.clone()))
-        .route_service(
-            "/.well-known/oauth-protected-resource",
+    let api_metadata_path = crate::api::metadata::metadata_path(&state.config.api_audience);
+    let mut router = app.nest_service("/api", crate::api::router(api_state.clone()));
+    if api_metadata_path == crate::mcp::RESOURCE_METADATA_PATH
+        && state.config.mcp_resource_id.is_some()
+    {
+        tracing::error!(path = %api_metadata_path, "API_AUDIENCE's metadata would sit where /mcp's does; the API's metadata is not served");
+    } else {
+        router = router.route_service(
+            &api_metadata_path,
             get(crate::api::metadata::protected_resource).with_state(api_state),
         );
+    }
     match &state.config.mcp_resource_id {
         Some(resource_id) => {
             router = router.merge(crate::mcp::routes(
@@ -191,12 +199,17 @@ pub fn build_router(state: AppState) -> Router {
     }
     router
         .route("/health", get(web::health::health))
-        // The not-found page shows the signed-in header too, so it needs the session.
-        .fallback(web::static_files::static_or_not_found.layer(
-            axum::middleware::from_fn_with_state(state.auth.clone(), session_middleware),
-        ))
+        // Files are served without touching the session (no refresh, no Set-Cookie on a
+        // publicly cached response); the not-found page reads it itself.
+        .fallback(web::static_files::static_or_not_found)
         .with_state(state)
         .layer(CookieManagerLayer::new())
+        // A request that takes longer than this (a client trickling its body, a stuck call)
+        // gets 503 and frees its task; the provider client's own timeouts are shorter.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             headers,
             web::security_headers::security_headers,
@@ -244,19 +257,6 @@ fn form_action_source(config: &Config) -> Option<String> {
 fn route_list() -> Vec<AxumRouteListing> {
     static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
-}
-
-/// Sends every write at once (TCP_NODELAY). Without it, a response written in two parts (headers,
-/// then a file body) waits for the client's delayed ACK: about 40 ms per static file.
-pub fn without_nagle(
-    listener: tokio::net::TcpListener,
-) -> impl axum::serve::Listener<Addr = std::net::SocketAddr> {
-    use axum::serve::ListenerExt;
-    listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {e}");
-        }
-    })
 }
 
 const USAGE: &str = "usage: leptos-scalekit [serve | doctor | dev-idp | help]
@@ -330,6 +330,13 @@ async fn serve() -> ExitCode {
             issuer = %idp.issuer,
             "no Scalekit environment configured: sign-in uses the built-in DEVELOPMENT identity provider (never for production)"
         );
+        if config.dev_idp_allow_remote {
+            tracing::warn!(
+                listen = %config.site_addr,
+                app_url = %config.app_url,
+                "DEV_IDP_ALLOW_REMOTE=true: the DEVELOPMENT identity provider, which signs anyone in as any persona, may be reachable from other machines; use this only on a private development box"
+            );
+        }
     }
     let addr = config.site_addr;
     let app_url = config.app_url.clone();
@@ -349,13 +356,7 @@ async fn serve() -> ExitCode {
         }
     };
     tracing::info!("listening on http://{addr}; open {app_url}");
-    if let Err(e) = axum::serve(without_nagle(listener), app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-    {
-        tracing::error!("server stopped: {e}");
-        return ExitCode::FAILURE;
-    }
+    web::serve::serve(listener, app, shutdown_signal()).await;
     ExitCode::SUCCESS
 }
 

@@ -50,7 +50,51 @@ async fn e4_l13_no_secret_reaches_the_logs() {
         .get(&format!("/auth/callback?code={code}&state=wrong"))
         .await;
 
+    // E4: outside text reaches the log escaped and capped: a bearer token whose header names a
+    // forged line as its key id, and a callback error description with one.
+    let header = base64url(r#"{"alg":"RS256","kid":"x\nFAKE-KID-LINE level=ERROR"}"#);
+    let forged = format!("{header}.{}.c2ln", base64url(r#"{"sub":"x"}"#));
+    let refused = reqwest::Client::new()
+        .get(format!("{}/api/v1/deployments", app.base))
+        .bearer_auth(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let mut other = Browser::new(&app);
+    let authorize = other.start_login(&[]).await;
+    let other_state = query_param(&authorize, "state").unwrap();
+    other
+        .get(&format!(
+            "/auth/callback?error=server_error&error_description=oops%0AFAKE-DESCRIPTION-LINE&state={other_state}"
+        ))
+        .await;
+    let long_kid = base64url(&format!(
+        r#"{{"alg":"RS256","kid":"{}"}}"#,
+        "k".repeat(20_000)
+    ));
+    reqwest::Client::new()
+        .get(format!("{}/api/v1/deployments", app.base))
+        .bearer_auth(format!("{long_kid}.{}.c2ln", base64url(r#"{"sub":"x"}"#)))
+        .send()
+        .await
+        .unwrap();
+
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    for forged_line in ["FAKE-KID-LINE", "FAKE-DESCRIPTION-LINE"] {
+        assert!(
+            logs.contains(forged_line),
+            "{forged_line} was logged at all: {logs}"
+        );
+        assert!(
+            !logs.lines().any(|line| line.starts_with(forged_line)),
+            "{forged_line} began a log line of its own"
+        );
+    }
+    assert!(
+        !logs.contains(&"k".repeat(1_000)),
+        "an outside value flooded the log"
+    );
     assert!(
         logs.contains("signed in") && logs.contains("signed out"),
         "{logs}"
@@ -68,4 +112,9 @@ async fn e4_l13_no_secret_reaches_the_logs() {
     ] {
         assert!(!logs.contains(secret), "{what} is in the logs");
     }
+}
+
+fn base64url(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
 }

@@ -3,8 +3,9 @@
 The client starts with no token. From the 401 it finds the protected-resource metadata, then the
 resource's authorization server at the development provider; it registers itself dynamically,
 sends the "browser" to the authorization URL (the provider signs the persona in from
-`login_hint`), exchanges the code with PKCE and calls the tools. Then a client holding only
-`read:deployments` is refused `create_deployment`.
+`login_hint`), exchanges the code with PKCE and calls the tools. Then an admin client holding
+only `read:deployments` is refused `create_deployment` with a step-up challenge, and a member
+(whose role may not deploy) is refused it with a plain 403 and no step-up.
 
 Usage: python_mcp_check.py http://127.0.0.1:PORT
 """
@@ -18,6 +19,7 @@ import httpx2
 from mcp import Client
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
 
@@ -118,12 +120,14 @@ async def full_access(base: str) -> None:
             names = [d["name"] for d in listed["deployments"]]
             assert "from-python" in names, listed
             assert "nope" not in names, "the refused call must not have created anything"
+            assert "by-member" not in names, "the member's call must not have created anything"
     print("ok  python mcp client: discovery, registration, PKCE sign-in, whoami/list/create")
 
 
 async def read_only(base: str) -> None:
+    # The admin may deploy but consents to less: asking again can help, so the 403 says what for.
     step_ups = []
-    auth = oauth(base, "member", consent_to="read:deployments", decline_step_up=step_ups)
+    auth = oauth(base, "admin", consent_to="read:deployments", decline_step_up=step_ups)
     try:
         async with create_mcp_http_client(auth=auth) as http:
             async with Client(streamable_http_client(f"{base}/mcp", http_client=http)) as client:
@@ -139,8 +143,28 @@ async def read_only(base: str) -> None:
     print("ok  python mcp client: create_deployment refused (403 insufficient_scope, step-up declined)")
 
 
+async def member(base: str) -> None:
+    # The SDK asks for every scope; the provider grants the member only what their role allows,
+    # and /mcp refuses the rest with a plain 403 that no client should answer by re-authorizing.
+    step_ups = []
+    auth = oauth(base, "member", decline_step_up=step_ups)
+    async with create_mcp_http_client(auth=auth) as http:
+        async with Client(streamable_http_client(f"{base}/mcp", http_client=http)) as client:
+            me = structured(await client.call_tool("whoami", {}))
+            assert "deploy:applications" not in me["scopes"], me
+            structured(await client.call_tool("list_deployments", {}))
+            try:
+                result = await client.call_tool("create_deployment", {"name": "by-member"})
+                raise AssertionError(f"a member's create_deployment ran: {result}")
+            except MCPError:
+                pass  # the SDK reports the 403 as an error response
+    assert step_ups == [], step_ups
+    print("ok  python mcp client: a member's create_deployment refused (403 forbidden, no step-up)")
+
+
 async def main(base: str) -> None:
     await read_only(base)
+    await member(base)
     await full_access(base)
 
 

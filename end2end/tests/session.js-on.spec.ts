@@ -1,17 +1,57 @@
 import { test, expect, waitForHydration } from "./fixtures";
+import type { Page } from "@playwright/test";
 import { accessFingerprint, control, signIn } from "./helpers";
 
 test.afterEach(async ({ page }) => {
   await control(page, { reset: "true" });
 });
 
-test("the countdown runs in the browser", async ({ page }) => {
+/** Refresh-token grants the development provider has answered so far. */
+async function refreshCalls(page: Page): Promise<number> {
+  const response = await page.request.post("/dev-idp/_control", { form: {} });
+  expect(response.ok()).toBeTruthy();
+  const body = await response.json();
+  return body.controls.token_calls.refresh_token ?? 0;
+}
+
+test("R10: the countdown ticks in the browser and never triggers a refresh", async ({ page }) => {
   await signIn(page, /Ada Admin/, "/sessions");
+  // The server renders none of it: the page as sent has no "(… left)".
+  const sent = await (await page.request.get("/sessions")).text();
+  expect(sent).toContain('data-testid="countdown"');
+  expect(sent).not.toMatch(/\([^()]* left\)/);
   await waitForHydration(page);
+  const refreshesBefore = await refreshCalls(page);
+  const fingerprint = await accessFingerprint(page);
+  const serverFunctionCalls: string[] = [];
+  page.on("request", (request) => {
+    if (new URL(request.url()).pathname.startsWith("/_app/")) serverFunctionCalls.push(request.url());
+  });
   const countdown = page.getByTestId("access-expiry").getByTestId("countdown");
   await expect(countdown).toContainText("left");
   const first = await countdown.textContent();
   await expect.poll(async () => countdown.textContent(), { timeout: 5000 }).not.toBe(first);
+  const second = await countdown.textContent();
+  await expect.poll(async () => countdown.textContent(), { timeout: 5000 }).not.toBe(second);
+  expect(serverFunctionCalls, "ticking calls no server function").toEqual([]);
+  expect(await refreshCalls(page), "ticking refreshes nothing").toBe(refreshesBefore);
+  expect(await accessFingerprint(page)).toBe(fingerprint);
+});
+
+test("E7: the signed-in pages and the 403 page hydrate without a warning", async ({ page }) => {
+  // The fixture (fixtures.ts) fails the test on any hydration warning or console error.
+  await signIn(page, /Ada Admin/);
+  for (const path of ["/dashboard", "/sessions", "/organization/settings"]) {
+    const response = await page.goto(path);
+    expect(response?.status(), path).toBe(200);
+    await waitForHydration(page);
+  }
+  await page.context().clearCookies();
+  await signIn(page, /Max Member/);
+  const forbidden = await page.goto("/organization/settings");
+  expect(forbidden?.status()).toBe(403);
+  await waitForHydration(page);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Access denied");
 });
 
 test("validate and refresh update the panel in place", async ({ page }) => {

@@ -96,7 +96,8 @@ impl BearerGuard {
     }
 
     /// The caller `token` stands for: from the cache, or checked against the provider's keys
-    /// (RS256, issuer, audience, expiry, an organization) and then cached until its `exp`.
+    /// (RS256, issuer, audience, expiry, an organization) and then cached until its `exp` (never
+    /// past the max age of the keys that verified it, so a withdrawn key stops working here too).
     async fn caller(&self, token: &str) -> Result<Arc<ApiCaller>, ApiError> {
         let now = now_secs();
         if let Some(caller) = self.verified.get(token, now) {
@@ -114,12 +115,12 @@ impl BearerGuard {
         };
         let checked = endpoints
             .jwks
-            .check_with_keys(
+            .check_with_keys_until(
                 |keys| validate_api_token(token, keys, &expected),
                 |e| matches!(e, ApiTokenError::Jwt(JwtError::UnknownKey(_))),
             )
             .await;
-        let caller = match checked {
+        let (caller, keys_trusted_until) = match checked {
             Err(_) => return Err(ApiError::Unavailable),
             Ok(Err(reason)) => {
                 tracing::info!(%reason, realm = self.target.realm, "bearer token refused");
@@ -127,15 +128,20 @@ impl BearerGuard {
                     "the access token is invalid or expired",
                 ));
             }
-            Ok(Ok(caller)) => Arc::new(caller),
+            Ok(Ok(checked)) => (Arc::new(checked.value), checked.keys_trusted_until),
         };
         if caller.organization_id.is_none() {
             return Err(ApiError::InvalidToken(
                 "the token is not bound to an organization",
             ));
         }
-        self.verified
-            .insert(token, caller.clone(), caller.expires_at, now);
+        self.verified.insert_verified(
+            token,
+            caller.clone(),
+            caller.expires_at,
+            keys_trusted_until,
+            now,
+        );
         Ok(caller)
     }
 }
@@ -198,6 +204,12 @@ impl<S: Scope, St: Send + Sync> FromRequestParts<St> for Caller<S> {
         };
         match parts.extensions.get::<Arc<ApiCaller>>() {
             None => Err(refuse(ApiError::NoCredentials)),
+            // The same rule as the MCP tools (`mcp::tools::refusal`): a user's token needs the
+            // permission named like the scope too, since a user's scopes are whatever a client
+            // asked for.
+            Some(caller) if caller.is_user && !caller.has_permission(S::NAME) => Err(
+                super::errors::role_lacks_permission(parts.uri.path(), S::NAME),
+            ),
             Some(caller) if caller.has_scope(S::NAME) => Ok(Caller {
                 caller: caller.clone(),
                 scope: PhantomData,

@@ -121,3 +121,26 @@ pub async fn not_found() -> Response {
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
+
+/// The answer to a user whose role lacks the permission an action (an MCP tool, an API route)
+/// needs: 403 with a plain JSON body and no
+/// `WWW-Authenticate`. Not `insufficient_scope`, even without a `scope` to step up to: MCP SDKs
+/// take that as a cue to re-authorize (the Python SDK looks only at the error code, rmcp at any
+/// 403 challenge), and authorizing again cannot give a user a permission, so the client would
+/// loop or keep asking the user for a consent that changes nothing. RFC 6750's code is about the
+/// token's privileges; here the token is fine and the person is not allowed.
+pub fn role_lacks_permission(action: &str, permission: &str) -> Response {
+    let mut response = (
+        StatusCode::FORBIDDEN,
+        Json(json!({
+            "error": "forbidden",
+            "error_description": format!("your role does not allow {action}"),
+            "permission": permission,
+        })),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

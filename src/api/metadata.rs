@@ -10,6 +10,31 @@ use serde_json::json;
 
 use super::{ApiState, SCOPES};
 
+/// Where RFC 9728 puts the metadata of the resource `audience`: the well-known path with the
+/// resource's own path appended (§3.1), so `https://app.example.com/api` has its document at
+/// `/.well-known/oauth-protected-resource/api`. An audience that is not an http(s) URL, or is a
+/// bare origin, uses the well-known path itself.
+pub fn metadata_path(audience: &str) -> String {
+    const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
+    let path = url::Url::parse(audience)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https"))
+        .map(|url| url.path().trim_end_matches('/').to_string())
+        .unwrap_or_default();
+    format!("{WELL_KNOWN}{path}")
+}
+
+/// The absolute URL of that document, for challenges: on the audience's own origin when the
+/// audience is a URL (§3.3: fetched there, `resource` must match), else on the app's.
+pub fn metadata_url(audience: &str, app_url: &str) -> String {
+    let origin = url::Url::parse(audience)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https"))
+        .map(|url| url.origin().ascii_serialization())
+        .unwrap_or_else(|| app_url.to_string());
+    format!("{origin}{}", metadata_path(audience))
+}
+
 pub async fn protected_resource(State(api): State<ApiState>) -> Response {
     let issuer = match api.guard.auth.rp.endpoints().await {
         Ok(endpoints) => endpoints.metadata.issuer.clone(),
@@ -28,4 +53,27 @@ pub async fn protected_resource(State(api): State<ApiState>) -> Response {
         HeaderValue::from_static("public, max-age=3600"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a9_the_metadata_path_appends_the_resources_path() {
+        let app = "https://app.example.com";
+        assert_eq!(metadata_path(app), "/.well-known/oauth-protected-resource");
+        assert_eq!(
+            metadata_path("https://app.example.com/api/"),
+            "/.well-known/oauth-protected-resource/api"
+        );
+        assert_eq!(
+            metadata_url("https://api.example.com/v1", app),
+            "https://api.example.com/.well-known/oauth-protected-resource/v1"
+        );
+        assert_eq!(
+            metadata_url("urn:example:api", app),
+            "https://app.example.com/.well-known/oauth-protected-resource"
+        );
+    }
 }

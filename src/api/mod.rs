@@ -32,16 +32,12 @@ impl ApiState {
         app_url: &str,
         deployments: Arc<deployments::DeploymentStore>,
     ) -> ApiState {
+        let target = ChallengeTarget {
+            realm: "api",
+            metadata_url: metadata::metadata_url(&audience, app_url).into(),
+        };
         ApiState {
-            guard: BearerGuard::new(
-                auth,
-                audience,
-                Vec::new(),
-                ChallengeTarget {
-                    realm: "api",
-                    metadata_url: format!("{app_url}/.well-known/oauth-protected-resource").into(),
-                },
-            ),
+            guard: BearerGuard::new(auth, audience, Vec::new(), target),
             deployments,
         }
     }

@@ -1,7 +1,8 @@
-//! Bearer tokens presented to the API by machine clients (Scalekit client-credentials JWTs):
-//! RS256 from the provider's keys, an accepted issuer, our API's audience, not expired, a subject
-//! (checklist A4, A6, A8). Scopes come from Scalekit's `scopes` array or the RFC 9068 `scope`
-//! string, whichever is present.
+//! Bearer tokens presented to the API by machine clients (Scalekit client-credentials JWTs) and to
+//! the MCP server by machines or users: RS256 from the provider's keys, an accepted issuer, our
+//! audience, not expired, a subject (checklist A4, A6, A8). Scopes come from Scalekit's `scopes`
+//! array or the RFC 9068 `scope` string, whichever is present. A user's token also carries the
+//! `permissions` of their roles, which the MCP tools check besides the scopes.
 
 use serde_json::{Map, Value};
 
@@ -33,6 +34,10 @@ pub struct ApiCaller {
     pub subject: String,
     pub organization_id: Option<String>,
     pub scopes: Vec<String>,
+    /// A person's token (authorization code), not a machine's (client credentials).
+    pub is_user: bool,
+    /// The `permissions` claim (a user's, from their roles); None when the token has none.
+    pub permissions: Option<Vec<String>>,
     /// The token's `exp`: how long a verified-token cache may keep this answer.
     pub expires_at: u64,
 }
@@ -40,6 +45,36 @@ pub struct ApiCaller {
 impl ApiCaller {
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// False when the token carries no `permissions` claim at all.
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.permissions
+            .as_ref()
+            .is_some_and(|granted| granted.iter().any(|p| p == permission))
+    }
+}
+
+/// Whether a person signed in for this token. A machine's client-credentials token names itself
+/// as subject (`sub` = `client_id`, `m2morg_…`), a user's names the user (`usr_…`); a Scalekit
+/// engineer's mcp-use provider uses the same test (`sub` equal to `client_id` or `azp`). A token
+/// naming no client at all counts as a user's, so it gets the stricter checks.
+fn is_user_token(claims: &Map<String, Value>, sub: &str) -> bool {
+    let names_itself = |name| text(claims, name).is_some_and(|client| client == sub);
+    sub.starts_with("usr_") || !(names_itself("client_id") || names_itself("azp"))
+}
+
+/// The `permissions` array; anything else (absent, not an array) is None, i.e. no permissions.
+fn permissions_of(claims: &Map<String, Value>) -> Option<Vec<String>> {
+    match claims.get("permissions") {
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+        ),
+        _ => None,
     }
 }
 
@@ -82,6 +117,8 @@ pub fn validate_api_token(
             .unwrap_or_else(|| checked.sub.clone()),
         organization_id: text(&claims, "oid"),
         scopes: scopes_of(&claims),
+        is_user: is_user_token(&claims, &checked.sub),
+        permissions: permissions_of(&claims),
         subject: checked.sub,
         expires_at: checked.exp,
     })
@@ -140,6 +177,42 @@ mod tests {
             .has_scope("deploy:applications"));
         let resource_issuer = with(|c| c["iss"] = json!(format!("{ISSUER}/resources/res_1")));
         assert!(check(&resource_issuer).is_ok());
+    }
+
+    #[test]
+    fn a8_user_tokens_are_told_apart_and_carry_their_permissions() {
+        let machine = check(&sign(&claims())).unwrap();
+        assert!(!machine.is_user, "sub = client_id: client credentials");
+        assert_eq!(machine.permissions, None);
+        let by_azp = with(|c| {
+            c.as_object_mut().unwrap().remove("client_id");
+            c["azp"] = json!("m2morg_1");
+        });
+        assert!(!check(&by_azp).unwrap().is_user, "sub = azp");
+
+        let user = with(|c| {
+            c["sub"] = json!("usr_1");
+            c["client_id"] = json!("m2m_1");
+            c["permissions"] = json!(["read:deployments", 7]);
+        });
+        let user = check(&user).unwrap();
+        assert!(user.is_user);
+        assert_eq!(user.permissions, Some(vec!["read:deployments".to_string()]));
+        assert!(user.has_permission("read:deployments"));
+        assert!(!user.has_permission("deploy:applications"));
+
+        let nameless = with(|c| {
+            c.as_object_mut().unwrap().remove("client_id");
+            c["permissions"] = json!("read:deployments");
+        });
+        let nameless = check(&nameless).unwrap();
+        assert!(nameless.is_user, "no client named: treated as a user's");
+        assert_eq!(nameless.permissions, None, "only an array counts");
+        let usr_as_client = with(|c| {
+            c["sub"] = json!("usr_1");
+            c["client_id"] = json!("usr_1");
+        });
+        assert!(check(&usr_as_client).unwrap().is_user);
     }
 
     #[test]

@@ -9,9 +9,11 @@ use http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY};
 use http::{HeaderValue, StatusCode};
 use tower_cookies::Cookies;
 
+use super::consumed_transactions::ConsumeError;
 use super::middleware::Auth;
 use super::session::now_secs;
 use super::session_cookies::SessionCookie;
+use crate::log_text::untrusted;
 use crate::secret::constant_time_eq;
 use crate::web::html_escape::escape;
 
@@ -36,18 +38,18 @@ impl Failure {
 }
 
 /// Query parameters, each at most once (a repeated one is refused: it smells of injection).
+/// One pass with a set: the URI may hold thousands of distinct names (8 KB).
 fn params(query: Option<&str>) -> Result<Vec<(String, String)>, Failure> {
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
         .into_owned()
         .collect();
-    for (i, (name, _)) in pairs.iter().enumerate() {
-        if pairs[..i].iter().any(|(n, _)| n == name) {
-            return Err(Failure::new(
-                400,
-                "Sign-in failed",
-                "The sign-in response was malformed. Please try again.",
-            ));
-        }
+    let mut seen = std::collections::HashSet::with_capacity(pairs.len());
+    if pairs.iter().any(|(name, _)| !seen.insert(name.as_str())) {
+        return Err(Failure::new(
+            400,
+            "Sign-in failed",
+            "The sign-in response was malformed. Please try again.",
+        ));
     }
     Ok(pairs)
 }
@@ -103,25 +105,6 @@ async fn finish(
         failure
     };
 
-    // L7: the provider reports an error (the user cancelled, or a configuration problem).
-    if let Some(error) = get(&pairs, "error") {
-        let description = get(&pairs, "error_description").unwrap_or("");
-        tracing::info!(%error, %description, "the provider returned an error to the callback");
-        let (status, text) = match error {
-            "access_denied" => (403, "Sign-in was cancelled or access was denied."),
-            "login_required" | "interaction_required" => {
-                (401, "You need to sign in at the identity provider.")
-            }
-            _ => (400, "The identity provider could not complete the sign-in."),
-        };
-        let message = if description.is_empty() {
-            format!("{text} (error: {error})")
-        } else {
-            format!("{text} ({error}: {description})")
-        };
-        return Err(with_return(Failure::new(status, "Sign-in failed", message)));
-    }
-
     // L14: without this browser's transaction cookie the response belongs to nobody here.
     let Some(transaction) = transaction else {
         return Err(Failure::new(
@@ -147,6 +130,29 @@ async fn finish(
             "The sign-in response does not match your sign-in attempt. Please sign in again.",
         )));
     }
+    // L7: the provider reports an error (the user cancelled, or a configuration problem). Only
+    // after the state matched: an error response carries the state too (RFC 6749 §4.1.2.1), and
+    // without it anyone could abort a sign-in in progress and show their own text on our origin.
+    if let Some(error) = get(&pairs, "error") {
+        // Capped and escaped for the log and the page alike.
+        let error = untrusted(error);
+        let description = untrusted(get(&pairs, "error_description").unwrap_or(""));
+        tracing::info!(%error, %description, "the provider returned an error to the callback");
+        let (status, text) = match &*error {
+            "access_denied" => (403, "Sign-in was cancelled or access was denied."),
+            "login_required" | "interaction_required" => {
+                (401, "You need to sign in at the identity provider.")
+            }
+            _ => (400, "The identity provider could not complete the sign-in."),
+        };
+        let message = if description.is_empty() {
+            format!("{text} (error: {error})")
+        } else {
+            format!("{text} ({error}: {description})")
+        };
+        return Err(with_return(Failure::new(status, "Sign-in failed", message)));
+    }
+
     // L8 (RFC 9207): an `iss` parameter, when sent, names our provider.
     if let Some(iss) = get(&pairs, "iss") {
         let issuer = auth.rp.issuer().await.map_err(|e| {
@@ -169,6 +175,25 @@ async fn finish(
         )));
     };
 
+    // L6: one token-endpoint call per transaction, even for a client that keeps the cookie.
+    auth.rp
+        .consumed
+        .consume(&transaction, now)
+        .map_err(|e| match e {
+            ConsumeError::AlreadyUsed => with_return(Failure::new(
+                400,
+                "Sign-in already completed",
+                "This sign-in response was already used. Please sign in again.",
+            )),
+            ConsumeError::Busy => {
+                tracing::warn!("too many sign-ins in progress to record another; refusing");
+                with_return(Failure::new(
+                    503,
+                    "Sign-in unavailable",
+                    "Too many sign-ins are in progress. Please try again in a moment.",
+                ))
+            }
+        })?;
     let session = auth
         .rp
         .complete_login(&transaction, code, now)

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::keys::{KeyChoiceError, KeySet};
+use crate::log_text::untrusted;
 
 /// Signature algorithms accepted: Scalekit signs with RS256. `none` and HS* are never accepted
 /// (an HS256 token "signed" with the provider's public key is the classic confusion attack).
@@ -133,7 +134,9 @@ pub fn validate_id_token(
     // I2: the algorithm comes from our allow-list, never from the token.
     let (alg, kid) = header_alg_and_kid(token)?;
     if !ALLOWED_ALGORITHMS.iter().any(|a| format!("{a:?}") == alg) {
-        return Err(IdTokenError::AlgorithmNotAllowed(alg));
+        return Err(IdTokenError::AlgorithmNotAllowed(
+            untrusted(&alg).into_owned(),
+        ));
     }
     // I3/I4: the key by kid (the caller refetches once on UnknownKey).
     let key = keys.choose(kid.as_deref()).map_err(|e| match e {
@@ -158,7 +161,9 @@ pub fn validate_id_token(
                 ErrorKind::InvalidIssuer => IdTokenError::WrongIssuer,
                 ErrorKind::InvalidAudience => IdTokenError::WrongAudience,
                 ErrorKind::MissingRequiredClaim(claim) => IdTokenError::MissingClaim(claim.clone()),
-                ErrorKind::InvalidAlgorithm => IdTokenError::AlgorithmNotAllowed(alg.clone()),
+                ErrorKind::InvalidAlgorithm => {
+                    IdTokenError::AlgorithmNotAllowed(untrusted(&alg).into_owned())
+                }
                 // serde failures: a required claim of ours missing, or of the wrong type.
                 ErrorKind::Json(e) => missing_field(&e.to_string())
                     .map(IdTokenError::MissingClaim)

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::id_token::{header_alg_and_kid, ALLOWED_ALGORITHMS, LEEWAY_SECS};
 use super::keys::{KeyChoiceError, KeySet};
+use crate::log_text::untrusted;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum JwtError {
@@ -50,7 +51,7 @@ pub fn check_rs256(
 ) -> Result<Checked, JwtError> {
     let (alg, kid) = header_alg_and_kid(token).map_err(|_| JwtError::Malformed)?;
     if !ALLOWED_ALGORITHMS.iter().any(|a| format!("{a:?}") == alg) {
-        return Err(JwtError::AlgorithmNotAllowed(alg));
+        return Err(JwtError::AlgorithmNotAllowed(untrusted(&alg).into_owned()));
     }
     let key = keys.choose(kid.as_deref()).map_err(|e| match e {
         KeyChoiceError::UnknownKid(kid) => JwtError::UnknownKey(kid),
@@ -71,7 +72,9 @@ pub fn check_rs256(
                 ErrorKind::InvalidIssuer => JwtError::WrongIssuer,
                 ErrorKind::InvalidAudience => JwtError::WrongAudience,
                 ErrorKind::MissingRequiredClaim(c) => JwtError::MissingClaim(c.clone()),
-                ErrorKind::InvalidAlgorithm => JwtError::AlgorithmNotAllowed(alg.clone()),
+                ErrorKind::InvalidAlgorithm => {
+                    JwtError::AlgorithmNotAllowed(untrusted(&alg).into_owned())
+                }
                 _ => JwtError::Malformed,
             }
         })?

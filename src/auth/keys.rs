@@ -68,7 +68,10 @@ impl KeySet {
                 .iter()
                 .find(|k| k.kid.as_deref() == Some(kid))
                 .map(|k| &k.key)
-                .ok_or_else(|| KeyChoiceError::UnknownKid(kid.to_string())),
+                // The kid came from the token: kept only in its loggable form.
+                .ok_or_else(|| {
+                    KeyChoiceError::UnknownKid(crate::log_text::untrusted(kid).into_owned())
+                }),
             None => match self.keys.as_slice() {
                 [] => Err(KeyChoiceError::Empty),
                 [only] => Ok(&only.key),

@@ -59,7 +59,7 @@ impl Auth {
             }
             SessionCookie::Present(session) => *session,
         };
-        if self.rp.ended.is_ended(&session.id) {
+        if self.rp.ended.is_ended(&session.id, now) {
             self.cookies.clear_session(cookies);
             return RequestSession::SignedOut;
         }

@@ -7,12 +7,13 @@ use std::sync::Arc;
 use serde_json::Map;
 
 use super::access_token::{AccessClaims, AccessExpected, AccessTokenError};
+use super::consumed_transactions::ConsumedTransactions;
 use super::discovery::ProviderMetadata;
 use super::ended_sessions::EndedSessions;
 use super::id_token::{Expected, IdTokenClaims, IdTokenError};
 use super::jwks_cache::KeyedValidationError;
 use super::provider::{Endpoints, Provider, ProviderError};
-use super::refresh::SingleFlight;
+use super::refresh::{SingleFlight, FAILURE_MEMORY, GRACE};
 use super::session::{new_session_id, Session, SessionPolicy};
 use super::token_client::{TokenEndpointError, TokenResponse};
 use super::transaction::{AuthorizationHints, Transaction};
@@ -88,6 +89,16 @@ pub struct RelyingParty {
     settings: RelyingPartySettings,
     refreshes: SingleFlight<Result<Arc<Session>, RefreshError>>,
     pub ended: EndedSessions,
+    /// Transactions whose callback already spent its one token-endpoint call.
+    pub consumed: ConsumedTransactions,
+}
+
+/// How long a refresh result is shared: new tokens for the grace period, an outage briefly.
+fn keep_refresh_result(result: &Result<Arc<Session>, RefreshError>) -> std::time::Duration {
+    match result {
+        Err(RefreshError::Unavailable(_)) => FAILURE_MEMORY,
+        _ => GRACE,
+    }
 }
 
 impl From<ProviderError> for SignInError {
@@ -111,8 +122,9 @@ impl RelyingParty {
         RelyingParty {
             provider,
             settings,
-            refreshes: SingleFlight::default(),
+            refreshes: SingleFlight::new(keep_refresh_result),
             ended: EndedSessions::default(),
+            consumed: ConsumedTransactions::default(),
         }
     }
 
@@ -268,15 +280,22 @@ impl RelyingParty {
 
     /// Refreshes the session's tokens, once per refresh token however many requests ask
     /// (checklist R2–R6). The new ID token, if any, must name the same user (I15).
-    pub async fn refresh(&self, session: &Session, now: u64) -> Result<Arc<Session>, RefreshError> {
+    pub async fn refresh(
+        self: &Arc<Self>,
+        session: &Session,
+        now: u64,
+    ) -> Result<Arc<Session>, RefreshError> {
         let Some(refresh_token) = session.refresh_token.clone() else {
             return Err(RefreshError::Ended("no refresh token".into()));
         };
+        let rp = self.clone();
+        let session = session.clone();
+        let token = refresh_token.clone();
         self.refreshes
             .run(
                 &refresh_token,
-                |result| !matches!(result, Err(RefreshError::Unavailable(_))),
-                || self.refresh_once(session, &refresh_token, now),
+                move || async move { rp.refresh_once(&session, &token, now).await },
+                || Err(RefreshError::Unavailable("the refresh task failed".into())),
             )
             .await
     }

@@ -153,3 +153,200 @@ impl CookieSettings {
         cookies.add(self.removal(self.transaction_name().to_string()));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use base64::Engine;
+
+    use super::*;
+    use crate::session_view::UserSummary;
+
+    const SETTINGS: CookieSettings = CookieSettings { secure: true };
+
+    fn session(access_token: String) -> Session {
+        Session {
+            id: "session-id".into(),
+            issuer: "https://env.example".into(),
+            user: UserSummary {
+                sub: "usr_1".into(),
+                permissions: vec!["organization:settings".into()],
+                ..UserSummary::default()
+            },
+            access_token,
+            access_token_expires_at: 2_000_000_000,
+            refresh_token: Some("rt".into()),
+            id_token: Some("id".into()),
+            signed_in_at: 1_000,
+            last_seen: 1_000,
+        }
+    }
+
+    /// A request that arrived carrying these cookies.
+    fn request_with(pairs: &[(&str, &str)]) -> Cookies {
+        let cookies = Cookies::default();
+        for (name, value) in pairs {
+            cookies.add(Cookie::new(name.to_string(), value.to_string()));
+        }
+        cookies
+    }
+
+    fn read(pairs: &[(&str, &str)], key: &Key) -> SessionCookie {
+        SETTINGS.read_session(&request_with(pairs), key)
+    }
+
+    /// Checklist C7: what a cookie says is believed only when this server's key opened it under
+    /// this cookie's name. A well-formed session in the clear (plain JSON, or base64 of it, the
+    /// "decode and trust" mistake), one sealed by another key, and a value this server sealed for
+    /// another cookie are all refused: the session carries tokens validated when they arrived,
+    /// so the AEAD is what stands between the cookie and that trust.
+    #[test]
+    fn c7_a_session_cookie_is_trusted_only_when_this_key_sealed_it_for_this_name() {
+        let key = Key::generate();
+        let name = SETTINGS.session_name();
+        let genuine = session("at".into());
+        let json = serde_json::to_string(&genuine).unwrap();
+
+        let sealed = seal(&key, name, &json);
+        match read(&[(name, &sealed)], &key) {
+            SessionCookie::Present(found) => assert_eq!(*found, genuine),
+            other => panic!("the server's own cookie is read back: {other:?}"),
+        }
+
+        let forgeries = [
+            ("plain JSON", json.clone()),
+            ("base64 of the JSON", STANDARD.encode(&json)),
+            ("base64url of the JSON", URL_SAFE_NO_PAD.encode(&json)),
+            ("sealed by another key", seal(&Key::generate(), name, &json)),
+            (
+                "sealed by this key for the transaction cookie",
+                seal(&key, SETTINGS.transaction_name(), &json),
+            ),
+            (
+                "sealed by this key for the insecure-name variant",
+                seal(&key, "skit_session", &json),
+            ),
+        ];
+        for (what, value) in &forgeries {
+            assert!(
+                matches!(read(&[(name, value)], &key), SessionCookie::Invalid),
+                "{what} must not be trusted"
+            );
+        }
+
+        // Sealed pieces of two different sessions do not combine into one.
+        let long = |token: &str| {
+            let json = serde_json::to_string(&session(token.repeat(3000))).unwrap();
+            split(&seal(&key, name, &json))
+        };
+        let (a, b) = (long("a"), long("b"));
+        assert!(a.len() >= 2 && b.len() >= 2);
+        let second = format!("{name}_1");
+        assert!(matches!(
+            read(&[(name, &a[0]), (&second, &a[1])], &key),
+            SessionCookie::Present(_)
+        ));
+        assert!(matches!(
+            read(&[(name, &a[0]), (&second, &b[1])], &key),
+            SessionCookie::Invalid
+        ));
+
+        // The transaction cookie is held to the same rule.
+        let transaction = Transaction::new("/dashboard".into(), 1_000);
+        let transaction_json = serde_json::to_string(&transaction).unwrap();
+        let tx = SETTINGS.transaction_name();
+        assert_eq!(
+            SETTINGS.read_transaction(
+                &request_with(&[(tx, &seal(&key, tx, &transaction_json))]),
+                &key
+            ),
+            Some(transaction)
+        );
+        for value in [
+            transaction_json.clone(),
+            seal(&key, name, &transaction_json),
+            seal(&Key::generate(), tx, &transaction_json),
+        ] {
+            assert_eq!(
+                SETTINGS.read_transaction(&request_with(&[(tx, &value)]), &key),
+                None
+            );
+        }
+    }
+
+    /// The attributes that decide which stored cookie a Set-Cookie line replaces or removes.
+    #[derive(Debug, PartialEq)]
+    struct Scope {
+        path: Option<String>,
+        domain: Option<String>,
+        secure: Option<bool>,
+        http_only: Option<bool>,
+        same_site: Option<SameSite>,
+    }
+
+    fn scope(cookie: &Cookie) -> Scope {
+        Scope {
+            path: cookie.path().map(str::to_string),
+            domain: cookie.domain().map(str::to_string),
+            secure: cookie.secure(),
+            http_only: cookie.http_only(),
+            same_site: cookie.same_site(),
+        }
+    }
+
+    /// Checklist C9 (and O3): a removal is built by the same function as the cookie it removes,
+    /// so name, Path, Domain (none), Secure, HttpOnly and SameSite all match and only the value
+    /// and the lifetime differ; a shorter session removes the pieces a longer one left behind.
+    #[test]
+    fn c9_removals_carry_the_name_and_attributes_of_the_cookies_they_remove() {
+        for settings in [
+            CookieSettings { secure: true },
+            CookieSettings { secure: false },
+        ] {
+            let key = Key::generate();
+            let jar = Cookies::default();
+            settings.write_transaction(&jar, &key, &Transaction::new("/".into(), 1_000));
+            let tx_name = settings.transaction_name();
+            let set = jar.get(tx_name).expect("transaction cookie");
+            settings.clear_transaction(&jar);
+            let removed = jar.get(tx_name).expect("transaction removal");
+            assert_eq!(scope(&removed), scope(&set), "{tx_name}");
+            assert_eq!(
+                scope(&set),
+                Scope {
+                    path: Some("/".into()),
+                    domain: None,
+                    secure: Some(settings.secure),
+                    http_only: Some(true),
+                    same_site: Some(SameSite::Lax),
+                }
+            );
+            assert_eq!(removed.max_age(), Some(Duration::ZERO));
+            assert_eq!(removed.value(), "");
+            assert_eq!(set.max_age(), Some(Duration::seconds(600)));
+
+            // A long session in several pieces, then a short one: the spare pieces are removed
+            // with the attributes they were set with.
+            let jar = Cookies::default();
+            settings.write_session(&jar, &key, &session("x".repeat(6000)), 3600);
+            let pieces: Vec<Cookie> = (0..MAX_PIECES)
+                .filter_map(|i| jar.get(&settings.piece_name(i)).map(|c| c.into_owned()))
+                .collect();
+            assert!(pieces.len() >= 2, "{} pieces", pieces.len());
+            settings.write_session(&jar, &key, &session("short".into()), 3600);
+            let first = jar.get(settings.session_name()).unwrap();
+            assert!(!first.value().is_empty());
+            assert_eq!(scope(&first), scope(&pieces[0]));
+            for piece in &pieces[1..] {
+                let removal = jar.get(piece.name()).expect("spare piece removed");
+                assert_eq!(removal.value(), "", "{}", piece.name());
+                assert_eq!(removal.max_age(), Some(Duration::ZERO));
+                assert_eq!(scope(&removal), scope(piece), "{}", piece.name());
+            }
+            settings.clear_session(&jar);
+            let cleared = jar.get(settings.session_name()).unwrap();
+            assert_eq!(cleared.max_age(), Some(Duration::ZERO));
+            assert_eq!(scope(&cleared), scope(&first));
+        }
+    }
+}

@@ -3,7 +3,10 @@
 //!
 //! Safe because a JWT cannot change: the key is the SHA-256 of the whole token, an entry never
 //! outlives the token's `exp`, and each protected area (audience, issuers) has its own cache. An
-//! entry lives at most [`MAX_AGE`], so a key the provider withdraws stops being honoured soon after.
+//! entry lives at most [`MAX_AGE`], and one made by [`VerifiedTokens::insert_verified`] no longer
+//! than the key set that verified the token is trusted (its max age, see `JwksCache`): past that
+//! the token is checked again against freshly fetched keys, so a key the provider withdraws stops
+//! being honoured here within the key set's max age, as it does everywhere else.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -63,6 +66,20 @@ impl<T: Clone> VerifiedTokens<T> {
         entries.insert(digest(token), (value, valid_until));
     }
 
+    /// Remembers a token whose signature was checked with keys trusted until
+    /// `keys_trusted_until` (from `JwksCache::check_with_keys_until`): until its `exp`, for at
+    /// most [`MAX_AGE`], and never past those keys' max age.
+    pub fn insert_verified(
+        &self,
+        token: &str,
+        value: T,
+        expires_at: u64,
+        keys_trusted_until: u64,
+        now: u64,
+    ) {
+        self.insert(token, value, expires_at.min(keys_trusted_until), now);
+    }
+
     pub fn len(&self) -> usize {
         self.entries.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
@@ -91,6 +108,32 @@ mod tests {
             cache.get("a.b.d", 900),
             None,
             "another token is another entry"
+        );
+    }
+
+    #[test]
+    fn a7_verified_entries_end_when_the_keys_that_verified_them_are_due_for_refetch() {
+        let cache = VerifiedTokens::new(10);
+        cache.insert_verified("signed.with.k1", 1, 100_000, 1_060, 1_000);
+        assert_eq!(cache.get("signed.with.k1", 1_059), Some(1));
+        assert_eq!(
+            cache.get("signed.with.k1", 1_060),
+            None,
+            "not past the key set's max age"
+        );
+        cache.insert_verified("keys.already.due", 2, 100_000, 1_000, 1_000);
+        assert!(cache.is_empty(), "keys already due: nothing to remember");
+        cache.insert_verified("short.lived.token", 3, 1_010, 5_000, 1_000);
+        assert_eq!(
+            cache.get("short.lived.token", 1_010),
+            None,
+            "never past exp"
+        );
+        cache.insert_verified("long.trusted.keys", 4, 100_000, 100_000, 1_000);
+        assert_eq!(
+            cache.get("long.trusted.keys", 1_000 + MAX_AGE),
+            None,
+            "never past MAX_AGE"
         );
     }
 

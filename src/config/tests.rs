@@ -289,7 +289,8 @@ fn bad_listen_address_is_refused() {
 
 #[test]
 fn wildcard_listen_address_defaults_app_url_to_loopback() {
-    let config = parse(&[("LEPTOS_SITE_ADDR", "0.0.0.0:8080")]).unwrap();
+    // With a Scalekit environment: on the built-in provider a wildcard address is refused.
+    let config = parse(&scalekit(&[("LEPTOS_SITE_ADDR", "0.0.0.0:8080")])).unwrap();
     assert_eq!(config.app_url, "http://127.0.0.1:8080");
     assert_eq!(config.redirect_uri, "http://127.0.0.1:8080/auth/callback");
 }
@@ -455,7 +456,11 @@ fn c8_session_timeouts_default_and_are_checked() {
 
 #[test]
 fn c1_cookies_are_secure_on_https_and_loopback_only() {
-    let on = |url: &'static str| parse(&[("APP_URL", url)]).unwrap().cookies_secure();
+    let on = |url: &'static str| {
+        parse(&scalekit(&[("APP_URL", url)]))
+            .unwrap()
+            .cookies_secure()
+    };
     assert!(on("http://127.0.0.1:3000"));
     assert!(on("http://localhost:3000"));
     assert!(on("https://app.example.com"));
@@ -496,4 +501,124 @@ fn the_api_and_mcp_audiences_must_differ() {
         ]),
         "SCALEKIT_RESOURCE_ID",
     );
+}
+
+#[test]
+fn a6_api_audience_equal_to_the_client_id_is_refused() {
+    // Every signed-in user's ID and access tokens carry the client id in `aud`.
+    let errors = refused(&scalekit(&[("API_AUDIENCE", "skc_1234")]), "API_AUDIENCE");
+    assert!(errors.to_string().contains("client id"), "{errors}");
+    refused(&[("API_AUDIENCE", DEV_CLIENT_ID)], "API_AUDIENCE");
+    let distinct = parse(&scalekit(&[("API_AUDIENCE", "https://api.example.com")])).unwrap();
+    assert_eq!(distinct.api_audience, "https://api.example.com");
+}
+
+#[test]
+fn dev_idp_refuses_a_wildcard_or_remote_listen_address() {
+    for addr in ["0.0.0.0:3000", "[::]:3000", "192.168.1.20:3000"] {
+        let errors = refused(&[("LEPTOS_SITE_ADDR", addr)], "LEPTOS_SITE_ADDR");
+        let text = errors.to_string();
+        assert!(text.contains("DEV_IDP_ALLOW_REMOTE=true"), "{text}");
+        assert!(
+            text.contains("example: LEPTOS_SITE_ADDR=127.0.0.1:3000"),
+            "{text}"
+        );
+    }
+    for addr in ["127.0.0.1:3000", "127.0.0.2:3000", "[::1]:3000"] {
+        let config = parse(&[("LEPTOS_SITE_ADDR", addr)]).unwrap();
+        assert!(config.provider.is_dev_idp(), "{addr}");
+    }
+}
+
+#[test]
+fn dev_idp_refuses_an_app_url_on_a_remote_host() {
+    let errors = refused(&[("APP_URL", "https://app.example.com")], "APP_URL");
+    assert!(
+        errors.to_string().contains("DEV_IDP_ALLOW_REMOTE=true"),
+        "{errors}"
+    );
+    // A proxy's https origin in front of a loopback listener is still reachable from elsewhere.
+    refused(
+        &[
+            ("LEPTOS_SITE_ADDR", "127.0.0.1:3000"),
+            ("APP_URL", "https://dev.example.com"),
+        ],
+        "APP_URL",
+    );
+    for url in [
+        "http://localhost:3000",
+        "http://app.localhost:3000",
+        "http://127.0.0.1:3000",
+        "http://[::1]:3000",
+    ] {
+        assert!(parse(&[("APP_URL", url)]).is_ok(), "{url}");
+    }
+}
+
+#[test]
+fn dev_idp_allow_remote_is_the_one_opt_in_and_is_described() {
+    let remote = [
+        ("LEPTOS_SITE_ADDR", "0.0.0.0:3000"),
+        ("APP_URL", "https://devbox.example.com"),
+        ("DEV_IDP_ALLOW_REMOTE", "true"),
+    ];
+    let config = parse(&remote).unwrap();
+    assert!(config.provider.is_dev_idp());
+    assert!(config.dev_idp_allow_remote);
+    let described = config.describe();
+    assert!(
+        described
+            .iter()
+            .any(|(_, value)| value.contains("DEV_IDP_ALLOW_REMOTE=true")),
+        "{described:?}"
+    );
+    assert!(!parse(&[]).unwrap().dev_idp_allow_remote);
+    refused(&[("DEV_IDP_ALLOW_REMOTE", "maybe")], "DEV_IDP_ALLOW_REMOTE");
+    refused(
+        &[
+            ("LEPTOS_SITE_ADDR", "0.0.0.0:3000"),
+            ("DEV_IDP_ALLOW_REMOTE", "false"),
+        ],
+        "LEPTOS_SITE_ADDR",
+    );
+}
+
+#[test]
+fn a_scalekit_environment_may_listen_on_every_interface() {
+    let config = parse(&scalekit(&[
+        ("LEPTOS_SITE_ADDR", "0.0.0.0:3000"),
+        ("APP_URL", "https://app.example.com"),
+    ]))
+    .unwrap();
+    assert!(!config.provider.is_dev_idp());
+    assert!(!config.dev_idp_allow_remote);
+}
+
+#[test]
+fn production_is_unaffected_and_never_takes_the_remote_opt_in() {
+    let config = parse(&production(&[("LEPTOS_SITE_ADDR", "0.0.0.0:3000")])).unwrap();
+    assert!(config.is_production());
+    assert!(!config.dev_idp_allow_remote);
+    refused(
+        &production(&[("DEV_IDP_ALLOW_REMOTE", "true")]),
+        "DEV_IDP_ALLOW_REMOTE",
+    );
+    // Without a Scalekit environment production is refused, opt-in or not.
+    refused(
+        &[
+            ("APP_ENV", "production"),
+            ("APP_URL", "https://app.example.com"),
+            ("SECRET_KEY", GOOD_KEY),
+            ("DEV_IDP_ALLOW_REMOTE", "true"),
+        ],
+        "SCALEKIT_ENVIRONMENT_URL",
+    );
+}
+
+#[test]
+fn app_env_is_parsed_case_insensitively() {
+    assert_eq!(parse_mode("PROD"), Some(Mode::Production));
+    assert_eq!(parse_mode("Production"), Some(Mode::Production));
+    assert_eq!(parse_mode("dev"), Some(Mode::Development));
+    assert_eq!(parse_mode("staging"), None);
 }

@@ -12,7 +12,7 @@ use tower_cookies::{Cookie, Cookies};
 
 use super::html::{error_page, picker_page};
 use super::params::Params;
-use super::resources::{is_loopback_http, scope_offered};
+use super::resources::{granted_scope, is_loopback_http, scope_offered};
 use super::settings::Persona;
 use super::store::{BrowserSession, CodeGrant, ResourceGrant};
 use super::{now, random_token, scalekit_id, DevIdp, CODE_TTL, SESSION_COOKIE};
@@ -293,7 +293,8 @@ fn issue_code(
             client_id: request.client_id,
             redirect_uri: request.redirect_uri.clone(),
             persona: persona.key.clone(),
-            scope: request.scope,
+            // Only what this persona may hold: asking for more is no way to get it.
+            scope: granted_scope(&request.scope, persona, request.resource.as_ref()),
             nonce: request.nonce,
             code_challenge: request.code_challenge,
             sid: session.sid,

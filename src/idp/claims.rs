@@ -24,7 +24,9 @@ pub struct UserGrant<'a> {
 
 /// A user's access token. For the app's own client its audience is the client; for an MCP
 /// client it is the resource (its server URL, if named, and its id), issued by
-/// `{env}/resources/{id}` as Scalekit now does for resource tokens.
+/// `{env}/resources/{id}` as Scalekit now does for resource tokens, with the scopes also as the
+/// `scopes` array Scalekit's SDKs read. Both carry the user's `roles` and `permissions`, which
+/// the MCP server checks besides the scopes.
 pub fn user_access_token(idp: &DevIdp, grant: &UserGrant, now: u64, ttl: u64) -> Value {
     let p = grant.persona;
     let (issuer, audience) = match grant.resource {
@@ -39,7 +41,7 @@ pub fn user_access_token(idp: &DevIdp, grant: &UserGrant, now: u64, ttl: u64) ->
                 .collect(),
         ),
     };
-    json!({
+    let mut claims = json!({
         "iss": issuer,
         "aud": audience,
         "sub": p.sub,
@@ -53,7 +55,12 @@ pub fn user_access_token(idp: &DevIdp, grant: &UserGrant, now: u64, ttl: u64) ->
         "roles": p.roles,
         "permissions": p.permissions,
         "scope": grant.scope,
-    })
+    });
+    if grant.resource.is_some() {
+        let scopes: Vec<&str> = grant.scope.split(' ').filter(|s| !s.is_empty()).collect();
+        claims["scopes"] = json!(scopes);
+    }
+    claims
 }
 
 pub fn id_token(

@@ -3,7 +3,8 @@
 //! It answers on Scalekit's paths with Scalekit's token shapes (see docs/scalekit-protocol.md in
 //! the project notes), so the app, its tests and Scalekit's own SDKs run against it offline. It is
 //! mounted at `/dev-idp` only when no Scalekit environment is configured, which configuration
-//! refuses in production, and can also run alone (`leptos-scalekit dev-idp`).
+//! refuses in production, and only on loopback unless `DEV_IDP_ALLOW_REMOTE=true`. It can also run
+//! alone (`leptos-scalekit dev-idp`).
 
 mod authorize;
 mod claims;
@@ -30,6 +31,7 @@ use rand::Rng;
 use self::keys::{KeyError, KeyRing, NewKey};
 use self::settings::{ClientSettings, IdpSettings};
 use self::store::Store;
+use crate::web::csrf::AppOrigin;
 
 /// Name of the provider's own session cookie.
 pub const SESSION_COOKIE: &str = "skdev_session";
@@ -135,6 +137,18 @@ impl DevIdp {
     fn secure_cookies(&self) -> bool {
         self.issuer.starts_with("https://")
     }
+
+    /// The issuer's origin as browsers write it in `Origin` (the app's origin when mounted in it).
+    /// An issuer without one (never: both callers build it from a checked URL) falls back to the
+    /// issuer itself, which no browser sends, rather than to `null`, which sandboxed pages do.
+    fn origin(&self) -> String {
+        url::Url::parse(&self.issuer)
+            .ok()
+            .map(|url| url.origin())
+            .filter(url::Origin::is_tuple)
+            .map(|origin| origin.ascii_serialization())
+            .unwrap_or_else(|| self.issuer.clone())
+    }
 }
 
 /// What the authorize and token endpoints need to know about a client.
@@ -149,6 +163,12 @@ struct KnownClient {
 
 /// The provider's routes, relative to its base URL, ready to nest in a router of any state.
 pub fn router<S: Clone + Send + Sync + 'static>(idp: Arc<DevIdp>) -> Router<S> {
+    // The forms a browser posts with the provider's session cookie (persona picker, consent) and
+    // the test controls must not be posted from another site's page.
+    let same_origin_posts_only = axum::middleware::from_fn_with_state(
+        AppOrigin(idp.origin()),
+        crate::web::csrf::cross_site_guard,
+    );
     Router::new()
         .route(
             "/.well-known/openid-configuration",
@@ -157,7 +177,9 @@ pub fn router<S: Clone + Send + Sync + 'static>(idp: Arc<DevIdp>) -> Router<S> {
         .route("/keys", get(endpoints::jwks))
         .route(
             "/oauth/authorize",
-            get(authorize::authorize_get).post(authorize::authorize_post),
+            get(authorize::authorize_get)
+                .post(authorize::authorize_post)
+                .layer(same_origin_posts_only.clone()),
         )
         .route("/oauth/token", post(token::token))
         .route(
@@ -186,7 +208,12 @@ pub fn router<S: Clone + Send + Sync + 'static>(idp: Arc<DevIdp>) -> Router<S> {
             "/resources/{resource_id}/register",
             post(resources::register),
         )
-        .route("/_control", get(controls::show).post(controls::set))
+        .route(
+            "/_control",
+            get(controls::show)
+                .post(controls::set)
+                .layer(same_origin_posts_only),
+        )
         .layer(axum::middleware::from_fn_with_state(
             idp.clone(),
             controls::apply_faults,

@@ -13,8 +13,8 @@ use http::{HeaderValue, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::settings::ResourceSettings;
-use super::store::DynamicClient;
+use super::settings::{Persona, ResourceSettings};
+use super::store::{DynamicClient, ResourceGrant};
 use super::{now, scalekit_id, DevIdp};
 
 /// Scopes every resource offers besides its own: a refresh token for long-lived clients, and
@@ -201,6 +201,30 @@ pub fn scope_offered(resource: &ResourceSettings, scope: &str) -> bool {
     resource.scopes.iter().any(|s| s == scope) || STANDARD_SCOPES.contains(&scope)
 }
 
+/// The scopes of `requested` a user grant gives `persona`. For a resource, the standard scopes,
+/// and the resource's own only where the persona holds the permission of the same name: Scalekit
+/// offers this as `intersect_scopes_user_permission` on a resource, and the MCP server enforces it
+/// anyway. The rest are dropped, not refused: RFC 6749 §3.3 lets a server grant fewer scopes than
+/// asked, and the token response's `scope` says which. The app's own sign-in is left as asked.
+pub fn granted_scope(
+    requested: &str,
+    persona: &Persona,
+    resource: Option<&ResourceGrant>,
+) -> String {
+    if resource.is_none() {
+        return requested.to_string();
+    }
+    let permitted = |scope: &&str| {
+        STANDARD_SCOPES.contains(scope) || persona.permissions.iter().any(|p| p == scope)
+    };
+    requested
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .filter(permitted)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// `POST /resources/{id}/register`: registers a public client for the resource (`m2m_…`, as
 /// Scalekit names dynamically registered MCP clients).
 pub async fn register(
@@ -256,7 +280,29 @@ pub async fn register(
 
 #[cfg(test)]
 mod tests {
-    use super::acceptable_redirect_uri;
+    use super::{acceptable_redirect_uri, granted_scope};
+    use crate::idp::settings::IdpSettings;
+    use crate::idp::store::ResourceGrant;
+
+    #[test]
+    fn a8_resource_scopes_are_granted_within_the_personas_permissions() {
+        let settings = IdpSettings::default();
+        let resource = ResourceGrant {
+            id: "res_1".into(),
+            url: None,
+        };
+        let asked = "read:deployments deploy:applications offline_access";
+        let grant =
+            |persona| granted_scope(asked, settings.persona(persona).unwrap(), Some(&resource));
+        assert_eq!(grant("admin"), asked);
+        assert_eq!(grant("member"), "read:deployments offline_access");
+        let sign_in = "openid deploy:applications";
+        assert_eq!(
+            granted_scope(sign_in, settings.persona("member").unwrap(), None),
+            sign_in,
+            "the app's own sign-in is not a resource grant"
+        );
+    }
 
     #[test]
     fn redirect_uris_follow_rfc_8252() {

@@ -14,6 +14,10 @@ use crate::config::{DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_RESOURCE_ID};
 pub const SETTINGS_PERMISSION: &str = "organization:settings";
 /// Permission that allows managing the organization's API clients.
 pub const API_CLIENTS_PERMISSION: &str = "api_clients:manage";
+/// Permissions named like the MCP resource's scopes: a user's token opens a tool only with both
+/// (Scalekit's scopes-intersected-with-user-permissions).
+pub const READ_DEPLOYMENTS_PERMISSION: &str = "read:deployments";
+pub const DEPLOY_APPLICATIONS_PERMISSION: &str = "deploy:applications";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Persona {
@@ -118,6 +122,8 @@ fn default_personas() -> Vec<Persona> {
                 SETTINGS_PERMISSION.into(),
                 API_CLIENTS_PERMISSION.into(),
                 "organization:read".into(),
+                READ_DEPLOYMENTS_PERMISSION.into(),
+                DEPLOY_APPLICATIONS_PERMISSION.into(),
             ],
         },
         Persona {
@@ -130,7 +136,11 @@ fn default_personas() -> Vec<Persona> {
             email_verified: true,
             organization_id: DEFAULT_ORG_ID.into(),
             roles: vec!["member".into()],
-            permissions: vec!["organization:read".into()],
+            // Can list deployments, not create them (MCP tools need the permission too).
+            permissions: vec![
+                "organization:read".into(),
+                READ_DEPLOYMENTS_PERMISSION.into(),
+            ],
         },
     ]
 }
@@ -341,6 +351,22 @@ mod tests {
             .permissions
             .contains(&SETTINGS_PERMISSION.to_string()));
         assert!(s.check().is_ok());
+    }
+
+    #[test]
+    fn a8_the_admin_may_deploy_and_the_member_only_read() {
+        let s = IdpSettings::default();
+        let has = |persona, permission: &str| {
+            s.persona(persona)
+                .unwrap()
+                .permissions
+                .iter()
+                .any(|p| p == permission)
+        };
+        assert!(has("admin", READ_DEPLOYMENTS_PERMISSION));
+        assert!(has("admin", DEPLOY_APPLICATIONS_PERMISSION));
+        assert!(has("member", READ_DEPLOYMENTS_PERMISSION));
+        assert!(!has("member", DEPLOY_APPLICATIONS_PERMISSION));
     }
 
     #[test]

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::claims::{api_client_token, id_token, management_token, user_access_token, UserGrant};
 use super::params::Params;
+use super::resources::granted_scope;
 use super::store::{RefreshFamily, ResourceGrant, UsedCode};
 use super::{constant_time_eq, now, random_token, DevIdp};
 
@@ -354,11 +355,12 @@ fn authorization_code(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<
         );
     }
     drop(store);
+    let scope = granted_scope(&grant.scope, persona, grant.resource.as_ref());
     let user = UserGrant {
         persona,
         client_id: &grant.client_id,
         sid: &grant.sid,
-        scope: &grant.scope,
+        scope: &scope,
         auth_time: grant.auth_time,
         resource: grant.resource.as_ref(),
     };
@@ -430,11 +432,13 @@ fn refresh_token(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<Value
         .settings
         .persona(&family.persona)
         .ok_or_else(|| error("invalid_grant", "the user no longer exists"))?;
+    // Again at refresh: the persona's permissions are what count now, not at sign-in.
+    let scope = granted_scope(&family.scope, persona, family.resource.as_ref());
     let user = UserGrant {
         persona,
         client_id: &family.client_id,
         sid: &family.sid,
-        scope: &family.scope,
+        scope: &scope,
         auth_time: family.auth_time,
         resource: family.resource.as_ref(),
     };

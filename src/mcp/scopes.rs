@@ -1,6 +1,8 @@
-//! Step-up for tools: a `tools/call` naming a tool whose scope the token lacks is answered at the
-//! HTTP level with 403 `insufficient_scope` and the scope to ask for (MCP authorization, "scope
-//! challenge"), so a client can re-authorize instead of reading a tool error.
+//! Tool refusals at the HTTP level, before the MCP server runs anything. A `tools/call` naming a
+//! tool whose scope the token lacks is answered with 403 `insufficient_scope` and the scope to ask
+//! for (MCP authorization, "scope challenge"), so a client can re-authorize instead of reading a
+//! tool error. A user whose role lacks the tool's permission gets a plain 403 `forbidden` with no
+//! challenge: see [`role_lacks_permission`] for why.
 
 use std::sync::Arc;
 
@@ -12,8 +14,8 @@ use axum::Json;
 use http::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use super::tools::required_scope;
-use crate::api::errors::{ApiError, Challenge, ChallengeTarget};
+use super::tools::{refusal, Refusal};
+use crate::api::errors::{role_lacks_permission, ApiError, Challenge, ChallengeTarget};
 use crate::auth::api_token::ApiCaller;
 
 /// Largest MCP request body read; the tools take a few short strings.
@@ -36,16 +38,21 @@ pub fn tools_called(body: &[u8]) -> Vec<String> {
         .collect()
 }
 
-/// The first scope the caller lacks for the tools in `body`.
-pub fn missing_scope(body: &[u8], caller: &ApiCaller) -> Option<&'static str> {
-    tools_called(body)
+/// Why the caller may not make the tool calls in `body`, and the tool refused. A missing
+/// permission wins over a missing scope: stepping up for the scope would still leave it refused.
+pub fn first_refusal(body: &[u8], caller: &ApiCaller) -> Option<(String, Refusal)> {
+    let refusals: Vec<(String, Refusal)> = tools_called(body)
+        .into_iter()
+        .filter_map(|tool| refusal(caller, &tool).map(|why| (tool, why)))
+        .collect();
+    let by_role = refusals
         .iter()
-        .filter_map(|tool| required_scope(tool))
-        .find(|scope| !caller.has_scope(scope))
+        .position(|(_, why)| matches!(why, Refusal::RoleLacksPermission(_)));
+    refusals.into_iter().nth(by_role.unwrap_or(0))
 }
 
-/// Runs after authentication: reads the (bounded) body, refuses a call the token's scopes do
-/// not cover, and hands the body on unchanged otherwise.
+/// Runs after authentication: reads the (bounded) body, refuses a call the caller may not make
+/// (see [`refusal`]), and hands the body on unchanged otherwise.
 pub async fn require_tool_scopes(request: Request, next: Next) -> Response {
     if request.method() != Method::POST {
         return next.run(request).await;
@@ -75,15 +82,19 @@ pub async fn require_tool_scopes(request: Request, next: Next) -> Response {
             }
             .into_response()
         }
-        Some(caller) => {
-            if let Some(scope) = missing_scope(&bytes, caller) {
+        Some(caller) => match first_refusal(&bytes, caller) {
+            Some((tool, Refusal::RoleLacksPermission(permission))) => {
+                return role_lacks_permission(&tool, permission)
+            }
+            Some((_, Refusal::TokenLacksScope(scope))) => {
                 return Challenge {
                     error: ApiError::InsufficientScope(scope),
                     target: &target,
                 }
-                .into_response();
+                .into_response()
             }
-        }
+            None => {}
+        },
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
@@ -93,40 +104,116 @@ pub async fn require_tool_scopes(request: Request, next: Next) -> Response {
 mod tests {
     use super::*;
 
-    fn caller(scopes: &[&str]) -> ApiCaller {
+    const READ: &str = "read:deployments";
+    const DEPLOY: &str = "deploy:applications";
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// A client-credentials token: the client is its own subject, no permissions.
+    fn machine(scopes: &[&str]) -> ApiCaller {
         ApiCaller {
-            client_id: "m2m_1".into(),
-            subject: "usr_1".into(),
+            client_id: "m2morg_1".into(),
+            subject: "m2morg_1".into(),
             organization_id: Some("org_1".into()),
-            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            scopes: strings(scopes),
+            is_user: false,
+            permissions: None,
             expires_at: 0,
         }
     }
 
+    fn user(scopes: &[&str], permissions: Option<&[&str]>) -> ApiCaller {
+        ApiCaller {
+            client_id: "m2m_1".into(),
+            subject: "usr_1".into(),
+            is_user: true,
+            permissions: permissions.map(strings),
+            ..machine(scopes)
+        }
+    }
+
+    fn call(tool: &str) -> String {
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool}})
+            .to_string()
+    }
+
+    fn refused(tool: &str, caller: &ApiCaller) -> Option<Refusal> {
+        first_refusal(call(tool).as_bytes(), caller).map(|(_, why)| why)
+    }
+
     #[test]
     fn a8_tool_calls_need_their_scope_and_other_messages_none() {
-        let call = |tool: &str| {
-            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool}})
-                .to_string()
-        };
-        let reader = caller(&["read:deployments"]);
+        let reader = machine(&[READ]);
+        assert_eq!(refused("list_deployments", &reader), None);
         assert_eq!(
-            missing_scope(call("list_deployments").as_bytes(), &reader),
-            None
+            refused("create_deployment", &reader),
+            Some(Refusal::TokenLacksScope(DEPLOY))
         );
-        assert_eq!(
-            missing_scope(call("create_deployment").as_bytes(), &reader),
-            Some("deploy:applications")
-        );
-        assert_eq!(missing_scope(call("whoami").as_bytes(), &caller(&[])), None);
+        assert_eq!(refused("whoami", &machine(&[])), None);
         let batch = format!("[{},{}]", call("whoami"), call("create_deployment"));
         assert_eq!(
-            missing_scope(batch.as_bytes(), &reader),
-            Some("deploy:applications"),
+            first_refusal(batch.as_bytes(), &reader),
+            Some(("create_deployment".into(), Refusal::TokenLacksScope(DEPLOY))),
             "a batch is as strong as its most demanding call"
         );
         let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}).to_string();
-        assert_eq!(missing_scope(list.as_bytes(), &caller(&[])), None);
-        assert_eq!(missing_scope(b"{not json", &reader), None);
+        assert_eq!(first_refusal(list.as_bytes(), &machine(&[])), None);
+        assert_eq!(first_refusal(b"{not json", &reader), None);
+    }
+
+    #[test]
+    fn a8_a_machine_token_needs_only_the_scope() {
+        assert_eq!(refused("create_deployment", &machine(&[DEPLOY])), None);
+    }
+
+    #[test]
+    fn a8_a_user_token_needs_the_scope_and_the_permission() {
+        let scope_only = user(&[READ, DEPLOY], Some(&[READ]));
+        assert_eq!(
+            refused("create_deployment", &scope_only),
+            Some(Refusal::RoleLacksPermission(DEPLOY))
+        );
+        assert_eq!(refused("list_deployments", &scope_only), None);
+        let both = user(&[READ, DEPLOY], Some(&[READ, DEPLOY]));
+        assert_eq!(refused("create_deployment", &both), None);
+        let permission_only = user(&[READ], Some(&[READ, DEPLOY]));
+        assert_eq!(
+            refused("create_deployment", &permission_only),
+            Some(Refusal::TokenLacksScope(DEPLOY)),
+            "a user who may deploy can step up for the scope"
+        );
+    }
+
+    #[test]
+    fn a8_a_user_token_without_a_permissions_claim_is_refused_every_scoped_tool() {
+        let unknown_role = user(&[READ, DEPLOY], None);
+        assert_eq!(
+            refused("create_deployment", &unknown_role),
+            Some(Refusal::RoleLacksPermission(DEPLOY))
+        );
+        assert_eq!(
+            refused("list_deployments", &unknown_role),
+            Some(Refusal::RoleLacksPermission(READ))
+        );
+        assert_eq!(refused("whoami", &unknown_role), None);
+    }
+
+    #[test]
+    fn a8_in_a_batch_a_missing_permission_wins_over_a_missing_scope() {
+        let caller = user(&[], Some(&[READ]));
+        let batch = format!(
+            "[{},{}]",
+            call("list_deployments"),
+            call("create_deployment")
+        );
+        assert_eq!(
+            first_refusal(batch.as_bytes(), &caller),
+            Some((
+                "create_deployment".into(),
+                Refusal::RoleLacksPermission(DEPLOY)
+            ))
+        );
     }
 }

@@ -2,7 +2,8 @@
 //! functions (login and logout included) and form posts (checklist X2–X4). The browser's
 //! `Sec-Fetch-Site` decides when present; otherwise `Origin`, then `Referer`, must be this app's
 //! origin; with none of them the request is refused (fail closed). SameSite=Lax cookies stay as a
-//! second line of defence (X6).
+//! second line of defence (X6). The development provider's own forms use the variant that lets
+//! requests without browser signals through ([`judge_allowing_non_browsers`]).
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -22,28 +23,13 @@ pub enum CsrfVerdict {
 }
 
 pub fn judge(method: &Method, headers: &HeaderMap, origin: &str) -> CsrfVerdict {
-    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+    if is_safe(method) {
         return CsrfVerdict::Allowed;
     }
-    let header = |name| {
-        headers
-            .get(name)
-            .and_then(|v: &http::HeaderValue| v.to_str().ok())
-    };
-    if let Some(site) = header(http::HeaderName::from_static("sec-fetch-site")) {
-        return match site {
-            "same-origin" => CsrfVerdict::Allowed,
-            _ => CsrfVerdict::Refused("Sec-Fetch-Site is not same-origin"),
-        };
+    if let Some(verdict) = judge_browser_signals(headers, origin) {
+        return verdict;
     }
-    if let Some(sender) = header(ORIGIN) {
-        return if sender == origin {
-            CsrfVerdict::Allowed
-        } else {
-            CsrfVerdict::Refused("Origin is another site")
-        };
-    }
-    if let Some(referer) = header(REFERER) {
+    if let Some(referer) = header(headers, REFERER) {
         let same = url::Url::parse(referer)
             .map(|url| url.origin().ascii_serialization() == origin)
             .unwrap_or(false);
@@ -56,6 +42,47 @@ pub fn judge(method: &Method, headers: &HeaderMap, origin: &str) -> CsrfVerdict 
     CsrfVerdict::Refused("no Sec-Fetch-Site, Origin or Referer")
 }
 
+/// Like [`judge`], but a request with neither `Sec-Fetch-Site` nor `Origin` is allowed: for
+/// endpoints that tools (curl, test clients, Playwright's request API) also post to, such as the
+/// development provider's controls and picker. Browsers send `Origin` on every cross-origin POST
+/// (and current ones `Sec-Fetch-Site` on every request), so a request carrying neither did not
+/// come from a page on another site riding the visitor's cookies.
+pub fn judge_allowing_non_browsers(
+    method: &Method,
+    headers: &HeaderMap,
+    origin: &str,
+) -> CsrfVerdict {
+    if is_safe(method) {
+        return CsrfVerdict::Allowed;
+    }
+    judge_browser_signals(headers, origin).unwrap_or(CsrfVerdict::Allowed)
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn header(headers: &HeaderMap, name: http::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The verdict of the headers only browsers send, `Sec-Fetch-Site` first; None without either.
+fn judge_browser_signals(headers: &HeaderMap, origin: &str) -> Option<CsrfVerdict> {
+    if let Some(site) = header(headers, http::HeaderName::from_static("sec-fetch-site")) {
+        return Some(match site {
+            "same-origin" => CsrfVerdict::Allowed,
+            _ => CsrfVerdict::Refused("Sec-Fetch-Site is not same-origin"),
+        });
+    }
+    header(headers, ORIGIN).map(|sender| {
+        if sender == origin {
+            CsrfVerdict::Allowed
+        } else {
+            CsrfVerdict::Refused("Origin is another site")
+        }
+    })
+}
+
 pub async fn csrf_guard(
     State(AppOrigin(origin)): State<AppOrigin>,
     request: Request,
@@ -63,15 +90,29 @@ pub async fn csrf_guard(
 ) -> Response {
     match judge(request.method(), request.headers(), &origin) {
         CsrfVerdict::Allowed => next.run(request).await,
-        CsrfVerdict::Refused(reason) => {
-            tracing::warn!(reason, path = %request.uri().path(), "cross-site request refused");
-            let body = serde_json::json!({
-                "error": "forbidden",
-                "error_description": "cross-site request refused"
-            });
-            (StatusCode::FORBIDDEN, axum::Json(body)).into_response()
-        }
+        CsrfVerdict::Refused(reason) => refuse(reason, &request),
     }
+}
+
+/// [`csrf_guard`] with [`judge_allowing_non_browsers`].
+pub async fn cross_site_guard(
+    State(AppOrigin(origin)): State<AppOrigin>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match judge_allowing_non_browsers(request.method(), request.headers(), &origin) {
+        CsrfVerdict::Allowed => next.run(request).await,
+        CsrfVerdict::Refused(reason) => refuse(reason, &request),
+    }
+}
+
+fn refuse(reason: &'static str, request: &Request) -> Response {
+    tracing::warn!(reason, path = %request.uri().path(), "cross-site request refused");
+    let body = serde_json::json!({
+        "error": "forbidden",
+        "error_description": "cross-site request refused"
+    });
+    (StatusCode::FORBIDDEN, axum::Json(body)).into_response()
 }
 
 #[cfg(test)]
@@ -83,11 +124,15 @@ mod tests {
     const ORIGIN_URL: &str = "https://app.example.com";
 
     fn verdict(method: Method, headers: &[(&'static str, &'static str)]) -> CsrfVerdict {
+        judge(&method, &header_map(headers), ORIGIN_URL)
+    }
+
+    fn header_map(headers: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in headers {
             map.insert(*name, HeaderValue::from_static(value));
         }
-        judge(&method, &map, ORIGIN_URL)
+        map
     }
 
     #[test]
@@ -129,6 +174,43 @@ mod tests {
         for (method, headers, allowed) in cases {
             let v = verdict(method.clone(), &headers);
             assert_eq!(v == Allowed, allowed, "{method} {headers:?} → {v:?}");
+        }
+    }
+
+    #[test]
+    fn judging_that_allows_non_browsers_refuses_only_cross_site_browser_signals() {
+        type Case = (Method, Vec<(&'static str, &'static str)>, bool);
+        let cases: Vec<Case> = vec![
+            (Method::GET, vec![("sec-fetch-site", "cross-site")], true),
+            (Method::POST, vec![], true),
+            (
+                Method::POST,
+                vec![("referer", "https://evil.example/")],
+                true,
+            ),
+            (Method::POST, vec![("sec-fetch-site", "same-origin")], true),
+            (Method::POST, vec![("sec-fetch-site", "cross-site")], false),
+            (Method::POST, vec![("sec-fetch-site", "same-site")], false),
+            (
+                Method::POST,
+                vec![("sec-fetch-site", "cross-site"), ("origin", ORIGIN_URL)],
+                false,
+            ),
+            (Method::POST, vec![("origin", ORIGIN_URL)], true),
+            (
+                Method::POST,
+                vec![("origin", "https://evil.example")],
+                false,
+            ),
+            (Method::POST, vec![("origin", "null")], false),
+        ];
+        for (method, headers, allowed) in cases {
+            let v = judge_allowing_non_browsers(&method, &header_map(&headers), ORIGIN_URL);
+            assert_eq!(
+                v == CsrfVerdict::Allowed,
+                allowed,
+                "{method} {headers:?} → {v:?}"
+            );
         }
     }
 }

@@ -7,4 +7,5 @@ pub mod health;
 pub mod html_escape;
 pub mod request_log;
 pub mod security_headers;
+pub mod serve;
 pub mod static_files;

@@ -38,7 +38,12 @@ pub async fn serve_app_on(listener: tokio::net::TcpListener, extra: &[(&str, &st
     let idp = start_dev_idp(&config).expect("dev identity provider starts");
     let state = AppState::new(config, tower_cookies::Key::generate(), idp).expect("state");
     let app = build_router(state);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    // The server's own connection loop (header-read timeout included), as `serve` runs it.
+    tokio::spawn(leptos_scalekit::web::serve::serve(
+        listener,
+        app,
+        std::future::pending(),
+    ));
     RunningApp { base }
 }
 

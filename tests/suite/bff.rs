@@ -7,6 +7,7 @@
 use crate::common;
 
 use common::browser::{location, query_param, serve_app, set_cookies, Browser};
+use leptos_scalekit::auth::refresh::FAILURE_MEMORY;
 use reqwest::Method;
 
 const SESSION: &str = "__Host-skit_session";
@@ -469,10 +470,15 @@ async fn r5_e5_a_provider_outage_keeps_the_session_and_answers_503_where_a_token
         .unwrap()
         .contains("identity provider is unreachable"));
     assert!(browser.jar.contains_key(SESSION), "the session is kept");
-    // The provider comes back: the session recovers by itself.
+    // R5: the outage is remembered for a few seconds, so the next request does not ask again.
+    let calls = browser.token_calls("refresh_token").await;
+    assert_eq!(browser.get("/dashboard").await.status(), 503);
+    assert_eq!(browser.token_calls("refresh_token").await, calls);
+    // The provider comes back: the session recovers by itself once that memory has passed.
     browser
         .control(&[("fault", "token"), ("kind", "none")])
         .await;
+    tokio::time::sleep(FAILURE_MEMORY).await;
     assert_eq!(browser.get("/dashboard").await.status(), 200);
 }
 
@@ -501,6 +507,7 @@ async fn r5_e5_a_token_endpoint_slower_than_the_timeout_gets_a_503_in_time_and_t
     browser
         .control(&[("fault", "token"), ("kind", "none")])
         .await;
+    tokio::time::sleep(FAILURE_MEMORY).await;
     assert_eq!(browser.get("/dashboard").await.status(), 200);
 }
 
@@ -780,5 +787,301 @@ async fn x5_api_client_server_functions_need_the_permission_and_check_input() {
         unknown.status(),
         404,
         "the management API's answer is passed on"
+    );
+}
+
+#[tokio::test]
+async fn l6_a_kept_transaction_cookie_buys_one_token_call() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    let authorize = browser.start_login(&[("login_hint", "admin")]).await;
+    let callback = location(&browser.get(&authorize).await);
+    let kept = browser
+        .jar
+        .get(SIGNIN)
+        .cloned()
+        .expect("a transaction cookie");
+    let state = query_param(&callback, "state").unwrap();
+    // A client that ignores the cookie's removal replays the callback with made-up codes.
+    for attempt in 0..20 {
+        browser.jar.insert(SIGNIN.into(), kept.clone());
+        let response = browser
+            .get(&format!(
+                "/auth/callback?code=made-up-{attempt}&state={state}"
+            ))
+            .await;
+        assert_eq!(response.status(), 400, "attempt {attempt}");
+    }
+    assert_eq!(
+        browser.token_calls("authorization_code").await,
+        1,
+        "one token-endpoint call for the whole transaction"
+    );
+    // The genuine code cannot be used after the transaction was spent either.
+    browser.jar.insert(SIGNIN.into(), kept);
+    assert_eq!(browser.get(&callback).await.status(), 400);
+    assert_eq!(browser.token_calls("authorization_code").await, 1);
+}
+
+#[tokio::test]
+async fn l7_a_provider_error_without_this_sign_ins_state_is_not_shown() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    browser.start_login(&[]).await;
+    let response = browser
+        .get("/auth/callback?error=access_denied&error_description=Call+0800+FAKE+support")
+        .await;
+    assert_eq!(response.status(), 400);
+    let html = response.text().await.unwrap();
+    assert!(!html.contains("FAKE"), "{html}");
+    assert!(
+        html.contains("does not match your sign-in attempt"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn c11_static_files_never_touch_the_session_and_cookie_setting_responses_are_not_cached() {
+    let app = serve_app(&[("LEPTOS_SITE_ROOT", "public")]).await;
+    let mut browser = Browser::new(&app);
+    browser.control(&[("access_token_ttl", "2")]).await;
+    browser.sign_in_as("admin", "/dashboard").await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    // The access token is due for a refresh, but a file is the same for everyone.
+    let file = browser.get("/favicon.svg").await;
+    assert_eq!(file.status(), 200);
+    assert_eq!(file.headers()["cache-control"], "public, max-age=86400");
+    assert!(
+        set_cookies(file.headers()).is_empty(),
+        "{:?}",
+        file.headers()
+    );
+    assert_eq!(browser.token_calls("refresh_token").await, 0);
+    // The 404 page reads the session (it shows who is signed in): its cookies come with no-store.
+    let missing = browser.get("/no-such-page").await;
+    assert_eq!(missing.status(), 404);
+    assert!(!set_cookies(missing.headers()).is_empty(), "refreshed here");
+    assert_eq!(missing.headers()["cache-control"], "no-store");
+    assert_eq!(browser.token_calls("refresh_token").await, 1);
+}
+
+/// Checklist I13 does not apply because of this: the authorization URL carries only the
+/// parameters the app means to send, never `max_age` or `acr_values` (so no `auth_time` or `acr`
+/// check is owed), whatever the login form adds.
+#[tokio::test]
+async fn i13_the_authorization_url_never_asks_for_max_age_or_acr_values() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    const ALWAYS: [&str; 8] = [
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "nonce",
+        "code_challenge",
+        "code_challenge_method",
+    ];
+    const HINTS: [&str; 3] = ["organization_id", "login_hint", "prompt"];
+    for form in [
+        vec![],
+        vec![
+            ("next", "/dashboard"),
+            ("organization_id", "org_100000000000000001"),
+            ("login_hint", "admin"),
+            ("prompt", "login"),
+        ],
+        // What a caller adds to the form is not passed on.
+        vec![
+            ("max_age", "0"),
+            ("acr_values", "urn:mace:incommon:iap:silver"),
+            ("claims", "{\"id_token\":{\"acr\":null}}"),
+        ],
+    ] {
+        let response = browser.post_form("/_app/login", &form).await;
+        assert_eq!(response.status(), 303, "{form:?}");
+        let url = location(&response);
+        let names: Vec<String> = url::Url::parse(&url)
+            .unwrap()
+            .query_pairs()
+            .map(|(name, _)| name.into_owned())
+            .collect();
+        for name in ALWAYS {
+            assert!(names.iter().any(|n| n == name), "{name} missing: {url}");
+        }
+        for name in &names {
+            assert!(
+                ALWAYS.contains(&name.as_str()) || HINTS.contains(&name.as_str()),
+                "unexpected `{name}` in {url}"
+            );
+        }
+        for banned in ["max_age", "acr_values", "claims"] {
+            assert!(query_param(&url, banned).is_none(), "{banned} in {url}");
+        }
+    }
+}
+
+/// The attributes that decide which stored cookie a Set-Cookie line replaces or removes.
+fn cookie_scope(
+    cookie: &common::browser::SetCookie,
+) -> (Option<String>, Option<String>, bool, bool, Option<String>) {
+    (
+        cookie.attribute("Path"),
+        cookie.attribute("Domain"),
+        cookie.has("Secure"),
+        cookie.has("HttpOnly"),
+        cookie.attribute("SameSite"),
+    )
+}
+
+/// Checklist C9: a response that sets one cookie and removes another (the callback: the session
+/// in, the transaction out) carries one Set-Cookie header per cookie, appended, none folded or
+/// overwritten; and each removal names the cookie with the Path, Domain (none), Secure, HttpOnly
+/// and SameSite it was set with, so the browser really drops it.
+#[tokio::test]
+async fn c9_cookies_are_appended_one_per_header_and_removals_match_what_they_remove() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    let login = browser
+        .post_form(
+            "/_app/login",
+            &[("next", "/dashboard"), ("login_hint", "admin")],
+        )
+        .await;
+    assert_eq!(login.status(), 303);
+    let transaction = set_cookies(login.headers())
+        .into_iter()
+        .find(|c| c.name == SIGNIN && !c.is_removal())
+        .expect("the transaction cookie");
+    let at_provider = browser.get(&location(&login)).await;
+    let callback = browser.get(&location(&at_provider)).await;
+    assert_eq!(callback.status(), 303);
+
+    let lines: Vec<String> = callback
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    let cookies = set_cookies(callback.headers());
+    assert!(lines.len() >= 2, "{lines:?}");
+    assert_eq!(lines.len(), cookies.len());
+    for line in &lines {
+        assert_eq!(
+            line.matches("__Host-").count(),
+            1,
+            "one cookie per line: {line}"
+        );
+    }
+    let mut names: Vec<&str> = cookies.iter().map(|c| c.name.as_str()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), cookies.len(), "each cookie once: {lines:?}");
+    let session = cookies
+        .iter()
+        .find(|c| c.name == SESSION && !c.is_removal())
+        .expect("the session is set");
+    let removed_transaction = cookies
+        .iter()
+        .find(|c| c.name == SIGNIN)
+        .expect("the transaction is removed in the same response");
+    assert!(removed_transaction.is_removal());
+    assert!(removed_transaction.value.is_empty());
+    assert_eq!(
+        cookie_scope(removed_transaction),
+        cookie_scope(&transaction)
+    );
+    assert_eq!(
+        cookie_scope(session),
+        (Some("/".into()), None, true, true, Some("Lax".into()))
+    );
+
+    // Sign-out removes the session with the attributes sign-in set it with.
+    let logout = browser.post_form("/_app/logout", &[]).await;
+    assert_eq!(logout.status(), 303);
+    let removals = set_cookies(logout.headers());
+    assert_eq!(
+        logout.headers().get_all("set-cookie").iter().count(),
+        removals.len()
+    );
+    for (name, set) in [(SESSION, session), (SIGNIN, &transaction)] {
+        let removal = removals
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("{name} removed at sign-out"));
+        assert!(removal.is_removal(), "{}", removal.line);
+        assert_eq!(cookie_scope(removal), cookie_scope(set), "{name}");
+    }
+}
+
+/// Checklist X6: the session and transaction cookies are `SameSite=Lax`, set explicitly on
+/// every write (sign-in, callback, refresh), as a second line only: a request from a same-site
+/// sibling, which Lax lets the cookie ride along with, is still refused by the CSRF layer.
+#[tokio::test]
+async fn x6_session_cookies_are_same_site_lax_and_the_csrf_layer_still_decides() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    let login = browser
+        .post_form(
+            "/_app/login",
+            &[("next", "/dashboard"), ("login_hint", "admin")],
+        )
+        .await;
+    let at_provider = browser.get(&location(&login)).await;
+    let callback = browser.get(&location(&at_provider)).await;
+    assert_eq!(callback.status(), 303);
+    let refreshed = browser.call("refresh_session").await;
+    assert_eq!(refreshed.status(), 200);
+    let mut written = Vec::new();
+    for (step, response) in [
+        ("login", &login),
+        ("callback", &callback),
+        ("refresh", &refreshed),
+    ] {
+        for cookie in set_cookies(response.headers()) {
+            if cookie.name.starts_with(SESSION) || cookie.name == SIGNIN {
+                assert_eq!(
+                    cookie.attribute("SameSite").as_deref(),
+                    Some("Lax"),
+                    "{step}: {}",
+                    cookie.line
+                );
+                written.push((step, cookie.name.clone(), cookie.is_removal()));
+            }
+        }
+    }
+    for (step, name) in [
+        ("login", SIGNIN),
+        ("callback", SESSION),
+        ("refresh", SESSION),
+    ] {
+        assert!(
+            written
+                .iter()
+                .any(|(s, n, removal)| *s == step && n == name && !removal),
+            "{step} sets {name}: {written:?}"
+        );
+    }
+
+    // Lax sends the cookie with a same-site sibling's request; the CSRF layer refuses it anyway.
+    assert!(browser.jar.contains_key(SESSION));
+    let sibling = browser
+        .request(
+            Method::POST,
+            "/_app/refresh_session",
+            &[
+                ("origin", "http://sibling.localhost"),
+                ("sec-fetch-site", "same-site"),
+                ("accept", "application/json"),
+            ],
+            Some(&[]),
+        )
+        .await;
+    assert_eq!(sibling.status(), 403);
+    assert!(set_cookies(sibling.headers()).is_empty());
+    assert_eq!(
+        browser.get("/dashboard").await.status(),
+        200,
+        "still signed in"
     );
 }

@@ -1306,3 +1306,223 @@ async fn a_registered_client_sending_the_browser_off_this_machine_needs_a_click(
     assert!(back.as_str().starts_with(ELSEWHERE), "{back}");
     assert!(query(&back, "code").is_some());
 }
+
+/// What a page on another site sends when it posts a form to the provider.
+const CROSS_SITE: [(&str, &str); 2] = [
+    ("origin", "https://evil.example"),
+    ("sec-fetch-site", "cross-site"),
+];
+/// What the provider's own pages send (mounted in the app: the app's origin).
+const SAME_ORIGIN: [(&str, &str); 2] = [
+    ("origin", "http://127.0.0.1:3000"),
+    ("sec-fetch-site", "same-origin"),
+];
+
+/// The picker form as the provider's page submits it: the original parameters and a persona.
+fn picker_form<'a>(challenge: &'a str, persona: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("response_type", "code"),
+        ("client_id", CLIENT_ID),
+        ("redirect_uri", REDIRECT_URI),
+        ("scope", "openid profile email offline_access"),
+        ("state", "state-123"),
+        ("nonce", "nonce-456"),
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+        ("persona", persona),
+    ]
+}
+
+async fn injected_faults(app: &Router) -> Value {
+    json(get_with_cookie(app, "/dev-idp/_control", None).await).await["controls"]["faults"].clone()
+}
+
+async fn assert_cross_site_refusal(response: Response<Body>) {
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(session_cookie(&response).is_none(), "no provider session");
+    assert!(response.headers().get("location").is_none(), "no redirect");
+    let body = json(response).await;
+    assert_eq!(body["error"], "forbidden", "{body}");
+    assert_eq!(
+        body["error_description"], "cross-site request refused",
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn dev_idp_refuses_cross_site_control_and_persona_posts() {
+    let app = dev_app();
+    let outage = [("outage", "true")];
+    assert_cross_site_refusal(post_form(&app, "/dev-idp/_control", &outage, &CROSS_SITE).await)
+        .await;
+    // Origin alone decides for browsers without fetch metadata.
+    let evil_origin = [("origin", "https://evil.example")];
+    assert_cross_site_refusal(post_form(&app, "/dev-idp/_control", &outage, &evil_origin).await)
+        .await;
+    assert_eq!(
+        injected_faults(&app).await,
+        serde_json::json!({}),
+        "the outage was not applied"
+    );
+
+    let challenge = challenge(VERIFIER);
+    let form = picker_form(&challenge, "admin");
+    for headers in [&CROSS_SITE[..], &evil_origin[..]] {
+        assert_cross_site_refusal(
+            post_form(&app, "/dev-idp/oauth/authorize", &form, headers).await,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn dev_idp_accepts_same_origin_and_non_browser_control_and_persona_posts() {
+    let app = dev_app();
+    let set = post_form(
+        &app,
+        "/dev-idp/_control",
+        &[("outage", "true")],
+        &SAME_ORIGIN,
+    )
+    .await;
+    assert_eq!(set.status(), StatusCode::OK);
+    assert_eq!(injected_faults(&app).await["token"]["status"], 503);
+    // Tools send neither Sec-Fetch-Site nor Origin.
+    let reset = post_form(&app, "/dev-idp/_control", &[("reset", "true")], &[]).await;
+    assert_eq!(reset.status(), StatusCode::OK);
+    assert_eq!(injected_faults(&app).await, serde_json::json!({}));
+
+    let challenge = challenge(VERIFIER);
+    let form = picker_form(&challenge, "member");
+    let chosen = post_form(&app, "/dev-idp/oauth/authorize", &form, &SAME_ORIGIN).await;
+    assert_eq!(chosen.status(), StatusCode::SEE_OTHER);
+    assert!(query(&location(&chosen), "code").is_some());
+}
+
+/// A free loopback port (bound, then released for the child to take).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `leptos-scalekit dev-idp` with only `vars` set, from a directory without `.env`.
+fn dev_idp_command(vars: &[(&str, &str)]) -> std::process::Command {
+    let state_dir = std::path::PathBuf::from(common::test_state_dir()).join("standalone-refusals");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_leptos-scalekit"));
+    command
+        .arg("dev-idp")
+        .env_clear()
+        .env("DEV_STATE_DIR", &state_dir)
+        .envs(vars.iter().copied())
+        .current_dir(std::env::temp_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    command
+}
+
+/// Runs `dev-idp` expecting it to stop by itself; one still serving after 30 s is killed and the
+/// test fails.
+fn dev_idp_exit(vars: &[(&str, &str)]) -> std::process::Output {
+    let mut child = dev_idp_command(vars).spawn().expect("dev-idp starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child
+        .try_wait()
+        .expect("dev-idp can be waited for")
+        .is_none()
+    {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let output = child.wait_with_output().expect("dev-idp output");
+            panic!(
+                "dev-idp kept running with {vars:?}: {}",
+                String::from_utf8_lossy(&output.stdout)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("dev-idp output")
+}
+
+/// Asserts `dev-idp` refused to start, naming `variable` on stderr.
+fn assert_dev_idp_refuses(vars: &[(&str, &str)], variable: &str) -> String {
+    let output = dev_idp_exit(vars);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!output.status.success(), "{vars:?}: {stderr}");
+    assert!(
+        stderr.contains(&format!("error: {variable}: ")),
+        "{vars:?}: {stderr}"
+    );
+    stderr
+}
+
+#[test]
+fn dev_idp_refuses_production_and_remote_addresses() {
+    let port = free_port();
+    let loopback = format!("127.0.0.1:{port}");
+    for env in ["production", "PROD"] {
+        let stderr =
+            assert_dev_idp_refuses(&[("APP_ENV", env), ("DEV_IDP_ADDR", &loopback)], "APP_ENV");
+        assert!(stderr.contains("never runs in production"), "{stderr}");
+    }
+    let wildcard = format!("0.0.0.0:{port}");
+    let stderr = assert_dev_idp_refuses(&[("DEV_IDP_ADDR", &wildcard)], "DEV_IDP_ADDR");
+    assert!(stderr.contains("DEV_IDP_ALLOW_REMOTE=true"), "{stderr}");
+    assert!(
+        stderr.contains("example: DEV_IDP_ADDR=127.0.0.1:4000"),
+        "{stderr}"
+    );
+    assert_dev_idp_refuses(
+        &[
+            ("DEV_IDP_ADDR", &loopback),
+            ("DEV_IDP_ISSUER", "https://idp.example.com"),
+        ],
+        "DEV_IDP_ISSUER",
+    );
+    // The opt-in never covers production.
+    assert_dev_idp_refuses(
+        &[
+            ("APP_ENV", "production"),
+            ("DEV_IDP_ADDR", &loopback),
+            ("DEV_IDP_ALLOW_REMOTE", "true"),
+        ],
+        "APP_ENV",
+    );
+}
+
+#[tokio::test]
+async fn dev_idp_allow_remote_serves_a_remote_issuer_with_a_loud_warning() {
+    let port = free_port();
+    let issuer = format!("http://devbox.example:{port}");
+    let child = dev_idp_command(&[
+        ("DEV_IDP_ADDR", &format!("127.0.0.1:{port}")),
+        ("DEV_IDP_ISSUER", &issuer),
+        ("DEV_IDP_ALLOW_REMOTE", "true"),
+    ])
+    .spawn()
+    .expect("dev-idp starts");
+    let mut child = KillOnDrop(child);
+    let discovery_url = format!("http://127.0.0.1:{port}/.well-known/openid-configuration");
+    let mut discovery = None;
+    for _ in 0..100 {
+        if let Ok(response) = reqwest::get(&discovery_url).await {
+            discovery = Some(response.json::<Value>().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = child.0.kill();
+    let output = child.0.stdout.take().map(|mut stdout| {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut text);
+        text
+    });
+    assert_eq!(
+        discovery.expect("the provider answers")["issuer"],
+        issuer.as_str()
+    );
+    let logs = output.unwrap_or_default();
+    assert!(logs.contains("DEV_IDP_ALLOW_REMOTE=true"), "{logs}");
+}

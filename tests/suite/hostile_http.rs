@@ -107,3 +107,57 @@ async fn x_a_huge_uri_is_refused_without_harm() {
     );
     still_healthy(&app.base).await;
 }
+
+#[tokio::test]
+async fn slow_clients_trickling_headers_are_cut_off_and_do_not_stop_normal_requests() {
+    use leptos_scalekit::web::serve::HEADER_READ_TIMEOUT;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = serve_app(&[]).await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut slow = Vec::new();
+    for _ in 0..300 {
+        let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        tcp.write_all(b"GET /dashboard HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .await
+            .unwrap();
+        slow.push(tcp);
+    }
+    // Each keeps sending one byte of a header that never ends.
+    let trickle = tokio::spawn(async move {
+        for _ in 0..4 {
+            for tcp in slow.iter_mut() {
+                let _ = tcp.write_all(b"a").await;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+        slow
+    });
+    let started = std::time::Instant::now();
+    still_healthy(&app.base).await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "a normal request waited {:?} behind the slow clients",
+        started.elapsed()
+    );
+    let mut slow = trickle.await.unwrap();
+    // The header-read timeout closes every one of them (hyper may answer 408 first).
+    let deadline = HEADER_READ_TIMEOUT + std::time::Duration::from_secs(5);
+    for tcp in slow.iter_mut() {
+        let mut buf = [0u8; 256];
+        let ended = tokio::time::timeout(deadline, async {
+            loop {
+                match tcp.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => continue,
+                }
+            }
+        })
+        .await;
+        assert!(
+            ended.is_ok(),
+            "a slow connection was still open after {deadline:?}"
+        );
+    }
+    still_healthy(&app.base).await;
+}

@@ -9,6 +9,7 @@ mod common;
 
 mod api;
 mod bff;
+mod cookie_policy;
 mod dev_idp;
 mod doctor;
 mod fuzz;
@@ -17,6 +18,7 @@ mod interop_oidc_provider;
 mod jwks_cache;
 mod mcp;
 mod mock_provider;
+mod provider_discovery;
 mod router;
 mod source_rules;
 mod startup_faults;

@@ -3,12 +3,13 @@
 //! The MCP endpoint end to end with the official Rust MCP SDK's client (rmcp): it connects with
 //! no token, follows the 401's `resource_metadata` to the resource's authorization server at the
 //! development provider, registers itself dynamically, signs a persona in (login_hint, PKCE) and
-//! calls the tools. Then the refusals: a token for another audience, a missing scope, and the
-//! RFC 6750 / RFC 9728 details.
+//! calls the tools. Then the refusals: a token for another audience, a missing scope, a member
+//! whose role does not allow a tool, and the RFC 6750 / RFC 9728 details.
 
 use crate::common;
 
 use common::browser::{api_token, location, serve_app, RunningApp};
+use leptos_scalekit::idp::keys::KeyRing;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::auth::{AuthClient, AuthorizationManager, AuthorizationRequest, OAuthState};
@@ -205,7 +206,8 @@ async fn a8_a_missing_scope_is_refused_with_a_step_up_challenge() {
     install_crypto();
     let app = serve_app(&[]).await;
     let challenge = challenge_without_token(&app).await;
-    let manager = authorize(&app, &challenge, &["read:deployments"], "member").await;
+    // The admin may deploy but asked for less: asking again can help, so the 403 says what for.
+    let manager = authorize(&app, &challenge, &["read:deployments"], "admin").await;
     let client = connect(&app, manager).await;
 
     assert!(call(&client, "list_deployments", json!({})).await.is_ok());
@@ -224,6 +226,167 @@ async fn a8_a_missing_scope_is_refused_with_a_step_up_challenge() {
         "{step_up}"
     );
     client.cancel().await.unwrap();
+}
+
+const MEMBER_SUB: &str = "usr_100000000000000002";
+const ORG: &str = "org_100000000000000001";
+
+/// An app whose development provider keeps its keys in a directory of its own, so the test can
+/// sign tokens the provider never issued (another test rotating shared keys cannot interfere).
+async fn serve_app_with_own_keys() -> (RunningApp, KeyRing) {
+    let state_dir = std::path::PathBuf::from(common::test_state_dir())
+        .join(format!("mcp-keys-{}", uuid::Uuid::new_v4()));
+    let state_dir_text = state_dir.display().to_string();
+    let app = serve_app(&[("DEV_STATE_DIR", state_dir_text.as_str())]).await;
+    let keys = KeyRing::load_or_create(&state_dir.join("dev-idp-keys.json")).unwrap();
+    (app, keys)
+}
+
+/// A member's token for the MCP resource as a provider that does NOT intersect scopes with
+/// permissions would issue it: every scope; `permissions` as given (None: no claim at all).
+fn member_token_with_every_scope(
+    app: &RunningApp,
+    keys: &KeyRing,
+    permissions: Option<&[&str]>,
+) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut claims = json!({
+        "iss": format!("{}/dev-idp/resources/{RESOURCE_ID}", app.base),
+        "aud": [mcp_url(app), RESOURCE_ID],
+        "sub": MEMBER_SUB, "client_id": "m2m_100000000000000099", "oid": ORG,
+        "iat": now, "nbf": now, "exp": now + 300, "roles": ["member"],
+        "scopes": ["read:deployments", "deploy:applications"],
+        "scope": "read:deployments deploy:applications",
+    });
+    if let Some(permissions) = permissions {
+        claims["permissions"] = json!(permissions);
+    }
+    keys.sign(&claims).unwrap()
+}
+
+async fn post_tool_call(
+    app: &RunningApp,
+    token: &str,
+    tool: &str,
+    arguments: Value,
+) -> reqwest::Response {
+    http()
+        .post(mcp_url(app))
+        .header("accept", "application/json, text/event-stream")
+        .bearer_auth(token)
+        .json(&json!({
+            "jsonrpc": "2.0", "id": 7, "method": "tools/call",
+            "params": {"name": tool, "arguments": arguments},
+        }))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn deployment_names(app: &RunningApp) -> Vec<String> {
+    let reader = api_token(app, ORG, &["read:deployments"], &app.base).await;
+    let listed: Value = http()
+        .get(format!("{}/api/v1/deployments", app.base))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    listed["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a8_a_member_cannot_create_a_deployment_through_mcp() {
+    install_crypto();
+    let (app, keys) = serve_app_with_own_keys().await;
+
+    // A token that does carry the scope (from a provider not intersecting scopes with
+    // permissions) is refused for a user whose permissions lack it, or who has none at all.
+    for permissions in [Some(&["organization:read", "read:deployments"][..]), None] {
+        let token = member_token_with_every_scope(&app, &keys, permissions);
+        let refused = post_tool_call(
+            &app,
+            &token,
+            "create_deployment",
+            json!({ "name": "minted" }),
+        )
+        .await;
+        assert_eq!(refused.status(), 403, "{permissions:?}");
+        assert!(
+            refused.headers().get("www-authenticate").is_none(),
+            "not a scope challenge"
+        );
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(body["error"], "forbidden", "{body}");
+        assert_eq!(
+            body["error_description"],
+            "your role does not allow create_deployment"
+        );
+    }
+
+    // Through the development provider, asking for every scope, the member is granted only
+    // what their role allows, and the call is refused without a step-up.
+    let challenge = challenge_without_token(&app).await;
+    let manager = authorize(
+        &app,
+        &challenge,
+        &["read:deployments", "deploy:applications"],
+        "member",
+    )
+    .await;
+    let client = connect(&app, manager).await;
+    let me = structured(&call(&client, "whoami", json!({})).await.unwrap());
+    assert_eq!(me["subject"], MEMBER_SUB);
+    assert_eq!(me["kind"], "user");
+    assert!(
+        !me["scopes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "deploy:applications"),
+        "the provider grants resource scopes within the persona's permissions: {me}"
+    );
+    assert!(call(&client, "list_deployments", json!({})).await.is_ok());
+    let error = call(&client, "create_deployment", json!({ "name": "by-member" }))
+        .await
+        .expect_err("the member's role does not allow create_deployment");
+    assert!(
+        error.auth_challenge().is_none(),
+        "no step-up: authorizing again cannot give the member a permission ({error})"
+    );
+    client.cancel().await.unwrap();
+
+    assert!(
+        deployment_names(&app).await.is_empty(),
+        "no refused call created anything"
+    );
+
+    // The same signed token with the permission works: the refusals above were the permission.
+    let allowed = member_token_with_every_scope(
+        &app,
+        &keys,
+        Some(&["read:deployments", "deploy:applications"]),
+    );
+    let transport = StreamableHttpClientTransport::from_config(
+        StreamableHttpClientTransportConfig::with_uri(mcp_url(&app)).auth_header(allowed),
+    );
+    let client = ().serve(transport).await.unwrap();
+    let created = call(&client, "create_deployment", json!({ "name": "permitted" }))
+        .await
+        .unwrap();
+    assert_ne!(created.is_error, Some(true), "{created:?}");
+    client.cancel().await.unwrap();
+    assert_eq!(deployment_names(&app).await, ["permitted"]);
 }
 
 /// The raw HTTP answers: RFC 6750 challenges, the RFC 9728 document, and the authorization

@@ -273,3 +273,179 @@ fn half_hash_matches_the_oidc_core_example() {
         "77QmUPtjPfzWtF2AnpK9RQ"
     );
 }
+
+/// Checklist I16: one table over the checks, named after the conformance suite's RP modules
+/// where one exists, with locally minted keys and key sets; then every claim the validation
+/// requires (`set_required_spec_claims(["exp","iat","iss","aud","sub"])`), each left out in turn.
+#[test]
+fn i16_one_table_over_the_conformance_cases_and_every_required_claim() {
+    use IdTokenError::*;
+    let without = |claim: &'static str| {
+        with(move |c| {
+            c.as_object_mut().unwrap().remove(claim);
+        })
+    };
+    let (provider, stranger) = keys();
+    let one_key = provider_keys();
+    let one_key_without_kid = key_set(vec![jwk(provider, false)]);
+    let two_keys = key_set(vec![jwk(provider, true), jwk(stranger, true)]);
+    let unsigned = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(good_claims().to_string())
+    );
+    let mut hs_header = Header::new(Algorithm::HS256);
+    hs_header.kid = Some(provider.kid.into());
+    let hs256 = jsonwebtoken::encode(
+        &hs_header,
+        &good_claims(),
+        &EncodingKey::from_secret(provider.public_pem.as_bytes()),
+    )
+    .unwrap();
+
+    type Case<'a> = (&'a str, String, &'a KeySet, Result<(), IdTokenError>);
+    let mut cases: Vec<Case> = vec![
+        ("oidcc-client-test", sign(&good_claims()), &one_key, Ok(())),
+        (
+            "oidcc-client-test-invalid-sig-rs256",
+            sign_with(stranger, Some(provider.kid), &good_claims()),
+            &one_key,
+            Err(BadSignature),
+        ),
+        (
+            "oidcc-client-test-idtoken-sig-none",
+            unsigned,
+            &one_key,
+            Err(AlgorithmNotAllowed("none".into())),
+        ),
+        (
+            "oidcc-client-test-invalid-sig-hs256",
+            hs256,
+            &one_key,
+            Err(AlgorithmNotAllowed("HS256".into())),
+        ),
+        (
+            "oidcc-client-test-kid-absent-single-jwks",
+            sign_with(provider, None, &good_claims()),
+            &one_key_without_kid,
+            Ok(()),
+        ),
+        (
+            "oidcc-client-test-kid-absent-multiple-jwks",
+            sign_with(provider, None, &good_claims()),
+            &two_keys,
+            Err(AmbiguousKey),
+        ),
+        (
+            "oidcc-client-test-signing-key-rotation (before the refetch)",
+            sign_with(stranger, Some(stranger.kid), &good_claims()),
+            &one_key,
+            Err(UnknownKey(stranger.kid.into())),
+        ),
+        (
+            "oidcc-client-test-signing-key-rotation (after the refetch)",
+            sign_with(stranger, Some(stranger.kid), &good_claims()),
+            &two_keys,
+            Ok(()),
+        ),
+        (
+            "oidcc-client-test-invalid-iss",
+            with(|c| c["iss"] = json!("https://evil.example")),
+            &one_key,
+            Err(WrongIssuer),
+        ),
+        (
+            "oidcc-client-test-invalid-aud",
+            with(|c| c["aud"] = json!(["skc_other"])),
+            &one_key,
+            Err(WrongAudience),
+        ),
+        (
+            "oidcc-client-test-missing-aud",
+            without("aud"),
+            &one_key,
+            Err(MissingClaim("aud".into())),
+        ),
+        (
+            "I6 an untrusted extra audience",
+            with(|c| c["aud"] = json!([CLIENT, "skc_someone_else"])),
+            &one_key,
+            Err(UntrustedAudience),
+        ),
+        (
+            "I7 azp of another client",
+            with(|c| c["azp"] = json!("skc_other")),
+            &one_key,
+            Err(WrongAuthorizedParty),
+        ),
+        (
+            "I7 several audiences without azp",
+            with(|c| {
+                c["aud"] = json!([CLIENT, CLIENT]);
+                c.as_object_mut().unwrap().remove("azp");
+            }),
+            &one_key,
+            Err(WrongAuthorizedParty),
+        ),
+        (
+            "I8 expired beyond the leeway",
+            with(|c| c["exp"] = json!(NOW - LEEWAY_SECS - 1)),
+            &one_key,
+            Err(Expired),
+        ),
+        (
+            "I8 expired within the leeway",
+            with(|c| c["exp"] = json!(NOW - LEEWAY_SECS + 1)),
+            &one_key,
+            Ok(()),
+        ),
+        (
+            "oidcc-client-test-missing-iat",
+            without("iat"),
+            &one_key,
+            Err(MissingClaim("iat".into())),
+        ),
+        (
+            "I9 iat too far ahead",
+            with(|c| c["iat"] = json!(NOW + IAT_WINDOW_SECS + 1)),
+            &one_key,
+            Err(IssuedAtOutOfRange),
+        ),
+        (
+            "oidcc-client-test-missing-sub",
+            without("sub"),
+            &one_key,
+            Err(MissingClaim("sub".into())),
+        ),
+        (
+            "oidcc-client-test-nonce-invalid",
+            with(|c| c["nonce"] = json!("another")),
+            &one_key,
+            Err(NonceMismatch),
+        ),
+        (
+            "I11 nonce missing",
+            without("nonce"),
+            &one_key,
+            Err(NonceMismatch),
+        ),
+        (
+            "I12 at_hash of another access token",
+            with(|c| c["at_hash"] = json!(half_hash("another token"))),
+            &one_key,
+            Err(AccessTokenHashMismatch),
+        ),
+    ];
+    for claim in ["exp", "iat", "iss", "aud", "sub"] {
+        cases.push((
+            claim,
+            without(claim),
+            &one_key,
+            Err(MissingClaim(claim.into())),
+        ));
+    }
+    for (name, token, jwks, want) in cases {
+        let got = validate_id_token(&token, jwks, &expected()).map(|_| ());
+        assert_eq!(got, want, "{name}");
+    }
+}

@@ -1,0 +1,202 @@
+//! A bounded set of keys that each expire at a given time, for the in-process records that decide
+//! security: ended sessions and consumed sign-in transactions. Lookups are one hash probe; an
+//! insert first drops what has expired, oldest first from a heap, so no request ever scans the
+//! whole set under the lock every other request waits on (review: ended-session list).
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Mutex;
+
+/// What an insert did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inserted {
+    /// The key is new (or its earlier entry had expired).
+    New,
+    /// The key was already present and unexpired; its expiry is now the later of the two.
+    AlreadyPresent,
+    /// The set was full of unexpired keys: the key was added in place of the one closest to its
+    /// expiry ([`WhenFull::EvictSoonest`]).
+    NewInPlaceOfAnother,
+    /// The set is full of unexpired keys and the key was not added ([`WhenFull::Refuse`]).
+    Full,
+}
+
+/// When the set is full of unexpired keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WhenFull {
+    /// Drop the key closest to its expiry to make room (a list that must keep accepting).
+    EvictSoonest,
+    /// Refuse the new key (a list whose callers can refuse the request instead).
+    Refuse,
+}
+
+pub struct ExpiringSet {
+    inner: Mutex<Inner>,
+    capacity: usize,
+    when_full: WhenFull,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Key → expiry (Unix seconds).
+    expiries: HashMap<String, u64>,
+    /// (expiry, key), soonest first. May hold stale pairs for keys whose expiry was extended;
+    /// those are skipped when popped.
+    queue: BinaryHeap<Reverse<(u64, String)>>,
+}
+
+impl Inner {
+    fn prune(&mut self, now: u64) {
+        while let Some(Reverse((expiry, _))) = self.queue.peek() {
+            if *expiry > now {
+                break;
+            }
+            if let Some(Reverse((expiry, key))) = self.queue.pop() {
+                self.remove_if_expiry(&key, expiry);
+            }
+        }
+    }
+
+    /// Removes `key` if `expiry` is still its current expiry (not a stale heap pair).
+    fn remove_if_expiry(&mut self, key: &str, expiry: u64) -> bool {
+        if self.expiries.get(key) == Some(&expiry) {
+            self.expiries.remove(key);
+            return true;
+        }
+        false
+    }
+
+    /// Extending a key leaves its old heap pair behind: rebuild the heap when such stale pairs
+    /// outnumber the live keys, so the heap stays within a constant factor of the set.
+    fn compact(&mut self) {
+        if self.queue.len() > 2 * self.expiries.len() + 64 {
+            self.queue = self
+                .expiries
+                .iter()
+                .map(|(key, expiry)| Reverse((*expiry, key.clone())))
+                .collect();
+        }
+    }
+
+    fn evict_soonest(&mut self) {
+        while let Some(Reverse((expiry, key))) = self.queue.pop() {
+            if self.remove_if_expiry(&key, expiry) {
+                return;
+            }
+        }
+    }
+}
+
+impl ExpiringSet {
+    pub fn new(capacity: usize, when_full: WhenFull) -> ExpiringSet {
+        ExpiringSet {
+            inner: Mutex::new(Inner::default()),
+            capacity: capacity.max(1),
+            when_full,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds `key` until `expires_at`.
+    pub fn insert(&self, key: &str, expires_at: u64, now: u64) -> Inserted {
+        let mut inner = self.lock();
+        inner.prune(now);
+        if let Some(current) = inner.expiries.get(key).copied() {
+            if expires_at > current {
+                inner.expiries.insert(key.to_string(), expires_at);
+                inner.queue.push(Reverse((expires_at, key.to_string())));
+                inner.compact();
+            }
+            return Inserted::AlreadyPresent;
+        }
+        if expires_at <= now {
+            return Inserted::New; // already past: nothing to remember
+        }
+        let mut outcome = Inserted::New;
+        if inner.expiries.len() >= self.capacity {
+            match self.when_full {
+                WhenFull::Refuse => return Inserted::Full,
+                WhenFull::EvictSoonest => {
+                    inner.evict_soonest();
+                    outcome = Inserted::NewInPlaceOfAnother;
+                }
+            }
+        }
+        inner.expiries.insert(key.to_string(), expires_at);
+        inner.queue.push(Reverse((expires_at, key.to_string())));
+        outcome
+    }
+
+    /// Whether `key` is present and unexpired.
+    pub fn contains(&self, key: &str, now: u64) -> bool {
+        self.lock()
+            .expiries
+            .get(key)
+            .is_some_and(|expiry| *expiry > now)
+    }
+
+    /// Unexpired and not yet pruned keys held.
+    pub fn len(&self) -> usize {
+        self.lock().expiries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_expire_and_are_pruned_on_insert() {
+        let set = ExpiringSet::new(10, WhenFull::Refuse);
+        assert_eq!(set.insert("a", 100, 10), Inserted::New);
+        assert!(set.contains("a", 99));
+        assert!(!set.contains("a", 100), "expired at its expiry");
+        assert_eq!(set.insert("b", 300, 200), Inserted::New);
+        assert_eq!(set.len(), 1, "`a` was pruned");
+        assert_eq!(set.insert("b", 400, 200), Inserted::AlreadyPresent);
+        assert!(set.contains("b", 350), "a second insert extends");
+        assert_eq!(set.insert("old", 5, 10), Inserted::New);
+        assert!(!set.contains("old", 10));
+    }
+
+    #[test]
+    fn a_full_set_refuses_or_evicts_the_soonest() {
+        let refusing = ExpiringSet::new(2, WhenFull::Refuse);
+        refusing.insert("a", 100, 0);
+        refusing.insert("b", 200, 0);
+        assert_eq!(refusing.insert("c", 300, 0), Inserted::Full);
+        assert!(!refusing.contains("c", 0));
+        assert_eq!(
+            refusing.insert("c", 300, 150),
+            Inserted::New,
+            "room after `a` expired"
+        );
+
+        let evicting = ExpiringSet::new(2, WhenFull::EvictSoonest);
+        evicting.insert("a", 100, 0);
+        evicting.insert("b", 200, 0);
+        assert_eq!(evicting.insert("c", 300, 0), Inserted::NewInPlaceOfAnother);
+        assert!(!evicting.contains("a", 0) && evicting.contains("b", 0));
+        assert_eq!(evicting.len(), 2);
+    }
+
+    #[test]
+    fn extending_keys_does_not_grow_the_queue_without_bound() {
+        let set = ExpiringSet::new(4, WhenFull::Refuse);
+        for expiry in 1..10_000 {
+            set.insert("k", 1_000 + expiry, 0);
+        }
+        assert!(
+            set.lock().queue.len() <= 2 + 64 + 1,
+            "one live key, few stale pairs"
+        );
+        assert!(set.contains("k", 10_000));
+    }
+}

@@ -68,6 +68,22 @@ step "release server on 127.0.0.1:$port (development provider), a persona signed
 source scripts/bench/serve_release.sh
 echo "dashboard: $DASHBOARD_BYTES bytes; static baseline written at the same size"
 
+step "a second release server on 127.0.0.1:$((port + 1)) with its sessions in Redis"
+command -v redis-server >/dev/null || apt_install redis-server
+redis_port=$((port + 2))
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no >/dev/null 2>&1 &
+redis_pid=$!
+redis_base="http://127.0.0.1:$((port + 1))"
+redis_scratch="$(mktemp -d)"
+LEPTOS_SITE_ADDR="127.0.0.1:$((port + 1))" LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg \
+  DEV_STATE_DIR="$redis_scratch/state" RUST_LOG=warn REDIS_URL="redis://127.0.0.1:$redis_port/0" \
+  "$root/target/release/leptos-scalekit" serve >>"$redis_scratch/server.log" 2>&1 &
+redis_server_pid=$!
+trap 'kill "$redis_server_pid" "$redis_pid" 2>/dev/null || true; rm -rf "$redis_scratch"; cleanup' EXIT
+for _ in $(seq 1 600); do curl -fsS "$redis_base/health" >/dev/null 2>&1 && break; sleep 0.1; done
+eval "$(python3 scripts/bench/prepare.py "$redis_base" "$redis_scratch" | sed -n 's/^COOKIE=/REDIS_COOKIE=/p')"
+export REDIS_BASE="$redis_base" REDIS_COOKIE
+
 step "load (wrk, then oha at a steady rate)"
 BENCH_JSON="$root/target/bench-results.json" python3 scripts/bench/load.py "$base" "$server_pid"
 

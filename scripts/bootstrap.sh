@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every tool the project needs to build and test, on a machine that reaches only the package
 # registries (crates.io, npm, apt). Idempotent: each step checks first and skips what is present.
-# Usage: scripts/bootstrap.sh [all|rust|browser|node|python]   (default: all)
+# Usage: scripts/bootstrap.sh [all|rust|browser|redis|node|python]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -75,16 +75,32 @@ ensure_wasm_bindgen() {
   cargo install wasm-bindgen-cli --version "$want" --force
 }
 
+# A Debian package, as root or through sudo, after refreshing the package lists.
+apt_install() {
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$1" >/dev/null
+}
+
 ensure_chromium() {
   if [ -x /usr/bin/chromium ]; then
     log "chromium present"
     return
   fi
   log "installing Debian chromium"
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  apt_install chromium
+}
+
+ensure_redis() {
+  # The shared session store's tests start their own redis-server on a free loopback port; only
+  # the binary is needed (Debian's service is not used).
+  if command -v redis-server >/dev/null 2>&1; then
+    log "redis-server present"
+    return
+  fi
+  log "installing Debian redis-server"
+  apt_install redis-server
 }
 
 ensure_node_packages() {
@@ -119,8 +135,9 @@ case "$what" in
   rust) ensure_wasm_target; ensure_cargo_leptos; ensure_wasm_bindgen ;;
   cargo-leptos) ensure_cargo_leptos ;;
   browser) ensure_chromium ;;
+  redis) ensure_redis ;;
   node) ensure_node_packages ;;
   python) ensure_python_sdk ;;
-  all) ensure_wasm_target; ensure_cargo_leptos; ensure_wasm_bindgen; ensure_chromium; ensure_node_packages; ensure_python_sdk ;;
-  *) echo "usage: $0 [all|rust|browser|node|python]" >&2; exit 2 ;;
+  all) ensure_wasm_target; ensure_cargo_leptos; ensure_wasm_bindgen; ensure_chromium; ensure_redis; ensure_node_packages; ensure_python_sdk ;;
+  *) echo "usage: $0 [all|rust|browser|redis|node|python]" >&2; exit 2 ;;
 esac

@@ -134,6 +134,8 @@ pub struct Config {
     /// `DEV_IDP_ALLOW_REMOTE`: the development identity provider may be served on a
     /// non-loopback address or URL (a remote development box). Never true in production.
     pub dev_idp_allow_remote: bool,
+    /// The shared session store (`REDIS_URL`); None keeps it in process memory (one instance).
+    pub redis: Option<crate::auth::store::RedisSettings>,
     pub log_filter: String,
     pub log_format: LogFormat,
     pub site_root: String,
@@ -261,6 +263,7 @@ impl Config {
         );
         let dev_idp_config = r.get("DEV_IDP_CONFIG").map(PathBuf::from);
         let cookie_secret = read_cookie_secret(&mut r, mode, &dev_state_dir);
+        let redis = read_redis(&mut r);
         let log_filter = read_log_filter(&mut r);
         let log_format = read_log_format(&mut r);
         let site_root = r
@@ -291,6 +294,7 @@ impl Config {
                 dev_state_dir,
                 dev_idp_config,
                 dev_idp_allow_remote,
+                redis: redis?,
                 log_filter: log_filter?,
                 log_format,
                 site_root,
@@ -351,8 +355,27 @@ impl Config {
                 ),
             ),
             ("cookie key", cookie_key),
+            ("session store", self.describe_store()),
             ("log filter", self.log_filter.clone()),
         ]
+    }
+
+    /// Where the session records live; the Redis URL's host only (it may carry a password).
+    fn describe_store(&self) -> String {
+        match &self.redis {
+            None => "in process (one instance; set REDIS_URL for several)".into(),
+            Some(redis) => {
+                let host = Url::parse(redis.url.expose())
+                    .ok()
+                    .and_then(|url| {
+                        url.host_str().map(|host| {
+                            format!("{}://{host}:{}", url.scheme(), url.port().unwrap_or(6379))
+                        })
+                    })
+                    .unwrap_or_default();
+                format!("Redis at {host}, keys under `{}`", redis.key_prefix)
+            }
+        }
     }
 
     fn describe_dev_idp_reach(&self) -> &'static str {
@@ -439,6 +462,48 @@ fn read_resource_id(r: &mut Reader, provider: Option<&ProviderConfig>) -> Option
             None
         }
     }
+}
+
+/// Default `REDIS_KEY_PREFIX`.
+pub const DEFAULT_REDIS_KEY_PREFIX: &str = "leptos-scalekit:";
+
+/// `REDIS_URL` and `REDIS_KEY_PREFIX`. Outer None: a problem was recorded; inner None: no Redis.
+fn read_redis(r: &mut Reader) -> Option<Option<crate::auth::store::RedisSettings>> {
+    let prefix = r
+        .get("REDIS_KEY_PREFIX")
+        .unwrap_or_else(|| DEFAULT_REDIS_KEY_PREFIX.into());
+    let prefix_ok = prefix.len() <= 64
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    if !prefix_ok {
+        r.problem(
+            "REDIS_KEY_PREFIX",
+            "must be at most 64 letters, digits or - _ . :",
+            "myapp:",
+        );
+    }
+    let Some(raw) = r.get("REDIS_URL") else {
+        return prefix_ok.then_some(None);
+    };
+    // Not echoed: the URL may hold a password.
+    let url_ok = Url::parse(&raw).is_ok_and(|url| {
+        matches!(url.scheme(), "redis" | "rediss" | "valkey" | "valkeys") && url.host().is_some()
+    });
+    if !url_ok {
+        r.problem(
+            "REDIS_URL",
+            "must be a redis:// or rediss:// (TLS) URL with a host",
+            "redis://127.0.0.1:6379/0",
+        );
+        return None;
+    }
+    prefix_ok.then(|| {
+        Some(crate::auth::store::RedisSettings {
+            url: Secret::new(raw),
+            key_prefix: prefix,
+        })
+    })
 }
 
 fn read_session_timeouts(r: &mut Reader) -> (Option<u64>, Option<u64>) {

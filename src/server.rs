@@ -19,6 +19,7 @@ use crate::auth::provider::Provider;
 use crate::auth::relying_party::{RelyingParty, RelyingPartySettings};
 use crate::auth::session::SessionPolicy;
 use crate::auth::session_cookies::CookieSettings;
+use crate::auth::store::{RedisStore, Store};
 use crate::auth::token_client::ClientCredentials;
 use crate::config::{Config, LogFormat, Mode, ProviderConfig, DEV_CLIENT_ID, DEV_IDP_MOUNT_PATH};
 use crate::idp::settings::IdpSettings;
@@ -59,6 +60,10 @@ impl AppState {
             },
         ));
         let management = Arc::new(ManagementClient::new(provider.clone()));
+        let store = match &config.redis {
+            None => Store::default(),
+            Some(settings) => Store::Redis(Arc::new(RedisStore::connect(settings)?)),
+        };
         let rp = RelyingParty::new(
             provider,
             RelyingPartySettings {
@@ -70,6 +75,8 @@ impl AppState {
                     absolute_timeout_secs: config.session_absolute_timeout_secs,
                 },
             },
+            store,
+            cookie_key.clone(),
         );
         let auth = Auth {
             rp: Arc::new(rp),
@@ -102,6 +109,10 @@ pub fn start_dev_idp(config: &Config) -> Result<Option<Arc<DevIdp>>, String> {
         &config.redirect_uri,
         &config.post_logout_redirect_uri,
     );
+    settings.register_app_backchannel_logout_uri(
+        DEV_CLIENT_ID,
+        &format!("{}/auth/backchannel-logout", config.app_url),
+    )?;
     if let Some(resource_id) = &config.mcp_resource_id {
         settings.register_app_resource(
             resource_id,
@@ -145,6 +156,11 @@ pub fn build_router(state: AppState) -> Router {
         extra_form_action: form_action_source(&state.config),
     };
     let origin = web::csrf::AppOrigin(state.config.app_url.clone());
+    // Server to server: outside the browser CSRF layer and the session middleware.
+    let backchannel = Router::<AppState>::new().route(
+        crate::auth::backchannel::BACKCHANNEL_LOGOUT_PATH,
+        axum::routing::post(crate::auth::backchannel::backchannel_logout),
+    );
     let app = Router::<AppState>::new()
         .route(
             &state.config.callback_path,
@@ -170,7 +186,9 @@ pub fn build_router(state: AppState) -> Router {
         deployments.clone(),
     );
     let api_metadata_path = crate::api::metadata::metadata_path(&state.config.api_audience);
-    let mut router = app.nest_service("/api", crate::api::router(api_state.clone()));
+    let mut router = app
+        .merge(backchannel)
+        .nest_service("/api", crate::api::router(api_state.clone()));
     if api_metadata_path == crate::mcp::RESOURCE_METADATA_PATH
         && state.config.mcp_resource_id.is_some()
     {

@@ -50,7 +50,10 @@ pub async fn get_session() -> Result<AuthState, AppError> {
         RequestSession::SignedOut => AuthState::SignedOut,
         RequestSession::Ended => AuthState::SessionEnded,
         RequestSession::SignedIn(s) => AuthState::SignedIn(s.view(auth.rp.policy())),
-        RequestSession::Stale(s) => AuthState::ProviderUnavailable(s.view(auth.rp.policy())),
+        // An unverifiable session (store down) gets the same "try again shortly" page.
+        RequestSession::Stale(s) | RequestSession::Unverified(s) => {
+            AuthState::ProviderUnavailable(s.view(auth.rp.policy()))
+        }
     })
 }
 
@@ -118,7 +121,7 @@ pub async fn logout() -> Result<(), AppError> {
     let session = ssr::request_session().session().cloned();
     if let Some(session) = &session {
         auth.rp.revoke(session).await;
-        auth.end(&cookies, session, now);
+        auth.end(&cookies, session, now).await;
         tracing::info!(sub = %session.user.sub, "signed out");
     } else {
         auth.cookies.clear_session(&cookies);
@@ -233,6 +236,154 @@ pub async fn refresh_session() -> Result<SessionView, AppError> {
     }
 }
 
+/// One of the user's sessions at the provider, for the session panel's "Your sessions" list.
+/// The id is the provider's session id (the `sid` claim), which opens nothing by itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSessionView {
+    pub session_id: String,
+    /// Browser, system and kind of device, in words (`Firefox 128 on Linux (desktop)`).
+    pub device: String,
+    pub created_at: Option<u64>,
+    pub last_active_at: Option<u64>,
+    /// The session this request is part of.
+    pub current: bool,
+}
+
+/// The caller's own sessions at the provider (the user is the session's subject, never taken
+/// from the request), this one first, then the most recently active.
+#[server(prefix = "/_app", endpoint = "user_sessions")]
+pub async fn user_sessions() -> Result<Vec<UserSessionView>, AppError> {
+    let session = ssr::require_session()?;
+    let state = ssr::app_state()?;
+    let listed = match state.management.list_user_sessions(&session.user.sub).await {
+        Ok(listed) => listed,
+        // Rendering the session panel, a list that cannot be had is said in the list's place: the
+        // rest of the page is fine, so its status stays 200. Called by the browser, the status
+        // is the error's.
+        Err(error) if !ssr::is_server_fn_call() => {
+            tracing::warn!(%error, "could not list the user's sessions");
+            return Err(match error {
+                crate::auth::management::ManagementError::Unavailable(_) => {
+                    AppError::ProviderUnavailable
+                }
+                _ => AppError::ProviderError,
+            });
+        }
+        Err(error) => return Err(crate::api_clients_api::ssr::management_error(error)),
+    };
+    let mut views: Vec<UserSessionView> = listed
+        .into_iter()
+        .map(|s| UserSessionView {
+            current: session.provider_sid.as_deref() == Some(s.session_id.as_str()),
+            device: ssr::device_summary(&s.device),
+            session_id: s.session_id,
+            created_at: s.created_at,
+            last_active_at: s.last_active_at,
+        })
+        .collect();
+    views.sort_by(|a, b| {
+        b.current
+            .cmp(&a.current)
+            .then_with(|| b.last_active_at.cmp(&a.last_active_at))
+            .then_with(|| b.created_at.cmp(&a.created_at))
+    });
+    Ok(views)
+}
+
+/// Signs out one of the caller's other sessions: revoked at the provider (which tells every app
+/// of that session by back-channel logout) and recorded as ended here at once. The id comes from
+/// the form, so it must be in the caller's own list: anything else is 404.
+#[server(prefix = "/_app", endpoint = "sign_out_session")]
+pub async fn sign_out_session(session_id: String) -> Result<(), AppError> {
+    use crate::auth::user_sessions::is_session_id;
+
+    let auth = ssr::auth()?;
+    let session = ssr::require_session()?;
+    let state = ssr::app_state()?;
+    if !is_session_id(&session_id) {
+        return Err(ssr::fail(AppError::BadRequest(
+            "that is not a session id".into(),
+        )));
+    }
+    if session.provider_sid.as_deref() == Some(session_id.as_str()) {
+        return Err(ssr::fail(AppError::BadRequest(
+            "this is the session you are using: sign out with the Sign out button".into(),
+        )));
+    }
+    let management_error = crate::api_clients_api::ssr::management_error;
+    let own = state
+        .management
+        .list_user_sessions(&session.user.sub)
+        .await
+        .map_err(management_error)?;
+    if !own.iter().any(|s| s.session_id == session_id) {
+        tracing::warn!(sub = %session.user.sub, "refused to sign out a session not in the caller's list");
+        return Err(ssr::fail(AppError::NotFound));
+    }
+    state
+        .management
+        .revoke_session(&session_id)
+        .await
+        .map_err(management_error)?;
+    let absolute = auth.rp.policy().absolute_timeout_secs;
+    let store = auth.rp.store.clone();
+    let sid = session_id.clone();
+    ssr::record_with_retries("an ended provider session", move |now| {
+        let store = store.clone();
+        let sid = sid.clone();
+        async move {
+            store
+                .end_provider_session(&sid, now.saturating_add(absolute), now)
+                .await
+        }
+    })
+    .await;
+    tracing::info!(sub = %session.user.sub, "signed out another session");
+    if ssr::accepts_html() {
+        ssr::see_other("/sessions#your-sessions")?;
+    }
+    Ok(())
+}
+
+/// Signs the user out everywhere: every session revoked at the provider, every session of the
+/// user that began until now recorded as ended (so every instance refuses the old cookies at
+/// once, before the provider's back-channel logout arrives), then this session ended like a
+/// sign-out and the browser sent to `/login`.
+#[server(prefix = "/_app", endpoint = "sign_out_everywhere")]
+pub async fn sign_out_everywhere() -> Result<(), AppError> {
+    use crate::auth::session::now_secs;
+
+    let auth = ssr::auth()?;
+    let cookies = ssr::cookies().await?;
+    let session = ssr::require_session()?;
+    let state = ssr::app_state()?;
+    let revoked = state
+        .management
+        .revoke_all_user_sessions(&session.user.sub)
+        .await
+        .map_err(crate::api_clients_api::ssr::management_error)?;
+    let cutoff = now_secs();
+    let absolute = auth.rp.policy().absolute_timeout_secs;
+    let store = auth.rp.store.clone();
+    let sub = session.user.sub.clone();
+    ssr::record_with_retries("a user's ended sessions", move |now| {
+        let store = store.clone();
+        let sub = sub.clone();
+        async move {
+            store
+                .end_user_sessions(&sub, cutoff, now.saturating_add(absolute), now)
+                .await
+        }
+    })
+    .await;
+    auth.rp.revoke(&session).await;
+    auth.end(&cookies, &session, now_secs()).await;
+    auth.cookies.clear_transaction(&cookies);
+    ssr::clear_site_data();
+    tracing::info!(sub = %session.user.sub, revoked, "signed out everywhere");
+    ssr::see_other("/login")
+}
+
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use std::sync::Arc;
@@ -254,6 +405,70 @@ pub mod ssr {
             .ok_or(AppError::Internal)
     }
 
+    pub fn app_state() -> Result<AppState, AppError> {
+        use_context::<AppState>().ok_or(AppError::Internal)
+    }
+
+    /// True when the request is a server-function call (not a page being rendered).
+    pub fn is_server_fn_call() -> bool {
+        use_context::<http::request::Parts>()
+            .is_some_and(|parts| parts.uri.path().starts_with("/_app/"))
+    }
+
+    /// Runs `record` (given the time now) until the store takes it: at once, then, if the store
+    /// is unreachable, in the background for about a minute and a half. The provider's
+    /// back-channel logout covers the same sessions, so the request does not wait for it.
+    pub async fn record_with_retries<F, Fut>(what: &'static str, record: F)
+    where
+        F: Fn(u64) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<(), crate::auth::store::StoreUnavailable>> + Send,
+    {
+        use crate::auth::session::now_secs;
+
+        if record(now_secs()).await.is_ok() {
+            return;
+        }
+        tokio::spawn(async move {
+            for attempt in 1..=20u64 {
+                tokio::time::sleep(std::time::Duration::from_secs(attempt.min(5))).await;
+                if record(now_secs()).await.is_ok() {
+                    return;
+                }
+                tracing::warn!(
+                    attempt,
+                    what,
+                    "could not record in the session store yet; retrying"
+                );
+            }
+            tracing::error!(what, "gave up recording in the session store");
+        });
+    }
+
+    /// `Firefox 128 on Linux (desktop)`, from what the provider tells of a session's browser.
+    pub fn device_summary(device: &crate::auth::user_sessions::Device) -> String {
+        let join = |name: &str, version: &str| match (name.trim(), version.trim()) {
+            ("", _) => String::new(),
+            (name, "") => name.to_string(),
+            (name, version) => format!("{name} {version}"),
+        };
+        let browser = join(&device.browser, &device.browser_version);
+        let os = join(&device.os, &device.os_version);
+        let mut summary = match (browser.is_empty(), os.is_empty()) {
+            (false, false) => format!("{browser} on {os}"),
+            (false, true) => browser,
+            (true, false) => os,
+            (true, true) if !device.user_agent.trim().is_empty() => {
+                device.user_agent.trim().chars().take(80).collect()
+            }
+            (true, true) => "Unknown device".to_string(),
+        };
+        let kind = device.device_type.trim();
+        if !kind.is_empty() {
+            summary.push_str(&format!(" ({})", kind.to_lowercase()));
+        }
+        summary
+    }
+
     /// What the session middleware found for this request.
     pub fn request_session() -> RequestSession {
         use_context::<http::request::Parts>()
@@ -272,6 +487,9 @@ pub mod ssr {
         if let Some(response) = use_context::<ResponseOptions>() {
             response.set_status(error.status());
             response.insert_header(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            if error.status_code() == 503 {
+                response.insert_header(http::header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
         }
         error
     }
@@ -281,7 +499,9 @@ pub mod ssr {
         match request_session() {
             RequestSession::SignedIn(session) => Ok(session),
             RequestSession::SignedOut | RequestSession::Ended => Err(fail(AppError::Unauthorized)),
-            RequestSession::Stale(_) => Err(fail(AppError::ProviderUnavailable)),
+            RequestSession::Stale(_) | RequestSession::Unverified(_) => {
+                Err(fail(AppError::ProviderUnavailable))
+            }
         }
     }
 

@@ -9,10 +9,11 @@ use http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY};
 use http::{HeaderValue, StatusCode};
 use tower_cookies::Cookies;
 
-use super::consumed_transactions::ConsumeError;
 use super::middleware::Auth;
 use super::session::now_secs;
 use super::session_cookies::SessionCookie;
+use super::store::OneTime;
+use super::transaction::TRANSACTION_TTL_SECS;
 use crate::log_text::untrusted;
 use crate::secret::constant_time_eq;
 use crate::web::html_escape::escape;
@@ -175,25 +176,34 @@ async fn finish(
         )));
     };
 
-    // L6: one token-endpoint call per transaction, even for a client that keeps the cookie.
-    auth.rp
-        .consumed
-        .consume(&transaction, now)
-        .map_err(|e| match e {
-            ConsumeError::AlreadyUsed => with_return(Failure::new(
-                400,
-                "Sign-in already completed",
-                "This sign-in response was already used. Please sign in again.",
-            )),
-            ConsumeError::Busy => {
-                tracing::warn!("too many sign-ins in progress to record another; refusing");
-                with_return(Failure::new(
-                    503,
-                    "Sign-in unavailable",
-                    "Too many sign-ins are in progress. Please try again in a moment.",
-                ))
-            }
+    // L6: one token-endpoint call per transaction, whichever instance receives the callback,
+    // even for a client that keeps the cookie. Kept a minute past the transaction's lifetime:
+    // `is_expired` allows that much clock skew.
+    let first = auth
+        .rp
+        .store
+        .first_use(
+            OneTime::Transaction,
+            &transaction.state,
+            transaction.created_at + TRANSACTION_TTL_SECS + 60,
+            now,
+        )
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "cannot record the sign-in transaction; refusing");
+            with_return(Failure::new(
+                503,
+                "Sign-in unavailable",
+                "Signing in is unavailable for a moment. Please try again shortly.",
+            ))
         })?;
+    if !first {
+        return Err(with_return(Failure::new(
+            400,
+            "Sign-in already completed",
+            "This sign-in response was already used. Please sign in again.",
+        )));
+    }
     let session = auth
         .rp
         .complete_login(&transaction, code, now)
@@ -204,7 +214,7 @@ async fn finish(
         })?;
     // L11: a sign-in over an existing session ends that one: its cookie value becomes useless.
     if let SessionCookie::Present(previous) = auth.cookies.read_session(cookies, &auth.key) {
-        auth.end(cookies, &previous, now);
+        auth.end(cookies, &previous, now).await;
     }
     auth.write(cookies, &session, now);
     tracing::info!(sub = %session.user.sub, "signed in");

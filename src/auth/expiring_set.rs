@@ -1,5 +1,5 @@
-//! A bounded set of keys that each expire at a given time, for the in-process records that decide
-//! security: ended sessions and consumed sign-in transactions. Lookups are one hash probe; an
+//! A bounded map (and set) of keys that each expire at a given time, for the in-process records
+//! that decide security: ended sessions, users and provider sessions, consumed one-time values. Lookups are one hash probe; an
 //! insert first drops what has expired, oldest first from a heap, so no request ever scans the
 //! whole set under the lock every other request waits on (review: ended-session list).
 
@@ -30,22 +30,30 @@ pub enum WhenFull {
     Refuse,
 }
 
-pub struct ExpiringSet {
-    inner: Mutex<Inner>,
+pub struct ExpiringMap<V> {
+    inner: Mutex<Inner<V>>,
     capacity: usize,
     when_full: WhenFull,
 }
 
-#[derive(Default)]
-struct Inner {
-    /// Key → expiry (Unix seconds).
-    expiries: HashMap<String, u64>,
+struct Inner<V> {
+    /// Key → (value, expiry in Unix seconds).
+    expiries: HashMap<String, (V, u64)>,
     /// (expiry, key), soonest first. May hold stale pairs for keys whose expiry was extended;
     /// those are skipped when popped.
     queue: BinaryHeap<Reverse<(u64, String)>>,
 }
 
-impl Inner {
+impl<V> Default for Inner<V> {
+    fn default() -> Self {
+        Inner {
+            expiries: HashMap::new(),
+            queue: BinaryHeap::new(),
+        }
+    }
+}
+
+impl<V: Clone> Inner<V> {
     fn prune(&mut self, now: u64) {
         while let Some(Reverse((expiry, _))) = self.queue.peek() {
             if *expiry > now {
@@ -59,7 +67,7 @@ impl Inner {
 
     /// Removes `key` if `expiry` is still its current expiry (not a stale heap pair).
     fn remove_if_expiry(&mut self, key: &str, expiry: u64) -> bool {
-        if self.expiries.get(key) == Some(&expiry) {
+        if self.expiries.get(key).map(|(_, at)| *at) == Some(expiry) {
             self.expiries.remove(key);
             return true;
         }
@@ -73,7 +81,7 @@ impl Inner {
             self.queue = self
                 .expiries
                 .iter()
-                .map(|(key, expiry)| Reverse((*expiry, key.clone())))
+                .map(|(key, (_, expiry))| Reverse((*expiry, key.clone())))
                 .collect();
         }
     }
@@ -87,27 +95,29 @@ impl Inner {
     }
 }
 
-impl ExpiringSet {
-    pub fn new(capacity: usize, when_full: WhenFull) -> ExpiringSet {
-        ExpiringSet {
+impl<V: Clone> ExpiringMap<V> {
+    pub fn new(capacity: usize, when_full: WhenFull) -> ExpiringMap<V> {
+        ExpiringMap {
             inner: Mutex::new(Inner::default()),
             capacity: capacity.max(1),
             when_full,
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner<V>> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Adds `key` until `expires_at`.
-    pub fn insert(&self, key: &str, expires_at: u64, now: u64) -> Inserted {
+    /// Sets `key` to `value` until `expires_at`. A key already present takes the new value and
+    /// keeps the later of the two expiries.
+    pub fn insert(&self, key: &str, value: V, expires_at: u64, now: u64) -> Inserted {
         let mut inner = self.lock();
         inner.prune(now);
-        if let Some(current) = inner.expiries.get(key).copied() {
-            if expires_at > current {
-                inner.expiries.insert(key.to_string(), expires_at);
-                inner.queue.push(Reverse((expires_at, key.to_string())));
+        if let Some((_, current)) = inner.expiries.get(key).cloned() {
+            let expiry = current.max(expires_at);
+            inner.expiries.insert(key.to_string(), (value, expiry));
+            if expiry > current {
+                inner.queue.push(Reverse((expiry, key.to_string())));
                 inner.compact();
             }
             return Inserted::AlreadyPresent;
@@ -125,17 +135,18 @@ impl ExpiringSet {
                 }
             }
         }
-        inner.expiries.insert(key.to_string(), expires_at);
+        inner.expiries.insert(key.to_string(), (value, expires_at));
         inner.queue.push(Reverse((expires_at, key.to_string())));
         outcome
     }
 
-    /// Whether `key` is present and unexpired.
-    pub fn contains(&self, key: &str, now: u64) -> bool {
+    /// The value of `key` if present and unexpired.
+    pub fn get(&self, key: &str, now: u64) -> Option<V> {
         self.lock()
             .expiries
             .get(key)
-            .is_some_and(|expiry| *expiry > now)
+            .filter(|(_, expiry)| *expiry > now)
+            .map(|(value, _)| value.clone())
     }
 
     /// Unexpired and not yet pruned keys held.
@@ -145,6 +156,33 @@ impl ExpiringSet {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// Keys without values.
+pub struct ExpiringSet(ExpiringMap<()>);
+
+impl ExpiringSet {
+    pub fn new(capacity: usize, when_full: WhenFull) -> ExpiringSet {
+        ExpiringSet(ExpiringMap::new(capacity, when_full))
+    }
+
+    /// Adds `key` until `expires_at` (a key already present keeps the later expiry).
+    pub fn insert(&self, key: &str, expires_at: u64, now: u64) -> Inserted {
+        self.0.insert(key, (), expires_at, now)
+    }
+
+    /// Whether `key` is present and unexpired.
+    pub fn contains(&self, key: &str, now: u64) -> bool {
+        self.0.get(key, now).is_some()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
@@ -162,6 +200,8 @@ mod tests {
         assert_eq!(set.len(), 1, "`a` was pruned");
         assert_eq!(set.insert("b", 400, 200), Inserted::AlreadyPresent);
         assert!(set.contains("b", 350), "a second insert extends");
+        assert_eq!(set.insert("b", 250, 200), Inserted::AlreadyPresent);
+        assert!(set.contains("b", 350), "and never shortens");
         assert_eq!(set.insert("old", 5, 10), Inserted::New);
         assert!(!set.contains("old", 10));
     }
@@ -194,9 +234,23 @@ mod tests {
             set.insert("k", 1_000 + expiry, 0);
         }
         assert!(
-            set.lock().queue.len() <= 2 + 64 + 1,
+            set.0.lock().queue.len() <= 2 + 64 + 1,
             "one live key, few stale pairs"
         );
         assert!(set.contains("k", 10_000));
+    }
+}
+
+#[cfg(test)]
+mod map_tests {
+    use super::*;
+
+    #[test]
+    fn a_map_keeps_the_latest_value_and_the_later_expiry() {
+        let map = ExpiringMap::new(4, WhenFull::Refuse);
+        map.insert("usr_1", 100u64, 1_000, 0);
+        map.insert("usr_1", 200u64, 500, 0);
+        assert_eq!(map.get("usr_1", 900), Some(200));
+        assert_eq!(map.get("usr_1", 1_000), None);
     }
 }

@@ -1,6 +1,7 @@
 //! The checks every RS256 JWT from the provider goes through before its kind-specific ones:
 //! algorithm from our allow-list (never from the token), key by `kid`, signature, issuer,
-//! audience, and the registered claims present. Access tokens and API tokens build on this.
+//! audience, and the registered claims present. Access tokens and API tokens build on this;
+//! logout tokens, which may lack `sub` and `exp`, on its lower half ([`verify_rs256`]).
 
 use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Map, Value};
@@ -49,6 +50,36 @@ pub fn check_rs256(
     audience: &str,
     now: u64,
 ) -> Result<Checked, JwtError> {
+    let claims = verify_rs256(token, keys, issuers, audience, &["exp", "sub"])?;
+    let sub = claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| JwtError::MissingClaim("sub".into()))?
+        .to_string();
+    let exp = claims
+        .get("exp")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| JwtError::MissingClaim("exp".into()))?;
+    if exp.saturating_add(LEEWAY_SECS) < now {
+        return Err(JwtError::Expired);
+    }
+    check_not_before(&claims, now)?;
+    Ok(Checked { sub, exp, claims })
+}
+
+/// The checks below every kind of provider JWT, with no time check and no claim required beyond
+/// `iss`, `aud` and `also_required` (of `exp`, `nbf`, `sub`): algorithm from our allow-list, key
+/// by `kid`, signature, one of `issuers`, `audience` among its audiences. Time claims are left to
+/// the caller, so one clock (`now`) rules all of them. For tokens that lack `sub` or `exp` by
+/// design, such as logout tokens; everything else goes through [`check_rs256`].
+pub fn verify_rs256(
+    token: &str,
+    keys: &KeySet,
+    issuers: &[&str],
+    audience: &str,
+    also_required: &[&str],
+) -> Result<Map<String, Value>, JwtError> {
     let (alg, kid) = header_alg_and_kid(token).map_err(|_| JwtError::Malformed)?;
     if !ALLOWED_ALGORITHMS.iter().any(|a| format!("{a:?}") == alg) {
         return Err(JwtError::AlgorithmNotAllowed(untrusted(&alg).into_owned()));
@@ -61,8 +92,9 @@ pub fn check_rs256(
     validation.algorithms = ALLOWED_ALGORITHMS.to_vec();
     validation.set_issuer(issuers);
     validation.set_audience(&[audience]);
-    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-    // Expiry is checked below against `now`, so one clock rules every time check.
+    let mut required = vec!["iss", "aud"];
+    required.extend_from_slice(also_required);
+    validation.set_required_spec_claims(&required);
     validation.validate_exp = false;
     let claims = jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation)
         .map_err(|e| {
@@ -79,29 +111,17 @@ pub fn check_rs256(
             }
         })?
         .claims;
-    let sub = claims
-        .get("sub")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| JwtError::MissingClaim("sub".into()))?
-        .to_string();
-    let exp = claims
-        .get("exp")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| JwtError::MissingClaim("exp".into()))?;
-    if exp.saturating_add(LEEWAY_SECS) < now {
-        return Err(JwtError::Expired);
-    }
-    // `nbf` is optional, but when present it binds like `exp` (with the same leeway and clock).
+    Ok(claims)
+}
+
+/// `nbf` is optional, but when present it binds like `exp` (with the same leeway and clock).
+pub fn check_not_before(claims: &Map<String, Value>, now: u64) -> Result<(), JwtError> {
     match claims.get("nbf") {
-        None => {}
+        None => Ok(()),
         Some(nbf) => match nbf.as_u64() {
-            Some(nbf) if nbf > now.saturating_add(LEEWAY_SECS) => {
-                return Err(JwtError::NotYetValid)
-            }
-            Some(_) => {}
-            None => return Err(JwtError::Malformed),
+            Some(nbf) if nbf > now.saturating_add(LEEWAY_SECS) => Err(JwtError::NotYetValid),
+            Some(_) => Ok(()),
+            None => Err(JwtError::Malformed),
         },
     }
-    Ok(Checked { sub, exp, claims })
 }

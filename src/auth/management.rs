@@ -1,6 +1,7 @@
 //! Scalekit's management REST API, the part the settings page uses: an organization's API
 //! clients (list, create, delete) under `{env}/api/v1/organizations/{org}/clients`. Authorised by
-//! the app's own client-credentials token, cached until shortly before it expires.
+//! the app's own client-credentials token, cached until shortly before it expires. A user's
+//! sessions (list, revoke) are in `user_sessions`, over the same client.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -147,7 +148,16 @@ impl ManagementClient {
         })
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, ManagementError> {
+    /// The provider the calls go to (its HTTP client and environment URL), for `user_sessions`.
+    pub(super) fn provider(&self) -> &Provider {
+        &self.provider
+    }
+
+    /// Sends `request` with the management token; the JSON answer, or the error it maps to.
+    pub(super) async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Value, ManagementError> {
         let token = self.token().await?;
         let response = request
             .bearer_auth(token)

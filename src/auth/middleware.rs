@@ -5,6 +5,7 @@
 //! (checklist C6–C10, R1, R5).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -14,6 +15,10 @@ use tower_cookies::{Cookies, Key};
 use super::relying_party::{RefreshError, RelyingParty};
 use super::session::{now_secs, Session, SessionCheck};
 use super::session_cookies::{CookieSettings, SessionCookie};
+
+/// How often, and how long, recording an ended session is retried while the store is down.
+const END_RETRIES: u32 = 60;
+const END_RETRY_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Everything the auth edges need, cheap to clone.
 #[derive(Clone)]
@@ -34,6 +39,9 @@ pub enum RequestSession {
     /// The access token has expired and the provider could not be reached to refresh it. The
     /// session is kept; whatever needs a valid token answers 503 until the provider is back.
     Stale(Arc<Session>),
+    /// The session store could not say whether this session was ended (Redis down). Never
+    /// treated as signed in: whatever needs the session answers 503 until the store is back.
+    Unverified(Arc<Session>),
 }
 
 impl RequestSession {
@@ -41,7 +49,9 @@ impl RequestSession {
     pub fn session(&self) -> Option<&Arc<Session>> {
         match self {
             RequestSession::SignedOut | RequestSession::Ended => None,
-            RequestSession::SignedIn(s) | RequestSession::Stale(s) => Some(s),
+            RequestSession::SignedIn(s)
+            | RequestSession::Stale(s)
+            | RequestSession::Unverified(s) => Some(s),
         }
     }
 }
@@ -59,14 +69,19 @@ impl Auth {
             }
             SessionCookie::Present(session) => *session,
         };
-        if self.rp.ended.is_ended(&session.id, now) {
-            self.cookies.clear_session(cookies);
-            return RequestSession::SignedOut;
+        match self.rp.store.is_ended(session.keys(), now).await {
+            Ok(false) => {}
+            Ok(true) => {
+                self.cookies.clear_session(cookies);
+                return RequestSession::SignedOut;
+            }
+            // Not knowing is not "no": the cookie is kept for when the store is back.
+            Err(_) => return RequestSession::Unverified(Arc::new(session)),
         }
         match session.check(now, self.rp.policy()) {
             SessionCheck::Ended(reason) => {
                 tracing::info!(?reason, sub = %session.user.sub, "session ended");
-                self.end(cookies, &session, now);
+                self.end(cookies, &session, now).await;
                 RequestSession::Ended
             }
             SessionCheck::Valid => {
@@ -116,7 +131,7 @@ impl Auth {
             }
             Err(RefreshError::Ended(reason)) => {
                 tracing::info!(%reason, sub = %session.user.sub, "refresh ended the session");
-                self.end(cookies, session, now);
+                self.end(cookies, session, now).await;
                 Err(RefreshError::Ended(reason))
             }
             Err(RefreshError::Unavailable(reason)) => {
@@ -135,14 +150,35 @@ impl Auth {
             .write_session(cookies, &self.key, session, max_age);
     }
 
-    /// Ends `session` for good: remembered as ended (so a copied cookie is refused) and cleared.
-    pub fn end(&self, cookies: &Cookies, session: &Session, now: u64) {
-        self.rp.ended.end(
-            &session.id,
-            session.absolute_expires_at(self.rp.policy()),
-            now,
-        );
+    /// Ends `session` for good: remembered as ended on every instance (so a copied cookie is
+    /// refused) and cleared. If the store cannot be reached, the record is retried in the
+    /// background for a while: the cookie is cleared either way.
+    pub async fn end(&self, cookies: &Cookies, session: &Session, now: u64) {
         self.cookies.clear_session(cookies);
+        let until = session.absolute_expires_at(self.rp.policy());
+        if self
+            .rp
+            .store
+            .end_session(&session.id, until, now)
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        let store = self.rp.store.clone();
+        let id = session.id.clone();
+        tokio::spawn(async move {
+            for attempt in 1..=END_RETRIES {
+                // Soon at first (the store may be back already), then every few seconds.
+                tokio::time::sleep(END_RETRY_INTERVAL.min(Duration::from_secs(attempt.into())))
+                    .await;
+                if store.end_session(&id, until, now_secs()).await.is_ok() {
+                    return;
+                }
+                tracing::warn!(attempt, "could not record an ended session yet; retrying");
+            }
+            tracing::error!("gave up recording an ended session: its copied cookie stays usable until its timeouts");
+        });
     }
 }
 

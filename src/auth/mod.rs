@@ -4,12 +4,11 @@
 
 pub mod access_token;
 pub mod api_token;
+pub mod backchannel;
 pub mod callback;
 pub mod claims_table;
-pub mod consumed_transactions;
 pub mod cookie_key;
 pub mod discovery;
-pub mod ended_sessions;
 pub mod expiring_set;
 pub mod http_client;
 pub mod id_token;
@@ -17,6 +16,7 @@ pub mod jwks_cache;
 pub mod jwt;
 pub mod keys;
 pub mod logout;
+pub mod logout_token;
 pub mod management;
 pub mod middleware;
 pub mod provider;
@@ -26,9 +26,11 @@ pub mod return_to;
 pub mod sealed;
 pub mod session;
 pub mod session_cookies;
+pub mod store;
 pub mod token_client;
 pub mod transaction;
 pub mod user;
+pub mod user_sessions;
 pub mod verified_tokens;
 
 #[cfg(test)]

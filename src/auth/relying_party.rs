@@ -7,14 +7,13 @@ use std::sync::Arc;
 use serde_json::Map;
 
 use super::access_token::{AccessClaims, AccessExpected, AccessTokenError};
-use super::consumed_transactions::ConsumedTransactions;
 use super::discovery::ProviderMetadata;
-use super::ended_sessions::EndedSessions;
 use super::id_token::{Expected, IdTokenClaims, IdTokenError};
 use super::jwks_cache::KeyedValidationError;
 use super::provider::{Endpoints, Provider, ProviderError};
 use super::refresh::{SingleFlight, FAILURE_MEMORY, GRACE};
 use super::session::{new_session_id, Session, SessionPolicy};
+use super::store::{Store, StoreUnavailable, REFRESH_LOCK};
 use super::token_client::{TokenEndpointError, TokenResponse};
 use super::transaction::{AuthorizationHints, Transaction};
 use super::user::summarize;
@@ -88,9 +87,28 @@ pub struct RelyingParty {
     provider: Arc<Provider>,
     settings: RelyingPartySettings,
     refreshes: SingleFlight<Result<Arc<Session>, RefreshError>>,
-    pub ended: EndedSessions,
-    /// Transactions whose callback already spent its one token-endpoint call.
-    pub consumed: ConsumedTransactions,
+    /// Ended sessions, consumed transactions and the refresh lock, shared by every instance
+    /// when Redis is configured.
+    pub store: Store,
+    /// Seals refresh results left in a shared store (the cookie key: never a token in clear).
+    seal_key: tower_cookies::Key,
+}
+
+/// The associated data refresh results are sealed under (never a cookie name).
+const REFRESH_SEAL: &str = "skit-refresh-result";
+/// How often an instance waiting for another's refresh looks for its result.
+const REFRESH_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The provider's session id: the ID token's `sid`, else the access token's.
+fn provider_session_id(
+    id_claims: &serde_json::Map<String, serde_json::Value>,
+    access_claims: &serde_json::Map<String, serde_json::Value>,
+) -> Option<String> {
+    [id_claims, access_claims]
+        .iter()
+        .find_map(|claims| claims.get("sid").and_then(serde_json::Value::as_str))
+        .filter(|sid| !sid.is_empty() && sid.len() <= 256)
+        .map(str::to_string)
 }
 
 /// How long a refresh result is shared: new tokens for the grace period, an outage briefly.
@@ -118,13 +136,18 @@ fn token_error(error: TokenEndpointError) -> SignInError {
 }
 
 impl RelyingParty {
-    pub fn new(provider: Arc<Provider>, settings: RelyingPartySettings) -> RelyingParty {
+    pub fn new(
+        provider: Arc<Provider>,
+        settings: RelyingPartySettings,
+        store: Store,
+        seal_key: tower_cookies::Key,
+    ) -> RelyingParty {
         RelyingParty {
             provider,
             settings,
             refreshes: SingleFlight::new(keep_refresh_result),
-            ended: EndedSessions::default(),
-            consumed: ConsumedTransactions::default(),
+            store,
+            seal_key,
         }
     }
 
@@ -208,6 +231,7 @@ impl RelyingParty {
         if access.sub != id_claims.sub {
             return Err(SignInError::SubjectMismatch);
         }
+        let provider_sid = provider_session_id(&id_claims.other, &access.all);
         Ok(Session {
             id: new_session_id(),
             issuer: endpoints.metadata.issuer.clone(),
@@ -218,6 +242,7 @@ impl RelyingParty {
             id_token: Some(id_token),
             signed_in_at: now,
             last_seen: now,
+            provider_sid,
         })
     }
 
@@ -294,10 +319,83 @@ impl RelyingParty {
         self.refreshes
             .run(
                 &refresh_token,
-                move || async move { rp.refresh_once(&session, &token, now).await },
+                move || async move { rp.refresh_shared(&session, &token, now).await },
                 || Err(RefreshError::Unavailable("the refresh task failed".into())),
             )
             .await
+    }
+
+    /// With a shared store, one instance redeems the refresh token and leaves the sealed result
+    /// for the grace period; the others wait for it (bounded) instead of redeeming the token again,
+    /// which the provider's reuse detection would punish by ending the whole session.
+    async fn refresh_shared(
+        &self,
+        session: &Session,
+        refresh_token: &str,
+        now: u64,
+    ) -> Result<Arc<Session>, RefreshError> {
+        let Some(shared) = self.store.shared() else {
+            return self.refresh_once(session, refresh_token, now).await;
+        };
+        let unavailable = |e: StoreUnavailable| RefreshError::Unavailable(e.to_string());
+        let flight = super::store::digest("flight", refresh_token);
+        if let Some(done) = shared.refresh_result(&flight).await.map_err(unavailable)? {
+            return self.open_refresh_result(&done);
+        }
+        if shared
+            .claim_refresh(&flight, REFRESH_LOCK)
+            .await
+            .map_err(unavailable)?
+        {
+            let result = self.refresh_once(session, refresh_token, now).await;
+            if let Some(value) = self.shareable(&result) {
+                if let Err(e) = shared.put_refresh_result(&flight, &value, GRACE).await {
+                    tracing::warn!(error = %e, "could not share a refresh result; other instances will retry");
+                }
+            }
+            return result;
+        }
+        // Another instance is refreshing this session: wait for its result, a little longer
+        // than it may take.
+        let deadline = tokio::time::Instant::now() + REFRESH_LOCK;
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(REFRESH_POLL).await;
+            if let Some(done) = shared.refresh_result(&flight).await.map_err(unavailable)? {
+                return self.open_refresh_result(&done);
+            }
+        }
+        Err(RefreshError::Unavailable(
+            "another instance's refresh of this session did not finish".into(),
+        ))
+    }
+
+    /// A refresh outcome as other instances may read it: new tokens sealed with the cookie key,
+    /// or that the session ended. An outage is not shared: each instance tries again itself.
+    fn shareable(&self, result: &Result<Arc<Session>, RefreshError>) -> Option<String> {
+        match result {
+            Ok(refreshed) => serde_json::to_string(refreshed.as_ref()).ok().map(|json| {
+                format!(
+                    "ok:{}",
+                    super::sealed::seal(&self.seal_key, REFRESH_SEAL, &json)
+                )
+            }),
+            Err(RefreshError::Ended(reason)) => Some(format!("ended:{reason}")),
+            Err(RefreshError::Unavailable(_)) => None,
+        }
+    }
+
+    /// A refresh result another instance (or this one) left in the shared store.
+    fn open_refresh_result(&self, stored: &str) -> Result<Arc<Session>, RefreshError> {
+        if let Some(reason) = stored.strip_prefix("ended:") {
+            return Err(RefreshError::Ended(reason.to_string()));
+        }
+        stored
+            .strip_prefix("ok:")
+            .and_then(|sealed| super::sealed::open(&self.seal_key, REFRESH_SEAL, sealed))
+            .and_then(|json| serde_json::from_str::<Session>(&json).ok())
+            .map(Arc::new)
+            // Not ours to read (another key) or damaged: the safe answer is "try again".
+            .ok_or_else(|| RefreshError::Unavailable("an unreadable shared refresh result".into()))
     }
 
     async fn refresh_once(
@@ -366,6 +464,7 @@ impl RelyingParty {
             id_token: tokens.id_token.or_else(|| session.id_token.clone()),
             signed_in_at: session.signed_in_at,
             last_seen: now.max(session.last_seen),
+            provider_sid: session.provider_sid.clone(),
         }))
     }
 

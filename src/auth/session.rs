@@ -33,6 +33,10 @@ pub struct Session {
     pub id_token: Option<String>,
     pub signed_in_at: u64,
     pub last_seen: u64,
+    /// The provider's session (`sid` claim), which back-channel logout names. Absent in cookies
+    /// written before it was recorded, and with providers that send none.
+    #[serde(default)]
+    pub provider_sid: Option<String>,
 }
 
 /// Never prints a token.
@@ -88,6 +92,16 @@ pub fn fingerprint(secret: &str) -> String {
 }
 
 impl Session {
+    /// What the ended-session records know this session by.
+    pub fn keys(&self) -> crate::auth::store::SessionKeys<'_> {
+        crate::auth::store::SessionKeys {
+            id: &self.id,
+            provider_sid: self.provider_sid.as_deref(),
+            sub: &self.user.sub,
+            signed_in_at: self.signed_in_at,
+        }
+    }
+
     pub fn absolute_expires_at(&self, policy: &SessionPolicy) -> u64 {
         self.signed_in_at
             .saturating_add(policy.absolute_timeout_secs)
@@ -168,6 +182,7 @@ mod tests {
             id_token: Some("id-secret".into()),
             signed_in_at: now,
             last_seen: now,
+            provider_sid: None,
         }
     }
 

@@ -179,6 +179,7 @@ mod tests {
             id_token: Some("id".into()),
             signed_in_at: 1_000,
             last_seen: 1_000,
+            provider_sid: None,
         }
     }
 

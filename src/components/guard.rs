@@ -102,6 +102,13 @@ pub fn set_page_status(status: u16) {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         if let Ok(status) = http::StatusCode::from_u16(status) {
             response.set_status(status);
+            // A 503 here is a passing outage (provider or session store): say when to retry.
+            if status == http::StatusCode::SERVICE_UNAVAILABLE {
+                response.insert_header(
+                    http::header::RETRY_AFTER,
+                    http::HeaderValue::from_static("5"),
+                );
+            }
         }
     }
     #[cfg(not(feature = "ssr"))]

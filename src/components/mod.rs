@@ -6,3 +6,4 @@ pub mod countdown;
 pub mod guard;
 pub mod layout;
 pub mod status_pages;
+pub mod user_sessions;

@@ -5,17 +5,18 @@ use std::sync::Arc;
 
 use axum::extract::{Form, Query, State};
 use axum::response::{IntoResponse, Response};
-use http::header::LOCATION;
-use http::{HeaderValue, StatusCode};
+use http::header::{LOCATION, USER_AGENT};
+use http::{HeaderMap, HeaderValue, StatusCode};
 use tower_cookies::cookie::SameSite;
 use tower_cookies::{Cookie, Cookies};
 
 use super::html::{error_page, picker_page};
 use super::params::Params;
 use super::resources::{granted_scope, is_loopback_http, scope_offered};
+use super::sessions::{SessionRecord, SessionStatus};
 use super::settings::Persona;
 use super::store::{BrowserSession, CodeGrant, ResourceGrant};
-use super::{now, random_token, scalekit_id, DevIdp, CODE_TTL, SESSION_COOKIE};
+use super::{now, random_token, scalekit_id, user_agent, DevIdp, CODE_TTL, SESSION_COOKIE};
 
 /// A request that passed every check: where to send the answer, and what to put in the code.
 struct Checked {
@@ -251,11 +252,21 @@ fn personas_for<'a>(idp: &'a DevIdp, request: &Checked) -> Vec<&'a Persona> {
         .collect()
 }
 
+/// The browser's `User-Agent`, as the sessions API shows it (truncated; empty when absent).
+fn user_agent_of(headers: &HeaderMap) -> String {
+    headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(user_agent::truncate)
+        .unwrap_or_default()
+}
+
 /// Signs `persona` in at the provider (new session unless the current one is theirs), stores a
 /// code and redirects back to the client.
 fn issue_code(
     idp: &DevIdp,
     cookies: &Cookies,
+    headers: &HeaderMap,
     request: Checked,
     persona: &Persona,
     status: StatusCode,
@@ -276,7 +287,20 @@ fn issue_code(
                 auth_time: now,
             };
             let cookie_value = random_token(32);
-            store.sessions.insert(cookie_value.clone(), session.clone());
+            let record = SessionRecord {
+                sid: session.sid.clone(),
+                persona: persona.key.clone(),
+                user_id: persona.sub.clone(),
+                organization_id: persona.organization_id.clone(),
+                clients: Vec::new(),
+                created_at: now,
+                updated_at: now,
+                last_active_at: now,
+                user_agent: user_agent_of(headers),
+                status: SessionStatus::Active,
+                ended_at: None,
+            };
+            store.start_session(cookie_value.clone(), session.clone(), record);
             let mut cookie = Cookie::new(SESSION_COOKIE, cookie_value);
             cookie.set_path(idp.cookie_path());
             cookie.set_http_only(true);
@@ -338,6 +362,7 @@ fn parse_and_check(
 pub async fn authorize_get(
     State(idp): State<Arc<DevIdp>>,
     cookies: Cookies,
+    headers: HeaderMap,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
     let (params, request) = match parse_and_check(&idp, pairs, StatusCode::FOUND) {
@@ -354,7 +379,14 @@ pub async fn authorize_get(
         .and_then(|hint| candidates.iter().find(|p| p.matches_hint(hint)))
     {
         let persona = (*persona).clone();
-        return issue_code(&idp, &cookies, request, &persona, StatusCode::FOUND);
+        return issue_code(
+            &idp,
+            &cookies,
+            &headers,
+            request,
+            &persona,
+            StatusCode::FOUND,
+        );
     }
     let force_login = request.prompt.iter().any(|p| p == "login");
     let session = cookies
@@ -363,7 +395,14 @@ pub async fn authorize_get(
     if let Some(session) = session.filter(|_| !force_login && !request.needs_consent) {
         if let Some(persona) = candidates.iter().find(|p| p.key == session.persona) {
             let persona = (*persona).clone();
-            return issue_code(&idp, &cookies, request, &persona, StatusCode::FOUND);
+            return issue_code(
+                &idp,
+                &cookies,
+                &headers,
+                request,
+                &persona,
+                StatusCode::FOUND,
+            );
         }
     }
     if request.prompt.iter().any(|p| p == "none") {
@@ -397,6 +436,7 @@ pub async fn authorize_get(
 pub async fn authorize_post(
     State(idp): State<Arc<DevIdp>>,
     cookies: Cookies,
+    headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let (params, request) = match parse_and_check(&idp, pairs, StatusCode::SEE_OTHER) {
@@ -414,5 +454,12 @@ pub async fn authorize_post(
             &format!("unknown persona `{chosen}`"),
         );
     };
-    issue_code(&idp, &cookies, request, &persona, StatusCode::SEE_OTHER)
+    issue_code(
+        &idp,
+        &cookies,
+        &headers,
+        request,
+        &persona,
+        StatusCode::SEE_OTHER,
+    )
 }

@@ -1,5 +1,6 @@
 //! Test controls of the development provider (`/_control`): access-token lifetime, failures
-//! injected per endpoint, key rotation, and counters of token-endpoint calls by grant.
+//! injected per endpoint, key rotation, ending a persona's sessions, counters of token-endpoint
+//! calls by grant, and the back-channel logout deliveries.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use http::StatusCode;
 use serde_json::json;
 
 use super::params::Params;
+use super::sessions::SessionStatus;
 use super::store::Fault;
 use super::DevIdp;
 
@@ -96,8 +98,16 @@ pub async fn apply_faults(
 }
 
 pub async fn show(State(idp): State<Arc<DevIdp>>) -> Response {
-    let controls = idp.store().controls.clone();
-    Json(json!({ "controls": controls, "signing_kid": idp.keys().signing_kid() })).into_response()
+    let (controls, deliveries) = {
+        let store = idp.store();
+        (store.controls.clone(), store.deliveries.clone())
+    };
+    Json(json!({
+        "controls": controls,
+        "signing_kid": idp.keys().signing_kid(),
+        "backchannel_deliveries": deliveries,
+    }))
+    .into_response()
 }
 
 /// The endpoints `outage=true` takes down: what a relying party needs from its provider.
@@ -131,7 +141,9 @@ fn parse_fault(params: &Params) -> Result<Option<Fault>, String> {
 
 /// Form fields: `reset=true` (back to defaults, counters zeroed); `access_token_ttl=<1..86400>`;
 /// `fault=<endpoint>` with `kind=status|delay|malformed|none` (`status=503`, `millis=15000`);
-/// `outage=true|false` (discovery, keys and token answer 503); `rotate_keys=true`.
+/// `outage=true|false` (discovery, keys and token answer 503); `rotate_keys=true`;
+/// `end_sessions=<persona key>` (every active session of the persona is revoked, with back-channel
+/// logout to its clients). `reset=true` also forgets the deliveries shown.
 pub async fn set(State(idp): State<Arc<DevIdp>>, body: axum::body::Bytes) -> Response {
     let bad = |message: String| {
         (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
@@ -140,7 +152,9 @@ pub async fn set(State(idp): State<Arc<DevIdp>>, body: axum::body::Bytes) -> Res
         return bad("a parameter is repeated".into());
     };
     if params.get("reset") == Some("true") {
-        idp.store().controls = Default::default();
+        let mut store = idp.store();
+        store.controls = Default::default();
+        store.deliveries.clear();
     }
     if let Some(ttl) = params.get("access_token_ttl") {
         match ttl.parse::<u64>() {
@@ -185,6 +199,13 @@ pub async fn set(State(idp): State<Arc<DevIdp>>, body: axum::body::Bytes) -> Res
         }
         Some(_) => return bad("outage must be true or false".into()),
         None => {}
+    }
+    if let Some(key) = params.get("end_sessions") {
+        if idp.settings.persona(key).is_none() {
+            return bad(format!("unknown persona `{key}`"));
+        }
+        let sids = idp.active_sessions_of(key);
+        idp.end_sessions(sids, SessionStatus::Revoked);
     }
     if params.get("rotate_keys") == Some("true") {
         if let Err(e) = idp.rotate_keys().await {

@@ -14,6 +14,7 @@ use tower_cookies::{Cookie, Cookies};
 
 use super::html::{error_page, signed_out_page};
 use super::params::Params;
+use super::sessions::SessionStatus;
 use super::{DevIdp, SESSION_COOKIE};
 
 /// OpenID Provider Metadata. Scalekit does not publish its full document; these are its paths
@@ -37,6 +38,9 @@ pub async fn discovery(State(idp): State<Arc<DevIdp>>) -> Response {
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "email", "email_verified", "name",
             "given_name", "family_name", "oid", "sid", "roles", "permissions"],
+        // Back-Channel Logout 1.0 §2.1: logout tokens carry the session's `sid`.
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
     }))
     .into_response()
 }
@@ -195,17 +199,15 @@ pub async fn logout(
 
     // The session named by the hint ends even when the browser no longer sends our cookie (an
     // app's `Clear-Site-Data` on the same origin removes it before this request).
-    {
-        let mut store = idp.store();
-        if let Some(cookie) = cookies.get(SESSION_COOKIE) {
-            if let Some(session) = store.sessions.get(cookie.value()).cloned() {
-                store.end_session(&session.sid);
-            }
-        }
-        if let Some(sid) = &hinted_sid {
-            store.end_session(sid);
-        }
-    }
+    let cookie_sid = cookies.get(SESSION_COOKIE).and_then(|cookie| {
+        idp.store()
+            .sessions
+            .get(cookie.value())
+            .map(|session| session.sid.clone())
+    });
+    let mut sids: Vec<String> = cookie_sid.into_iter().chain(hinted_sid).collect();
+    sids.dedup();
+    idp.end_sessions(sids, SessionStatus::Logout);
     let mut removal = Cookie::new(SESSION_COOKIE, "");
     removal.set_path(idp.cookie_path());
     cookies.remove(removal);

@@ -163,16 +163,31 @@ impl KeyRing {
 
     /// Signs `claims` as a compact JWS: RS256, `typ: JWT`, `kid` of the signing key.
     pub fn sign(&self, claims: &Value) -> Result<String, jsonwebtoken::errors::Error> {
+        self.sign_typed(claims, "JWT")
+    }
+
+    /// Signs with another `typ` (explicit typing, so one kind of token cannot pass for another:
+    /// `logout+jwt` for back-channel logout tokens).
+    pub fn sign_typed(
+        &self,
+        claims: &Value,
+        typ: &str,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let key = self.signing_key();
         let mut header = Header::new(Algorithm::RS256);
+        header.typ = Some(typ.to_string());
         header.kid = Some(key.kid.clone());
         jsonwebtoken::encode(&header, claims, &key.encoding)
     }
 
     /// Verifies a token this provider issued: signature with a published key, `iss`, and, when
-    /// `check_exp`, expiry. Returns its claims.
+    /// `check_exp`, expiry. Returns its claims. Only plain JWTs: a logout token (which carries a
+    /// user's `sub` and `sid`) is never accepted where access or ID tokens are.
     pub fn verify(&self, token: &str, issuer: &str, check_exp: bool) -> Option<Value> {
         let header = jsonwebtoken::decode_header(token).ok()?;
+        if header.typ.as_deref().is_some_and(|typ| typ != "JWT") {
+            return None;
+        }
         let key = self
             .keys
             .iter()
@@ -231,6 +246,20 @@ mod tests {
             "old key still published during the overlap"
         );
         assert!(ring.verify(&token, "http://idp", true).is_some());
+
+        let logout_token = ring
+            .sign_typed(
+                &json!({"iss": "http://idp", "sub": "usr_1", "exp": 4_000_000_000u64}),
+                "logout+jwt",
+            )
+            .unwrap();
+        let header = jsonwebtoken::decode_header(&logout_token).unwrap();
+        assert_eq!(header.typ.as_deref(), Some("logout+jwt"));
+        assert_eq!(header.kid.as_deref(), Some(ring.signing_kid()));
+        assert!(
+            ring.verify(&logout_token, "http://idp", true).is_none(),
+            "a logout token never passes for an access or ID token"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

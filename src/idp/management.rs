@@ -13,9 +13,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::store::ApiClient;
-use super::{now, random_token, scalekit_id, DevIdp};
+use super::{now, random_token, rfc3339, scalekit_id, DevIdp};
 
 /// A grpc-gateway error: `code` is the gRPC status number, `name` Scalekit's error code.
+#[derive(Debug)]
 pub struct RpcError {
     status: StatusCode,
     code: u16,
@@ -49,7 +50,7 @@ fn unauthenticated(message: &str) -> RpcError {
     }
 }
 
-fn not_found(message: &str) -> RpcError {
+pub(super) fn not_found(message: &str) -> RpcError {
     RpcError {
         status: StatusCode::NOT_FOUND,
         code: 5,
@@ -58,7 +59,7 @@ fn not_found(message: &str) -> RpcError {
     }
 }
 
-fn invalid_argument(message: &str) -> RpcError {
+pub(super) fn invalid_argument(message: &str) -> RpcError {
     RpcError {
         status: StatusCode::BAD_REQUEST,
         code: 3,
@@ -67,8 +68,18 @@ fn invalid_argument(message: &str) -> RpcError {
     }
 }
 
-/// The caller must present a valid management token of a client allowed to manage.
+/// The caller must present a valid management token of a client allowed to manage, for an
+/// organization that exists.
 fn authorize(idp: &DevIdp, headers: &HeaderMap, org: &str) -> Result<(), RpcError> {
+    authenticate(idp, headers)?;
+    if idp.settings.organization(org).is_none() {
+        return Err(not_found(&format!("organization {org} not found")));
+    }
+    Ok(())
+}
+
+/// The caller must present a valid management token of a client allowed to manage.
+pub(super) fn authenticate(idp: &DevIdp, headers: &HeaderMap) -> Result<(), RpcError> {
     let token = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -93,9 +104,6 @@ fn authorize(idp: &DevIdp, headers: &HeaderMap, org: &str) -> Result<(), RpcErro
         return Err(unauthenticated(
             "Token is not an environment management token",
         ));
-    }
-    if idp.settings.organization(org).is_none() {
-        return Err(not_found(&format!("organization {org} not found")));
     }
     Ok(())
 }
@@ -148,12 +156,6 @@ pub struct NewClient {
     /// Seconds; proto3 JSON may send an int64 as a string.
     #[serde(default)]
     expiry: Option<Value>,
-}
-
-/// RFC 3339 UTC time for `create_time`, without a date library.
-fn rfc3339(secs: u64) -> String {
-    let (year, month, day, h, m, s) = crate::session_view::civil_time(secs);
-    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z")
 }
 
 fn parse_expiry(value: Option<&Value>) -> Result<u64, RpcError> {
@@ -263,17 +265,5 @@ pub async fn delete_client(
             Ok(Json(json!({})).into_response())
         }
         _ => Err(not_found(&format!("client {client_id} not found"))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::rfc3339;
-
-    #[test]
-    fn formats_utc_times() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_795_305_600), "2026-11-22T00:00:00Z");
-        assert_eq!(rfc3339(951_782_400 + 3661), "2000-02-29T01:01:01Z");
     }
 }

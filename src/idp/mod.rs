@@ -7,6 +7,7 @@
 //! alone (`leptos-scalekit dev-idp`).
 
 mod authorize;
+mod backchannel;
 mod claims;
 mod controls;
 mod endpoints;
@@ -15,13 +16,16 @@ pub mod keys;
 mod management;
 mod params;
 pub mod resources;
+mod sessions;
+mod sessions_api;
 pub mod settings;
 pub mod standalone;
 pub mod store;
 mod token;
+mod user_agent;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::routing::{get, post};
@@ -48,6 +52,8 @@ pub struct DevIdp {
     pub settings: IdpSettings,
     keys: RwLock<KeyRing>,
     store: Mutex<Store>,
+    /// Made on the first back-channel logout (see `backchannel::http_client`).
+    backchannel_http: OnceLock<Result<reqwest::Client, String>>,
 }
 
 impl DevIdp {
@@ -63,6 +69,7 @@ impl DevIdp {
             settings,
             keys: RwLock::new(KeyRing::load_or_create(key_file)?),
             store: Mutex::new(Store::default()),
+            backchannel_http: OnceLock::new(),
         })
     }
 
@@ -197,6 +204,22 @@ pub fn router<S: Clone + Send + Sync + 'static>(idp: Arc<DevIdp>) -> Router<S> {
             get(management::get_client).delete(management::delete_client),
         )
         .route(
+            "/api/v1/users/{user_id}/sessions",
+            get(sessions_api::list_user_sessions),
+        )
+        .route(
+            "/api/v1/users/{user_id}/sessions/revoke",
+            post(sessions_api::revoke_user_sessions),
+        )
+        .route(
+            "/api/v1/sessions/{session_id}",
+            get(sessions_api::get_session),
+        )
+        .route(
+            "/api/v1/sessions/{session_id}/revoke",
+            post(sessions_api::revoke_session),
+        )
+        .route(
             "/.well-known/oauth-authorization-server/resources/{resource_id}",
             get(resources::authorization_server_metadata),
         )
@@ -250,6 +273,13 @@ pub fn now() -> u64 {
         .unwrap_or(0)
 }
 
+/// RFC 3339 UTC time (`2026-11-22T10:41:07Z`) for the management and sessions APIs, with the
+/// civil-date helper the UI uses.
+pub fn rfc3339(secs: u64) -> String {
+    let (year, month, day, h, m, s) = crate::session_view::civil_time(secs);
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z")
+}
+
 /// `bytes` random bytes, base64url: codes, refresh tokens, cookie values.
 pub use crate::secret::random_token;
 
@@ -272,6 +302,13 @@ mod tests {
         assert!(constant_time_eq("secret", "secret"));
         assert!(!constant_time_eq("secret", "secreT"));
         assert!(!constant_time_eq("secret", "secret2"));
+    }
+
+    #[test]
+    fn formats_utc_times() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_795_305_600), "2026-11-22T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400 + 3661), "2000-02-29T01:01:01Z");
     }
 
     #[test]

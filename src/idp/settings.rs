@@ -70,6 +70,47 @@ pub struct ClientSettings {
     /// The environment's own client may use client_credentials to call the management API.
     #[serde(default)]
     pub management: bool,
+    /// Where the provider POSTs a logout token when a session this client got tokens in ends
+    /// (OpenID Connect Back-Channel Logout 1.0). Same scheme, host and port as a redirect URI.
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
+}
+
+impl ClientSettings {
+    /// Back-Channel Logout §2.2: an absolute http(s) URL without a fragment, whose scheme, host
+    /// and port are those of one of the client's redirect URIs.
+    fn check_backchannel_logout_uri(&self, uri: &str) -> Result<(), String> {
+        let refuse = |why: &str| {
+            Err(format!(
+                "client `{}`: backchannel_logout_uri `{uri}` {why}",
+                self.client_id
+            ))
+        };
+        let Ok(url) = url::Url::parse(uri) else {
+            return refuse("is not an absolute URL");
+        };
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return refuse("must be an http or https URL");
+        }
+        if url.fragment().is_some() || uri.len() > 2000 {
+            return refuse("must have no fragment and at most 2000 characters");
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return refuse("must not carry credentials");
+        }
+        let origin = url.origin();
+        let same_origin = self
+            .redirect_uris
+            .iter()
+            .filter_map(|r| url::Url::parse(r).ok())
+            .any(|r| r.origin() == origin);
+        if !same_origin {
+            return refuse(
+                "must have the scheme, host and port of one of the client's redirect URIs",
+            );
+        }
+        Ok(())
+    }
 }
 
 /// A protected resource registered at the provider (Scalekit dashboard > MCP servers): MCP
@@ -173,6 +214,8 @@ fn default_clients() -> Vec<ClientSettings> {
             .collect(),
         post_logout_redirect_uris: origins.iter().map(|o| o.to_string()).collect(),
         management: true,
+        // The app registers its own when it mounts the provider (`register_app_backchannel_logout_uri`).
+        backchannel_logout_uri: None,
     }]
 }
 
@@ -267,6 +310,11 @@ impl IdpSettings {
         if self.personas.is_empty() {
             return Err("at least one persona is needed".into());
         }
+        for client in &self.clients {
+            if let Some(uri) = &client.backchannel_logout_uri {
+                client.check_backchannel_logout_uri(uri)?;
+            }
+        }
         Ok(())
     }
 
@@ -292,6 +340,25 @@ impl IdpSettings {
                     .push(post_logout_uri.into());
             }
         }
+    }
+
+    /// Registers the app's back-channel logout URI for its client, when the provider runs inside
+    /// the app. A URI named in the settings file is kept; an invalid one (see
+    /// `check_backchannel_logout_uri`) is refused.
+    pub fn register_app_backchannel_logout_uri(
+        &mut self,
+        client_id: &str,
+        uri: &str,
+    ) -> Result<(), String> {
+        let Some(client) = self.clients.iter_mut().find(|c| c.client_id == client_id) else {
+            return Ok(());
+        };
+        if client.backchannel_logout_uri.is_some() {
+            return Ok(());
+        }
+        client.check_backchannel_logout_uri(uri)?;
+        client.backchannel_logout_uri = Some(uri.to_string());
+        Ok(())
     }
 
     /// Makes sure the app's MCP resource exists (with the given scopes) and knows the app's URL
@@ -408,6 +475,46 @@ mod tests {
             .starts_with("DEV_IDP_CONFIG:"));
         assert!(IdpSettings::load(Some(&dir.join("missing.json"))).is_err());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn o8_backchannel_logout_uris_share_a_redirect_uris_origin() {
+        let mut s = IdpSettings::default();
+        let app = "http://127.0.0.1:3000/auth/backchannel-logout";
+        s.register_app_backchannel_logout_uri(DEV_CLIENT_ID, app)
+            .unwrap();
+        assert_eq!(s.clients[0].backchannel_logout_uri.as_deref(), Some(app));
+        assert!(s.check().is_ok());
+        s.register_app_backchannel_logout_uri(DEV_CLIENT_ID, "http://127.0.0.1:3000/other")
+            .unwrap();
+        assert_eq!(
+            s.clients[0].backchannel_logout_uri.as_deref(),
+            Some(app),
+            "a configured URI is kept"
+        );
+
+        for bad in [
+            "http://127.0.0.1:4000/auth/backchannel-logout",
+            "https://127.0.0.1:3000/auth/backchannel-logout",
+            "http://127.0.0.1:3000/auth/backchannel-logout#frag",
+            "http://user:pw@127.0.0.1:3000/logout",
+            "ftp://127.0.0.1:3000/logout",
+            "/auth/backchannel-logout",
+        ] {
+            let mut s = IdpSettings::default();
+            assert!(
+                s.register_app_backchannel_logout_uri(DEV_CLIENT_ID, bad)
+                    .is_err(),
+                "{bad}"
+            );
+            s.clients[0].backchannel_logout_uri = Some(bad.into());
+            assert!(
+                s.check().unwrap_err().contains("backchannel_logout_uri"),
+                "{bad}"
+            );
+        }
+        let from_file: ClientSettings = serde_json::from_str(r#"{"client_id": "skc_1"}"#).unwrap();
+        assert_eq!(from_file.backchannel_logout_uri, None);
     }
 
     #[test]

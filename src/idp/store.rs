@@ -1,10 +1,13 @@
 //! The provider's in-memory state: browser sessions, authorization codes, refresh-token families,
-//! organization API clients and the test controls. Lost on restart, like a fresh environment
-//! (only the signing keys persist).
+//! organization API clients, back-channel deliveries and the test controls. Lost on restart, like
+//! a fresh environment (only the signing keys persist).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use serde::Serialize;
+
+use super::backchannel::{Delivery, MAX_DELIVERIES};
+use super::sessions::{SessionRecord, SessionStatus};
 
 /// A person signed in at the provider (its own cookie), identified by a Scalekit-style `ses_…`.
 #[derive(Clone, Debug)]
@@ -104,11 +107,19 @@ pub const FAMILY_IDLE_TTL: u64 = 14 * 86_400;
 pub const RETIRED_KEPT: usize = 16;
 /// How long an ended session's id is remembered (longer than any code it could have issued).
 pub const ENDED_SID_MEMORY: u64 = 3_600;
+/// Session records (for the sessions API) of ended sessions are kept this long after the end,
+/// and at most this many records in all; active sessions are never dropped for ended ones.
+pub const ENDED_RECORD_MEMORY: u64 = 86_400;
+pub const MAX_SESSION_RECORDS: usize = 2 * MAX_SESSIONS;
 
 #[derive(Default)]
 pub struct Store {
     /// Keyed by the provider's session cookie value.
     pub sessions: HashMap<String, BrowserSession>,
+    /// Every session by its `ses_…` id, active or ended (see `sessions.rs`).
+    pub session_records: HashMap<String, SessionRecord>,
+    /// Back-channel logout deliveries, oldest first, the last `MAX_DELIVERIES` only.
+    pub deliveries: VecDeque<Delivery>,
     /// Sessions ended by logout (their codes and refresh tokens no longer work), and when.
     pub ended_sids: HashMap<String, u64>,
     pub codes: HashMap<String, CodeGrant>,
@@ -162,6 +173,7 @@ impl Store {
             self.sessions
                 .retain(|_, session| session.auth_time >= cutoff);
         }
+        self.prune_session_records(now);
         self.ended_sids
             .retain(|_, ended_at| *ended_at + ENDED_SID_MEMORY > now);
         if let Some(cutoff) = newest_cutoff(self.codes.values().map(|c| c.expires_at), MAX_CODES) {
@@ -189,6 +201,62 @@ impl Store {
                 self.families.remove(id);
             }
         }
+    }
+
+    /// Active records whose cookie session went (its day is over, or too many sessions) expired;
+    /// ended records are forgotten after `ENDED_RECORD_MEMORY`, or sooner when there are too many.
+    fn prune_session_records(&mut self, now: u64) {
+        let live: HashSet<&str> = self.sessions.values().map(|s| s.sid.as_str()).collect();
+        for record in self.session_records.values_mut() {
+            if record.is_active() && !live.contains(record.sid.as_str()) {
+                let expired_at = record.absolute_expires_at().min(now);
+                record.end(SessionStatus::Expired, expired_at);
+            }
+        }
+        self.session_records.retain(|_, record| {
+            record
+                .ended_at
+                .is_none_or(|ended_at| ended_at + ENDED_RECORD_MEMORY > now)
+        });
+        let active = self
+            .session_records
+            .values()
+            .filter(|r| r.is_active())
+            .count();
+        let ended_room = MAX_SESSION_RECORDS.saturating_sub(active);
+        let ended_times = self.session_records.values().filter_map(|r| r.ended_at);
+        if ended_room == 0 {
+            self.session_records.retain(|_, r| r.is_active());
+        } else if let Some(cutoff) = newest_cutoff(ended_times, ended_room) {
+            self.session_records
+                .retain(|_, r| r.ended_at.is_none_or(|ended_at| ended_at >= cutoff));
+        }
+    }
+
+    /// Signs a browser in: its cookie value names the session from now on.
+    pub fn start_session(
+        &mut self,
+        cookie_value: String,
+        session: BrowserSession,
+        record: SessionRecord,
+    ) {
+        self.session_records.insert(record.sid.clone(), record);
+        self.sessions.insert(cookie_value, session);
+    }
+
+    /// Tokens were issued or refreshed for `client_id` in session `sid`.
+    pub fn touch_session(&mut self, sid: &str, client_id: &str, now: u64) {
+        if let Some(record) = self.session_records.get_mut(sid) {
+            record.touch(client_id, now);
+        }
+    }
+
+    /// Remembers a delivery, forgetting the oldest beyond `MAX_DELIVERIES`.
+    pub fn record_delivery(&mut self, delivery: Delivery) {
+        while self.deliveries.len() >= MAX_DELIVERIES {
+            self.deliveries.pop_front();
+        }
+        self.deliveries.push_back(delivery);
     }
 
     /// Keeps a new registration, forgetting the oldest beyond `max`.
@@ -233,10 +301,16 @@ impl Store {
         }
     }
 
-    /// Ends a provider session: its cookie stops working and its refresh tokens die.
-    pub fn end_session(&mut self, sid: &str) {
+    /// Ends a provider session: its cookie stops working and its refresh tokens die. Returns its
+    /// record when it was active until now (whom to tell by back-channel logout).
+    pub fn end_session(
+        &mut self,
+        sid: &str,
+        status: SessionStatus,
+        now: u64,
+    ) -> Option<SessionRecord> {
         self.sessions.retain(|_, session| session.sid != sid);
-        self.ended_sids.insert(sid.to_string(), super::now());
+        self.ended_sids.insert(sid.to_string(), now);
         let families: Vec<String> = self
             .families
             .iter()
@@ -246,6 +320,8 @@ impl Store {
         for id in families {
             self.revoke_family(&id);
         }
+        let record = self.session_records.get_mut(sid)?;
+        record.end(status, now).then(|| record.clone())
     }
 }
 
@@ -315,6 +391,84 @@ mod tests {
         );
         assert!(!store.families.contains_key("idle"));
         assert_eq!(store.refresh_tokens.len(), MAX_FAMILIES);
+    }
+
+    fn signed_in(store: &mut Store, cookie: &str, sid: &str, at: u64) {
+        let session = BrowserSession {
+            sid: sid.into(),
+            persona: "admin".into(),
+            auth_time: at,
+        };
+        let record = SessionRecord {
+            sid: sid.into(),
+            persona: "admin".into(),
+            user_id: "usr_1".into(),
+            organization_id: "org_1".into(),
+            clients: Vec::new(),
+            created_at: at,
+            updated_at: at,
+            last_active_at: at,
+            user_agent: String::new(),
+            status: SessionStatus::Active,
+            ended_at: None,
+        };
+        store.start_session(cookie.into(), session, record);
+    }
+
+    #[test]
+    fn o8_ending_a_session_returns_it_once_with_its_clients() {
+        let mut store = Store::default();
+        signed_in(&mut store, "cookie", "ses_1", 100);
+        store.touch_session("ses_1", "skc_1", 150);
+        store.families.insert("f".into(), family(150));
+        let ended = store.end_session("ses_1", SessionStatus::Logout, 200);
+        let ended = ended.expect("an active session ends");
+        assert_eq!(ended.clients, ["skc_1"]);
+        assert_eq!(ended.last_active_at, 150);
+        assert!(store.sessions.is_empty(), "the cookie no longer works");
+        assert!(store.families["f"].revoked, "its refresh tokens die");
+        assert!(store
+            .end_session("ses_1", SessionStatus::Revoked, 300)
+            .is_none());
+        assert_eq!(store.session_records["ses_1"].status, SessionStatus::Logout);
+    }
+
+    #[test]
+    fn o8_sessions_past_their_day_expire_and_ended_records_are_forgotten() {
+        let mut store = Store::default();
+        signed_in(&mut store, "old", "ses_old", 0);
+        signed_in(&mut store, "new", "ses_new", SESSION_TTL);
+        store.prune(SESSION_TTL + 10);
+        let old = &store.session_records["ses_old"];
+        assert_eq!(old.status, SessionStatus::Expired);
+        assert_eq!(
+            old.ended_at,
+            Some(SESSION_TTL),
+            "expired when its day ran out"
+        );
+        assert!(store.session_records["ses_new"].is_active());
+
+        store.prune(SESSION_TTL + ENDED_RECORD_MEMORY);
+        assert!(!store.session_records.contains_key("ses_old"));
+        assert!(store.session_records.contains_key("ses_new"));
+    }
+
+    #[test]
+    fn o8_deliveries_keep_only_the_last_hundred() {
+        let mut store = Store::default();
+        for n in 0..(MAX_DELIVERIES + 5) {
+            store.record_delivery(Delivery {
+                client_id: "skc_1".into(),
+                session_id: format!("ses_{n}"),
+                uri: "http://127.0.0.1/logout".into(),
+                attempts: 1,
+                status: Some(200),
+                error: None,
+                at: String::new(),
+            });
+        }
+        assert_eq!(store.deliveries.len(), MAX_DELIVERIES);
+        assert_eq!(store.deliveries[0].session_id, "ses_5");
     }
 
     #[test]

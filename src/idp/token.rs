@@ -354,6 +354,7 @@ fn authorization_code(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<
             },
         );
     }
+    store.touch_session(&grant.sid, &grant.client_id, now());
     drop(store);
     let scope = granted_scope(&grant.scope, persona, grant.resource.as_ref());
     let user = UserGrant {
@@ -427,6 +428,7 @@ fn refresh_token(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<Value
     }
     let rotated = new_refresh_token();
     store.rotate_refresh_token(&family_id, rotated.clone(), now());
+    store.touch_session(&family.sid, &family.client_id, now());
     drop(store);
     let persona = idp
         .settings

@@ -1,7 +1,9 @@
 //! `/sessions`: the session panel. Which tokens the server holds (as fingerprints), when they and
 //! the session expire (with a live countdown), and two buttons calling server functions: validate
 //! the access token against the provider's keys now, and refresh the tokens now. The panel updates
-//! in place; without JavaScript the buttons are plain form posts and the page reloads.
+//! in place; without JavaScript the buttons are plain form posts and the page reloads. Below,
+//! "Your sessions": the user's sessions at the provider, with sign-out for each and everywhere
+//! (`components::user_sessions`).
 
 use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
@@ -10,14 +12,20 @@ use leptos_meta::Title;
 
 use crate::components::countdown::Countdown;
 use crate::components::guard::RequireSignIn;
+use crate::components::user_sessions::{UserSessions, UserSessionsData};
 use crate::session_api::{RefreshSession, TokenCheck, ValidateToken};
 use crate::session_view::{format_utc, SessionView};
 
 #[component]
 pub fn SessionsPage() -> impl IntoView {
+    // Here, not inside the guard: see `when_allowed`.
+    let sessions = UserSessionsData::load();
     view! {
         <Title text="Session · Leptos × Scalekit"/>
-        <RequireSignIn children=|session: SessionView| view! { <SessionPanel session/> }/>
+        <RequireSignIn children=move |session: SessionView| view! {
+            <SessionPanel session/>
+            <UserSessions data=sessions/>
+        }/>
     }
 }
 

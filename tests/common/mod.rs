@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod provider;
+pub mod redis_server;
 
 use std::collections::HashMap;
 

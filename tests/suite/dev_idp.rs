@@ -11,8 +11,11 @@ use base64::Engine;
 use common::{body_text, dev_app, send};
 use http::{Request, Response, StatusCode};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde_json::Value;
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 const ISSUER: &str = "http://127.0.0.1:3000/dev-idp";
 const CLIENT_ID: &str = "skc_dev_leptos_scalekit";
@@ -201,6 +204,8 @@ async fn discovery_lists_scalekit_paths() {
         doc["code_challenge_methods_supported"],
         serde_json::json!(["S256"])
     );
+    assert_eq!(doc["backchannel_logout_supported"], true);
+    assert_eq!(doc["backchannel_logout_session_supported"], true);
     let jwks = json(get_with_cookie(&app, "/dev-idp/keys", None).await).await;
     let key = &jwks["keys"][0];
     assert_eq!(
@@ -1525,4 +1530,612 @@ async fn dev_idp_allow_remote_serves_a_remote_issuer_with_a_loud_warning() {
     );
     let logs = output.unwrap_or_default();
     assert!(logs.contains("DEV_IDP_ALLOW_REMOTE=true"), "{logs}");
+}
+
+// OpenID Connect Back-Channel Logout 1.0 (O8) and Scalekit's user-sessions API.
+
+const ADMIN_USER_ID: &str = "usr_100000000000000001";
+const MEMBER_USER_ID: &str = "usr_100000000000000002";
+const DEFAULT_ORG: &str = "org_100000000000000001";
+const RP_CLIENT_ID: &str = "skc_backchannel_rp";
+const RP_CLIENT_SECRET: &str = "backchannel-rp-secret";
+const LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+const CHROME_ON_WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.91 Safari/537.36";
+
+/// One POST the relying party's back-channel endpoint received.
+#[derive(Clone, Debug)]
+struct ReceivedPost {
+    content_type: String,
+    body: String,
+}
+
+impl ReceivedPost {
+    /// The form's only field, `logout_token`.
+    fn logout_token(&self) -> String {
+        let fields: Vec<(String, String)> = url::form_urlencoded::parse(self.body.as_bytes())
+            .into_owned()
+            .collect();
+        assert_eq!(fields.len(), 1, "{fields:?}");
+        assert_eq!(fields[0].0, "logout_token");
+        fields[0].1.clone()
+    }
+}
+
+/// A relying party on a real loopback port: its back-channel logout endpoint records every POST
+/// and answers with the scripted statuses, then 200.
+struct LogoutReceiver {
+    base: String,
+    posts: Arc<Mutex<Vec<ReceivedPost>>>,
+}
+
+impl LogoutReceiver {
+    async fn start(script: &[u16]) -> LogoutReceiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let posts = Arc::new(Mutex::new(Vec::new()));
+        let script = Arc::new(Mutex::new(VecDeque::from(script.to_vec())));
+        let recorded = posts.clone();
+        let handler = move |headers: http::HeaderMap, body: String| {
+            let recorded = recorded.clone();
+            let script = script.clone();
+            async move {
+                recorded.lock().unwrap().push(ReceivedPost {
+                    content_type: headers
+                        .get("content-type")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string(),
+                    body,
+                });
+                let status = script.lock().unwrap().pop_front().unwrap_or(200);
+                StatusCode::from_u16(status).unwrap()
+            }
+        };
+        let app = Router::new().route("/backchannel-logout", axum::routing::post(handler));
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        LogoutReceiver { base, posts }
+    }
+
+    fn logout_uri(&self) -> String {
+        format!("{}/backchannel-logout", self.base)
+    }
+
+    fn callback(&self) -> String {
+        format!("{}/callback", self.base)
+    }
+
+    fn posts(&self) -> Vec<ReceivedPost> {
+        self.posts.lock().unwrap().clone()
+    }
+
+    /// Waits (at most five seconds) until `count` POSTs arrived.
+    async fn wait_for(&self, count: usize) -> Vec<ReceivedPost> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let posts = self.posts();
+            if posts.len() >= count {
+                return posts;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected {count} back-channel POSTs, got {}",
+                posts.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// The app with a provider that knows a second client, the receiver's, with a back-channel
+/// logout URI (the app's own client keeps the management API).
+fn app_with_backchannel_client(receiver: &LogoutReceiver) -> Router {
+    let settings = json!({
+        "clients": [
+            { "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "management": true },
+            {
+                "client_id": RP_CLIENT_ID,
+                "client_secret": RP_CLIENT_SECRET,
+                "redirect_uris": [receiver.callback()],
+                "backchannel_logout_uri": receiver.logout_uri(),
+            },
+        ],
+    });
+    let dir = std::path::PathBuf::from(common::test_state_dir());
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = receiver.base.rsplit(':').next().unwrap();
+    let path = dir.join(format!("dev-idp-backchannel-{port}.json"));
+    std::fs::write(&path, settings.to_string()).unwrap();
+    common::app_from(&[("DEV_IDP_CONFIG", path.to_str().unwrap())])
+}
+
+/// Signs `persona` in through the receiver's client from Chrome on Windows, in a new provider
+/// session; returns the token response and the provider cookie.
+async fn rp_sign_in(app: &Router, receiver: &LogoutReceiver, persona: &str) -> (Value, String) {
+    let challenge = challenge(VERIFIER);
+    let callback = receiver.callback();
+    let query = encode(&[
+        ("response_type", "code"),
+        ("client_id", RP_CLIENT_ID),
+        ("redirect_uri", &callback),
+        ("scope", "openid email offline_access"),
+        ("nonce", "rp-nonce"),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+        ("login_hint", persona),
+    ]);
+    let response = send(
+        app.clone(),
+        Request::get(format!("/dev-idp/oauth/authorize?{query}"))
+            .header("user-agent", CHROME_ON_WINDOWS)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let cookie = session_cookie(&response).expect("a new provider session");
+    let code = query_param_of(&response, "code");
+    let tokens = post_form(
+        app,
+        "/dev-idp/oauth/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &callback),
+            ("client_id", RP_CLIENT_ID),
+            ("client_secret", RP_CLIENT_SECRET),
+            ("code_verifier", VERIFIER),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(tokens.status(), StatusCode::OK);
+    (json(tokens).await, cookie)
+}
+
+fn query_param_of(response: &Response<Body>, name: &str) -> String {
+    query(&location(response), name).unwrap_or_else(|| panic!("no {name} in the redirect"))
+}
+
+/// The receiver's client can no longer refresh with `refresh_token`.
+async fn assert_rp_refresh_refused(app: &Router, refresh_token: &str) {
+    let response = post_form(
+        app,
+        "/dev-idp/oauth/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", RP_CLIENT_ID),
+            ("client_secret", RP_CLIENT_SECRET),
+        ],
+        &[],
+    )
+    .await;
+    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_grant").await;
+}
+
+/// A management API call with an optional Bearer token.
+async fn api_call(app: &Router, method: &str, uri: &str, token: Option<&str>) -> Response<Body> {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    send(app.clone(), request.body(Body::empty()).unwrap()).await
+}
+
+async fn api_json(app: &Router, method: &str, uri: &str, token: &str) -> Value {
+    let response = api_call(app, method, uri, Some(token)).await;
+    assert_eq!(response.status(), StatusCode::OK, "{method} {uri}");
+    json(response).await
+}
+
+/// Waits (at most five seconds) until `/_control` lists `count` back-channel deliveries.
+async fn wait_for_deliveries(app: &Router, count: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let shown = json(get_with_cookie(app, "/dev-idp/_control", None).await).await;
+        let deliveries = shown["backchannel_deliveries"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if deliveries.len() >= count {
+            return deliveries;
+        }
+        assert!(Instant::now() < deadline, "{shown}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A received logout token, verified with the provider's JWKS like a relying party would
+/// (Back-Channel Logout §2.6), with its claims.
+async fn verified_logout_token(app: &Router, post: &ReceivedPost) -> Value {
+    assert_eq!(post.content_type, "application/x-www-form-urlencoded");
+    let token = post.logout_token();
+    let header = jsonwebtoken::decode_header(&token).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("logout+jwt"));
+    let claims = verify(app, &token, Some(RP_CLIENT_ID)).await;
+    assert_eq!(claims["aud"], RP_CLIENT_ID);
+    assert_eq!(claims["events"], json!({ LOGOUT_EVENT: {} }));
+    assert!(claims.get("nonce").is_none(), "{claims}");
+    assert!(!claims["jti"].as_str().unwrap_or_default().is_empty());
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        120
+    );
+    claims
+}
+
+#[tokio::test]
+async fn o8_the_provider_delivers_a_signed_logout_token_when_a_session_ends() {
+    let receiver = LogoutReceiver::start(&[]).await;
+    let app = app_with_backchannel_client(&receiver);
+    let (tokens, cookie) = rp_sign_in(&app, &receiver, "admin").await;
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let id_claims = verify(&app, id_token, Some(RP_CLIENT_ID)).await;
+    let access_claims = verify(
+        &app,
+        tokens["access_token"].as_str().unwrap(),
+        Some(RP_CLIENT_ID),
+    )
+    .await;
+    let sid = id_claims["sid"].as_str().unwrap();
+    assert!(sid.starts_with("ses_"), "{sid}");
+    assert_eq!(access_claims["sid"], sid, "both tokens name the session");
+
+    let logout = format!(
+        "/dev-idp/oidc/logout?{}",
+        encode(&[("id_token_hint", id_token)])
+    );
+    let response = get_with_cookie(&app, &logout, Some(&cookie)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let posts = receiver.wait_for(1).await;
+    let claims = verified_logout_token(&app, &posts[0]).await;
+    assert_eq!(claims["sub"], id_claims["sub"]);
+    assert_eq!(claims["sid"], sid);
+    let deliveries = wait_for_deliveries(&app, 1).await;
+    assert_eq!(deliveries.len(), 1, "{deliveries:?}");
+    assert_eq!(receiver.posts().len(), 1, "exactly one logout token");
+    assert_eq!(deliveries[0]["client_id"], RP_CLIENT_ID);
+    assert_eq!(deliveries[0]["session_id"], sid);
+    assert_eq!(deliveries[0]["attempts"], 1);
+    assert_eq!(deliveries[0]["status"], 200);
+    assert_eq!(deliveries[0]["error"], Value::Null);
+    assert_rp_refresh_refused(&app, tokens["refresh_token"].as_str().unwrap()).await;
+
+    // A logout token is no access token, even though it names a user and a session.
+    let userinfo = send(
+        app.clone(),
+        Request::get("/dev-idp/userinfo")
+            .header(
+                "authorization",
+                format!("Bearer {}", posts[0].logout_token()),
+            )
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(userinfo.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn o8_the_sessions_api_lists_and_revokes_a_users_sessions() {
+    let receiver = LogoutReceiver::start(&[]).await;
+    let app = app_with_backchannel_client(&receiver);
+    let (tokens, _) = rp_sign_in(&app, &receiver, "admin").await;
+    let id_claims = verify(&app, tokens["id_token"].as_str().unwrap(), None).await;
+    let sid = id_claims["sid"].as_str().unwrap().to_string();
+    let token = management_token(&app).await;
+    let sessions_of =
+        |user: &str, query: &str| format!("/dev-idp/api/v1/users/{user}/sessions{query}");
+
+    let listed = api_json(
+        &app,
+        "GET",
+        &sessions_of(ADMIN_USER_ID, "?page_size=10&filter.status=ACTIVE"),
+        &token,
+    )
+    .await;
+    assert_eq!(listed["total_size"], 1, "{listed}");
+    assert_eq!(listed["next_page_token"], "");
+    assert_eq!(listed["prev_page_token"], "");
+    let session = &listed["sessions"][0];
+    assert_eq!(session["session_id"], sid.as_str());
+    assert_eq!(session["user_id"], ADMIN_USER_ID);
+    assert_eq!(session["status"], "ACTIVE");
+    assert_eq!(session["organization_id"], DEFAULT_ORG);
+    assert_eq!(session["authenticated_organizations"], json!([DEFAULT_ORG]));
+    assert_eq!(
+        session["authenticated_clients"],
+        json!([{ "client_id": RP_CLIENT_ID, "organization_id": DEFAULT_ORG }])
+    );
+    let device = &session["device"];
+    assert_eq!(device["user_agent"], CHROME_ON_WINDOWS);
+    assert_eq!(device["browser"], "Chrome");
+    assert_eq!(device["browser_version"], "124.0.6367.91");
+    assert_eq!(device["os"], "Windows");
+    assert_eq!(device["os_version"], "10.0");
+    assert_eq!(device["device_type"], "desktop");
+    assert_eq!(device["location"]["city"], "");
+    for field in [
+        "created_at",
+        "updated_at",
+        "last_active_at",
+        "idle_expires_at",
+        "absolute_expires_at",
+    ] {
+        let at = session[field].as_str().unwrap_or_default();
+        assert!(at.len() == 20 && at.ends_with('Z'), "{field}: {session}");
+    }
+    assert_eq!(session["logout_at"], Value::Null);
+    assert_eq!(session["expired_at"], Value::Null);
+    let one = api_json(
+        &app,
+        "GET",
+        &format!("/dev-idp/api/v1/sessions/{sid}"),
+        &token,
+    )
+    .await;
+    assert_eq!(&one, session);
+
+    let revoked = api_json(&app, "POST", &sessions_of(ADMIN_USER_ID, "/revoke"), &token).await;
+    assert_eq!(revoked["total_revoked"], 1, "{revoked}");
+    let revoked_session = &revoked["revoked_sessions"][0];
+    assert_eq!(revoked_session["session_id"], sid.as_str());
+    assert_eq!(revoked_session["status"], "REVOKED");
+    assert!(
+        revoked_session["logout_at"].is_string(),
+        "{revoked_session}"
+    );
+    assert!(revoked_session.get("device").is_none());
+    assert!(revoked_session.get("authenticated_clients").is_none());
+
+    let posts = receiver.wait_for(1).await;
+    let claims = verified_logout_token(&app, &posts[0]).await;
+    assert_eq!(claims["sid"], sid.as_str());
+    assert_eq!(claims["sub"], ADMIN_USER_ID);
+    assert_rp_refresh_refused(&app, tokens["refresh_token"].as_str().unwrap()).await;
+    let after = api_json(
+        &app,
+        "GET",
+        &format!("/dev-idp/api/v1/sessions/{sid}"),
+        &token,
+    )
+    .await;
+    assert_eq!(after["status"], "REVOKED");
+    let active = api_json(
+        &app,
+        "GET",
+        &sessions_of(ADMIN_USER_ID, "?filter.status=active"),
+        &token,
+    )
+    .await;
+    assert_eq!(active["total_size"], 0, "the filter takes any case");
+    let all = api_json(&app, "GET", &sessions_of(ADMIN_USER_ID, ""), &token).await;
+    assert_eq!(all["total_size"], 1);
+
+    // One session by id: the member's, revoked alone; revoking it again changes nothing.
+    let (member_tokens, _) = rp_sign_in(&app, &receiver, "member").await;
+    let member_sid = verify(&app, member_tokens["id_token"].as_str().unwrap(), None).await["sid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let revoke_one = format!("/dev-idp/api/v1/sessions/{member_sid}/revoke");
+    let revoked = api_json(&app, "POST", &revoke_one, &token).await;
+    assert_eq!(revoked["revoked_session"]["status"], "REVOKED");
+    assert_eq!(revoked["revoked_session"]["user_id"], MEMBER_USER_ID);
+    let posts = receiver.wait_for(2).await;
+    let claims = verified_logout_token(&app, &posts[1]).await;
+    assert_eq!(claims["sid"], member_sid.as_str());
+    let again = api_json(&app, "POST", &revoke_one, &token).await;
+    assert_eq!(again["revoked_session"], revoked["revoked_session"]);
+
+    // Ids are checked before they are looked up.
+    for (uri, status, code) in [
+        (
+            "/dev-idp/api/v1/sessions/nope".to_string(),
+            StatusCode::BAD_REQUEST,
+            3,
+        ),
+        (
+            "/dev-idp/api/v1/sessions/ses_12x/revoke".into(),
+            StatusCode::BAD_REQUEST,
+            3,
+        ),
+        (sessions_of("usr_", ""), StatusCode::BAD_REQUEST, 3),
+        (
+            sessions_of(ADMIN_USER_ID, "?filter.status=gone"),
+            StatusCode::BAD_REQUEST,
+            3,
+        ),
+        (
+            "/dev-idp/api/v1/sessions/ses_1".into(),
+            StatusCode::NOT_FOUND,
+            5,
+        ),
+        (sessions_of("usr_999", ""), StatusCode::NOT_FOUND, 5),
+    ] {
+        let method = if uri.ends_with("/revoke") {
+            "POST"
+        } else {
+            "GET"
+        };
+        let response = api_call(&app, method, &uri, Some(&token)).await;
+        assert_eq!(response.status(), status, "{uri}");
+        assert_eq!(json(response).await["code"], code, "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn o8_control_end_sessions_ends_every_session_of_a_persona_and_delivers() {
+    let receiver = LogoutReceiver::start(&[]).await;
+    let app = app_with_backchannel_client(&receiver);
+    let mut admin_sids = Vec::new();
+    for _ in 0..2 {
+        let (tokens, _) = rp_sign_in(&app, &receiver, "admin").await;
+        let claims = verify(&app, tokens["id_token"].as_str().unwrap(), None).await;
+        admin_sids.push(claims["sid"].as_str().unwrap().to_string());
+    }
+    assert_ne!(admin_sids[0], admin_sids[1], "two provider sessions");
+    rp_sign_in(&app, &receiver, "member").await;
+
+    let refused = post_form(
+        &app,
+        "/dev-idp/_control",
+        &[("end_sessions", "nobody")],
+        &[],
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let ended = post_form(&app, "/dev-idp/_control", &[("end_sessions", "admin")], &[]).await;
+    assert_eq!(ended.status(), StatusCode::OK);
+
+    let posts = receiver.wait_for(2).await;
+    let mut delivered_sids = Vec::new();
+    for post in &posts {
+        let claims = verified_logout_token(&app, post).await;
+        assert_eq!(claims["sub"], ADMIN_USER_ID);
+        delivered_sids.push(claims["sid"].as_str().unwrap().to_string());
+    }
+    delivered_sids.sort();
+    admin_sids.sort();
+    assert_eq!(delivered_sids, admin_sids);
+    assert_eq!(wait_for_deliveries(&app, 2).await.len(), 2);
+    assert_eq!(
+        receiver.posts().len(),
+        2,
+        "the member's session was left alone"
+    );
+
+    let token = management_token(&app).await;
+    let admin = api_json(
+        &app,
+        "GET",
+        &format!("/dev-idp/api/v1/users/{ADMIN_USER_ID}/sessions?filter.status=REVOKED"),
+        &token,
+    )
+    .await;
+    assert_eq!(admin["total_size"], 2, "{admin}");
+    let member = api_json(
+        &app,
+        "GET",
+        &format!("/dev-idp/api/v1/users/{MEMBER_USER_ID}/sessions?filter.status=ACTIVE"),
+        &token,
+    )
+    .await;
+    assert_eq!(member["total_size"], 1, "{member}");
+}
+
+#[tokio::test]
+async fn o8_a_logout_token_is_retried_after_server_errors_and_each_delivery_is_listed() {
+    // Two 503s then 200 for the first session; a 400 for the second is final.
+    let receiver = LogoutReceiver::start(&[503, 503, 200, 400]).await;
+    let app = app_with_backchannel_client(&receiver);
+    let (tokens, _) = rp_sign_in(&app, &receiver, "admin").await;
+    let sid = verify(&app, tokens["id_token"].as_str().unwrap(), None).await["sid"].clone();
+
+    post_form(&app, "/dev-idp/_control", &[("end_sessions", "admin")], &[]).await;
+    let posts = receiver.wait_for(3).await;
+    let deliveries = wait_for_deliveries(&app, 1).await;
+    assert_eq!(deliveries.len(), 1, "{deliveries:?}");
+    let delivery = &deliveries[0];
+    assert_eq!(delivery["attempts"], 3, "{delivery}");
+    assert_eq!(delivery["status"], 200);
+    assert_eq!(delivery["error"], Value::Null);
+    assert_eq!(delivery["session_id"], sid);
+    assert_eq!(delivery["client_id"], RP_CLIENT_ID);
+    assert_eq!(delivery["uri"], receiver.logout_uri());
+    assert!(delivery["at"].as_str().unwrap_or_default().ends_with('Z'));
+    assert!(
+        posts
+            .iter()
+            .all(|p| p.logout_token() == posts[0].logout_token()),
+        "a retry resends the same token"
+    );
+
+    rp_sign_in(&app, &receiver, "admin").await;
+    post_form(&app, "/dev-idp/_control", &[("end_sessions", "admin")], &[]).await;
+    let deliveries = wait_for_deliveries(&app, 2).await;
+    assert_eq!(deliveries[1]["attempts"], 1, "a 4xx is not retried");
+    assert_eq!(deliveries[1]["status"], 400);
+    assert_eq!(receiver.posts().len(), 4);
+}
+
+#[tokio::test]
+async fn o8_an_unreachable_receiver_is_tried_three_times_and_the_error_is_listed() {
+    // A port nobody listens on: every attempt is refused at once.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let receiver = LogoutReceiver {
+        base,
+        posts: Arc::default(),
+    };
+    let app = app_with_backchannel_client(&receiver);
+    rp_sign_in(&app, &receiver, "member").await;
+    post_form(
+        &app,
+        "/dev-idp/_control",
+        &[("end_sessions", "member")],
+        &[],
+    )
+    .await;
+    let deliveries = wait_for_deliveries(&app, 1).await;
+    assert_eq!(deliveries[0]["attempts"], 3, "{deliveries:?}");
+    assert_eq!(deliveries[0]["status"], Value::Null);
+    assert!(
+        !deliveries[0]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty(),
+        "{deliveries:?}"
+    );
+}
+
+#[tokio::test]
+async fn o8_the_sessions_api_needs_an_environment_management_token() {
+    let app = dev_app();
+    let (code, _) = code_for(&app, "admin").await;
+    let user_tokens = json(exchange(&app, &code).await).await;
+    let sid = verify(&app, user_tokens["id_token"].as_str().unwrap(), None).await["sid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let endpoints = [
+        (
+            "GET",
+            format!("/dev-idp/api/v1/users/{ADMIN_USER_ID}/sessions"),
+        ),
+        (
+            "POST",
+            format!("/dev-idp/api/v1/users/{ADMIN_USER_ID}/sessions/revoke"),
+        ),
+        ("GET", format!("/dev-idp/api/v1/sessions/{sid}")),
+        ("POST", format!("/dev-idp/api/v1/sessions/{sid}/revoke")),
+    ];
+    let user_access_token = user_tokens["access_token"].as_str().unwrap();
+    for (method, uri) in &endpoints {
+        for token in [None, Some("not-a-token"), Some(user_access_token)] {
+            let response = api_call(&app, method, uri, token).await;
+            assert_eq!(
+                response.status(),
+                StatusCode::UNAUTHORIZED,
+                "{method} {uri} {token:?}"
+            );
+            assert_eq!(json(response).await["code"], 16);
+        }
+    }
+    // Nothing was revoked by the refused calls.
+    let token = management_token(&app).await;
+    let session = api_json(
+        &app,
+        "GET",
+        &format!("/dev-idp/api/v1/sessions/{sid}"),
+        &token,
+    )
+    .await;
+    assert_eq!(session["status"], "ACTIVE");
+    assert_eq!(
+        session["authenticated_clients"][0]["client_id"], CLIENT_ID,
+        "the app's own client got tokens in it"
+    );
 }

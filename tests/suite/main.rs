@@ -18,6 +18,7 @@ mod interop_oidc_provider;
 mod jwks_cache;
 mod mcp;
 mod mock_provider;
+mod multi_instance;
 mod provider_discovery;
 mod router;
 mod source_rules;

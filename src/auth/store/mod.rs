@@ -1,0 +1,190 @@
+//! The records every instance of the app must agree on, because they decide who is signed in:
+//! sessions ended before their cookies expire (by our session id, by the provider's session id,
+//! or all of a user's), one-time values (a sign-in transaction's single token call, a logout
+//! token's `jti`), and the refresh single flight across instances. In process memory for one
+//! instance (the default, nothing to set up); in Redis (`REDIS_URL`) for several.
+//!
+//! Every key is a SHA-256 digest of what it names, so neither store holds a state, a token id or
+//! a user id in clear, and every entry expires (at the latest when the sessions it concerns would
+//! have timed out anyway).
+
+mod memory;
+mod redis_store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+pub use self::memory::MemoryStore;
+pub use self::redis_store::{RedisSettings, RedisStore};
+
+/// What identifies a session to the ended-session records.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionKeys<'a> {
+    /// Ours, new at every sign-in.
+    pub id: &'a str,
+    /// The provider's session (`sid`), when its tokens carry one.
+    pub provider_sid: Option<&'a str>,
+    pub sub: &'a str,
+    pub signed_in_at: u64,
+}
+
+/// Kinds of one-time values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OneTime {
+    /// A sign-in transaction's state: one token-endpoint call per transaction.
+    Transaction,
+    /// A back-channel logout token's `jti`: each is acted on once.
+    LogoutToken,
+}
+
+impl OneTime {
+    fn label(self) -> &'static str {
+        match self {
+            OneTime::Transaction => "once:tx",
+            OneTime::LogoutToken => "once:jti",
+        }
+    }
+}
+
+/// The store could not be asked (Redis down or too slow) or cannot record more (memory full).
+/// Callers refuse rather than guess: a session that might have been ended is not accepted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the session store is unavailable: {0}")]
+pub struct StoreUnavailable(pub String);
+
+/// The configured store. Cheap to clone.
+#[derive(Clone)]
+pub enum Store {
+    Memory(Arc<MemoryStore>),
+    Redis(Arc<RedisStore>),
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store::Memory(Arc::new(MemoryStore::default()))
+    }
+}
+
+/// The key of `value` for records of `kind`: hex of its SHA-256, cut to 128 bits.
+pub(crate) fn digest(kind: &str, value: &str) -> String {
+    let hash = Sha256::digest(value.as_bytes());
+    let mut key = String::with_capacity(kind.len() + 33);
+    key.push_str(kind);
+    key.push(':');
+    for byte in &hash[..16] {
+        key.push_str(&format!("{byte:02x}"));
+    }
+    key
+}
+
+/// Seconds from `now` until `until`, at least one (a store TTL of zero means "forever" or "error").
+fn ttl_secs(until: u64, now: u64) -> u64 {
+    until.saturating_sub(now).max(1)
+}
+
+impl Store {
+    /// Shared with other instances (Redis), so a refresh must also be coordinated there.
+    pub fn shared(&self) -> Option<&RedisStore> {
+        match self {
+            Store::Memory(_) => None,
+            Store::Redis(redis) => Some(redis),
+        }
+    }
+
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Store::Memory(_) => "in process (one instance)",
+            Store::Redis(_) => "Redis (shared by every instance)",
+        }
+    }
+
+    /// Our session `session_id` is over; remembered until `until` (its absolute timeout).
+    pub async fn end_session(
+        &self,
+        session_id: &str,
+        until: u64,
+        now: u64,
+    ) -> Result<(), StoreUnavailable> {
+        let key = digest("ended:session", session_id);
+        match self {
+            Store::Memory(m) => m.mark(&key, 0, until, now),
+            Store::Redis(r) => r.mark(&key, 0, ttl_secs(until, now)).await,
+        }
+    }
+
+    /// Every session in the provider's session `sid` is over.
+    pub async fn end_provider_session(
+        &self,
+        sid: &str,
+        until: u64,
+        now: u64,
+    ) -> Result<(), StoreUnavailable> {
+        let key = digest("ended:sid", sid);
+        match self {
+            Store::Memory(m) => m.mark(&key, 0, until, now),
+            Store::Redis(r) => r.mark(&key, 0, ttl_secs(until, now)).await,
+        }
+    }
+
+    /// Every session of `sub` that signed in at or before `signed_in_by` is over ("sign out
+    /// everywhere", a logout token naming only the user).
+    pub async fn end_user_sessions(
+        &self,
+        sub: &str,
+        signed_in_by: u64,
+        until: u64,
+        now: u64,
+    ) -> Result<(), StoreUnavailable> {
+        let key = digest("ended:user", sub);
+        match self {
+            Store::Memory(m) => m.mark(&key, signed_in_by, until, now),
+            Store::Redis(r) => r.mark(&key, signed_in_by, ttl_secs(until, now)).await,
+        }
+    }
+
+    /// Whether the session was ended by any of the three records. One round trip with Redis.
+    pub async fn is_ended(
+        &self,
+        session: SessionKeys<'_>,
+        now: u64,
+    ) -> Result<bool, StoreUnavailable> {
+        let keys = [
+            digest("ended:session", session.id),
+            digest("ended:sid", session.provider_sid.unwrap_or("")),
+            digest("ended:user", session.sub),
+        ];
+        let values = match self {
+            Store::Memory(m) => keys.iter().map(|k| m.value(k, now)).collect::<Vec<_>>(),
+            Store::Redis(r) => r.values(&keys).await?,
+        };
+        let by_id = values.first().copied().flatten().is_some();
+        let by_sid = session.provider_sid.is_some() && values.get(1).copied().flatten().is_some();
+        let by_user = values
+            .get(2)
+            .copied()
+            .flatten()
+            .is_some_and(|cutoff| session.signed_in_at <= cutoff);
+        Ok(by_id || by_sid || by_user)
+    }
+
+    /// Records a one-time value until `until`: true the first time, false ever after.
+    pub async fn first_use(
+        &self,
+        kind: OneTime,
+        value: &str,
+        until: u64,
+        now: u64,
+    ) -> Result<bool, StoreUnavailable> {
+        let key = digest(kind.label(), value);
+        match self {
+            Store::Memory(m) => m.first_use(&key, until, now),
+            Store::Redis(r) => r.first_use(&key, ttl_secs(until, now)).await,
+        }
+    }
+}
+
+/// How long one instance may hold the refresh of a session before others may try: longer than
+/// the provider client's timeout, so a slow refresh is not run twice.
+pub const REFRESH_LOCK: Duration = Duration::from_secs(15);

@@ -1,0 +1,159 @@
+//! The store for several instances: Redis 7 or Valkey, through the `redis` crate's
+//! ConnectionManager (one multiplexed connection that reconnects by itself). Short timeouts, so an
+//! outage answers 503 quickly instead of holding requests; the outage is logged once per interval.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use super::StoreUnavailable;
+
+/// How long a command may take before the store counts as unavailable.
+const COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
+/// How often an ongoing outage is logged.
+const OUTAGE_LOG_INTERVAL_SECS: u64 = 30;
+
+/// `REDIS_URL` and `REDIS_KEY_PREFIX`, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedisSettings {
+    /// `redis://` or `rediss://` (TLS); may carry a password, so never logged whole.
+    pub url: crate::secret::Secret,
+    /// Put before every key, so several apps can share one server.
+    pub key_prefix: String,
+}
+
+pub struct RedisStore {
+    connection: ConnectionManager,
+    prefix: String,
+    /// When the outage was last logged (Unix seconds), and whether one is going on.
+    outage_logged_at: AtomicU64,
+    down: AtomicBool,
+}
+
+fn now_secs() -> u64 {
+    crate::auth::session::now_secs()
+}
+
+impl RedisStore {
+    /// Connects lazily: the app starts (and serves public pages) while Redis is down.
+    pub fn connect(settings: &RedisSettings) -> Result<RedisStore, String> {
+        let client = redis::Client::open(settings.url.expose())
+            .map_err(|e| format!("REDIS_URL is not usable: {:?}", e.kind()))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(COMMAND_TIMEOUT))
+            .set_response_timeout(Some(COMMAND_TIMEOUT))
+            // Reconnect attempts happen in the background; a request never waits for many.
+            .set_number_of_retries(1);
+        let connection = ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|e| format!("cannot set up the Redis connection: {:?}", e.kind()))?;
+        Ok(RedisStore {
+            connection,
+            prefix: settings.key_prefix.clone(),
+            outage_logged_at: AtomicU64::new(0),
+            down: AtomicBool::new(false),
+        })
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    /// Runs `cmd`, bounded by the command timeout, noting outages and recoveries.
+    async fn run<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreUnavailable> {
+        let mut connection = self.connection.clone();
+        let result =
+            tokio::time::timeout(COMMAND_TIMEOUT * 2, cmd.query_async::<T>(&mut connection))
+                .await
+                .map_err(|_| "timed out".to_string())
+                .and_then(|r| r.map_err(|e| format!("{:?}", e.kind())));
+        match result {
+            Ok(value) => {
+                if self.down.swap(false, Ordering::Relaxed) {
+                    tracing::info!("the session store (Redis) is reachable again");
+                }
+                Ok(value)
+            }
+            Err(reason) => {
+                self.down.store(true, Ordering::Relaxed);
+                let now = now_secs();
+                let last = self.outage_logged_at.load(Ordering::Relaxed);
+                if now >= last + OUTAGE_LOG_INTERVAL_SECS
+                    && self
+                        .outage_logged_at
+                        .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                        .is_ok()
+                {
+                    tracing::error!(%reason, "the session store (Redis) is unavailable; signed-in pages answer 503 until it is back");
+                }
+                Err(StoreUnavailable(reason))
+            }
+        }
+    }
+
+    pub(super) async fn mark(
+        &self,
+        key: &str,
+        value: u64,
+        ttl: u64,
+    ) -> Result<(), StoreUnavailable> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key(key)).arg(value).arg("EX").arg(ttl);
+        self.run::<()>(&cmd).await
+    }
+
+    /// The values of `keys` (None where absent), in one round trip.
+    pub(super) async fn values(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<Option<u64>>, StoreUnavailable> {
+        let mut cmd = redis::cmd("MGET");
+        for key in keys {
+            cmd.arg(self.key(key));
+        }
+        self.run::<Vec<Option<u64>>>(&cmd).await
+    }
+
+    pub(super) async fn first_use(&self, key: &str, ttl: u64) -> Result<bool, StoreUnavailable> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key(key)).arg(1).arg("NX").arg("EX").arg(ttl);
+        Ok(self.run::<Option<String>>(&cmd).await?.is_some())
+    }
+
+    /// Takes the refresh of `flight` for `hold`; false when another instance holds it.
+    pub async fn claim_refresh(
+        &self,
+        flight: &str,
+        hold: Duration,
+    ) -> Result<bool, StoreUnavailable> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key(&format!("refresh:lock:{flight}")))
+            .arg(1)
+            .arg("NX")
+            .arg("PX")
+            .arg(hold.as_millis().max(1) as u64);
+        Ok(self.run::<Option<String>>(&cmd).await?.is_some())
+    }
+
+    /// Leaves the sealed outcome of the refresh of `flight` for the grace period.
+    pub async fn put_refresh_result(
+        &self,
+        flight: &str,
+        sealed: &str,
+        keep: Duration,
+    ) -> Result<(), StoreUnavailable> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key(&format!("refresh:result:{flight}")))
+            .arg(sealed)
+            .arg("EX")
+            .arg(keep.as_secs().max(1));
+        self.run::<()>(&cmd).await
+    }
+
+    /// The sealed outcome of the refresh of `flight`, if one instance finished it.
+    pub async fn refresh_result(&self, flight: &str) -> Result<Option<String>, StoreUnavailable> {
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(self.key(&format!("refresh:result:{flight}")));
+        self.run::<Option<String>>(&cmd).await
+    }
+}

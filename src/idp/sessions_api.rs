@@ -1,0 +1,344 @@
+//! Scalekit's user-sessions REST API, over the provider's own sessions: list a user's sessions,
+//! read one, revoke one, revoke all of a user's. Authorised and shaped like the management API
+//! (`management.rs`): an environment management token as Bearer, snake_case JSON, grpc-gateway
+//! errors, unset timestamps as `null`. Scalekit's SDKs call these over gRPC, not this REST
+//! surface, so they cannot be pointed here. Revoking ends the session as a logout does, with
+//! back-channel logout tokens to its clients.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use http::HeaderMap;
+use serde_json::{json, Map, Value};
+
+use super::management::{authenticate, invalid_argument, not_found, RpcError};
+use super::sessions::{SessionRecord, SessionStatus};
+use super::settings::Persona;
+use super::{now, rfc3339, user_agent, DevIdp};
+
+/// Scalekit does not document its defaults; these keep answers small.
+const DEFAULT_PAGE_SIZE: usize = 10;
+const MAX_PAGE_SIZE: usize = 100;
+
+/// A path id of the form `{prefix}{digits}` (`ses_…`, `usr_…`), or INVALID_ARGUMENT.
+fn checked_id(
+    path: Result<Path<String>, PathRejection>,
+    prefix: &str,
+    what: &str,
+) -> Result<String, RpcError> {
+    let invalid = || invalid_argument(&format!("{what} must look like {prefix}123"));
+    let Path(id) = path.map_err(|_| invalid())?;
+    let digits = id.strip_prefix(prefix).ok_or_else(invalid)?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    Ok(id)
+}
+
+fn persona_by_user_id<'a>(idp: &'a DevIdp, user_id: &str) -> Result<&'a Persona, RpcError> {
+    idp.settings
+        .personas
+        .iter()
+        .find(|p| p.sub == user_id)
+        .ok_or_else(|| not_found(&format!("user {user_id} not found")))
+}
+
+fn time(secs: Option<u64>) -> Value {
+    secs.map_or(Value::Null, |secs| Value::String(rfc3339(secs)))
+}
+
+/// The fields SessionDetails and RevokedSessionDetails share. The provider has no idle timeout,
+/// so a session idles out no sooner than it expires.
+fn common_fields(record: &SessionRecord) -> Map<String, Value> {
+    let expires_at = record.absolute_expires_at();
+    let (logout_at, expired_at) = match record.status {
+        SessionStatus::Logout | SessionStatus::Revoked => (record.ended_at, None),
+        SessionStatus::Expired => (None, record.ended_at),
+        SessionStatus::Active => (None, None),
+    };
+    let fields = json!({
+        "session_id": record.sid,
+        "user_id": record.user_id,
+        "organization_id": record.organization_id,
+        "created_at": time(Some(record.created_at)),
+        "updated_at": time(Some(record.updated_at)),
+        "idle_expires_at": time(Some(expires_at)),
+        "absolute_expires_at": time(Some(expires_at)),
+        "expired_at": time(expired_at),
+        "logout_at": time(logout_at),
+        "status": record.status.as_str(),
+        "last_active_at": time(Some(record.last_active_at)),
+    });
+    match fields {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+fn session_details(record: &SessionRecord) -> Value {
+    let device = user_agent::parse(&record.user_agent);
+    let mut fields = common_fields(record);
+    fields.insert(
+        "authenticated_organizations".into(),
+        json!([record.organization_id]),
+    );
+    // Where a request came from is not known to the provider behind the app's router.
+    fields.insert(
+        "device".into(),
+        json!({
+            "user_agent": record.user_agent,
+            "os": device.os,
+            "os_version": device.os_version,
+            "browser": device.browser,
+            "browser_version": device.browser_version,
+            "device_type": device.device_type,
+            "ip": "",
+            "location": {
+                "region": "",
+                "region_subdivision": "",
+                "city": "",
+                "latitude": "",
+                "longitude": "",
+            },
+        }),
+    );
+    let clients: Vec<Value> = record
+        .clients
+        .iter()
+        .map(|client_id| json!({ "client_id": client_id, "organization_id": record.organization_id }))
+        .collect();
+    fields.insert("authenticated_clients".into(), Value::Array(clients));
+    Value::Object(fields)
+}
+
+fn revoked_session_details(record: &SessionRecord) -> Value {
+    Value::Object(common_fields(record))
+}
+
+/// `page_size`, `page_token` (an offset this API handed out) and `filter.status` (repeated or
+/// comma-separated, any case).
+#[derive(Debug, PartialEq, Eq)]
+struct ListQuery {
+    page_size: usize,
+    offset: usize,
+    statuses: Vec<SessionStatus>,
+}
+
+fn parse_list_query(raw: Option<&str>) -> Result<ListQuery, RpcError> {
+    let mut query = ListQuery {
+        page_size: DEFAULT_PAGE_SIZE,
+        offset: 0,
+        statuses: Vec::new(),
+    };
+    for (name, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        match name.as_ref() {
+            "page_size" if !value.is_empty() => {
+                let size = value
+                    .parse::<usize>()
+                    .map_err(|_| invalid_argument("page_size must be a number"))?;
+                query.page_size = match size {
+                    0 => DEFAULT_PAGE_SIZE,
+                    size => size.min(MAX_PAGE_SIZE),
+                };
+            }
+            "page_token" if !value.is_empty() => {
+                query.offset = value
+                    .parse::<usize>()
+                    .map_err(|_| invalid_argument("page_token is not one this API returned"))?;
+            }
+            "filter.status" => {
+                for status in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    let status = SessionStatus::parse(status).ok_or_else(|| {
+                        invalid_argument(&format!(
+                            "filter.status `{status}` must be ACTIVE, LOGOUT, REVOKED or EXPIRED"
+                        ))
+                    })?;
+                    if !query.statuses.contains(&status) {
+                        query.statuses.push(status);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(query)
+}
+
+/// `GET /api/v1/users/{user_id}/sessions`: newest first.
+pub async fn list_user_sessions(
+    State(idp): State<Arc<DevIdp>>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    RawQuery(raw_query): RawQuery,
+) -> Result<Response, RpcError> {
+    authenticate(&idp, &headers)?;
+    let user_id = checked_id(path, "usr_", "user_id")?;
+    persona_by_user_id(&idp, &user_id)?;
+    let query = parse_list_query(raw_query.as_deref())?;
+    let mut matching: Vec<SessionRecord> = {
+        let mut store = idp.store();
+        store.prune(now());
+        store
+            .session_records
+            .values()
+            .filter(|r| r.user_id == user_id)
+            .filter(|r| query.statuses.is_empty() || query.statuses.contains(&r.status))
+            .cloned()
+            .collect()
+    };
+    matching.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| a.sid.cmp(&b.sid))
+    });
+    let total = matching.len();
+    let sessions: Vec<Value> = matching
+        .iter()
+        .skip(query.offset)
+        .take(query.page_size)
+        .map(session_details)
+        .collect();
+    let next = query.offset.saturating_add(query.page_size);
+    let next_page_token = if next < total {
+        next.to_string()
+    } else {
+        String::new()
+    };
+    let prev_page_token = if query.offset > 0 {
+        query.offset.saturating_sub(query.page_size).to_string()
+    } else {
+        String::new()
+    };
+    Ok(Json(json!({
+        "sessions": sessions,
+        "next_page_token": next_page_token,
+        "prev_page_token": prev_page_token,
+        "total_size": total,
+    }))
+    .into_response())
+}
+
+fn session_record(idp: &DevIdp, sid: &str) -> Result<SessionRecord, RpcError> {
+    let mut store = idp.store();
+    store.prune(now());
+    store
+        .session_records
+        .get(sid)
+        .cloned()
+        .ok_or_else(|| not_found(&format!("session {sid} not found")))
+}
+
+/// `GET /api/v1/sessions/{session_id}`.
+pub async fn get_session(
+    State(idp): State<Arc<DevIdp>>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Response, RpcError> {
+    authenticate(&idp, &headers)?;
+    let sid = checked_id(path, "ses_", "session_id")?;
+    let record = session_record(&idp, &sid)?;
+    Ok(Json(session_details(&record)).into_response())
+}
+
+/// `POST /api/v1/sessions/{session_id}/revoke`. An ended session is answered as it is.
+pub async fn revoke_session(
+    State(idp): State<Arc<DevIdp>>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Response, RpcError> {
+    authenticate(&idp, &headers)?;
+    let sid = checked_id(path, "ses_", "session_id")?;
+    let record = session_record(&idp, &sid)?;
+    let record = if record.is_active() {
+        idp.end_sessions([sid], SessionStatus::Revoked)
+            .pop()
+            .unwrap_or(record)
+    } else {
+        record
+    };
+    Ok(Json(json!({ "revoked_session": revoked_session_details(&record) })).into_response())
+}
+
+/// `POST /api/v1/users/{user_id}/sessions/revoke`: every active session of the user.
+pub async fn revoke_user_sessions(
+    State(idp): State<Arc<DevIdp>>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Response, RpcError> {
+    authenticate(&idp, &headers)?;
+    let user_id = checked_id(path, "usr_", "user_id")?;
+    let persona = persona_by_user_id(&idp, &user_id)?;
+    let sids = idp.active_sessions_of(&persona.key);
+    let revoked: Vec<Value> = idp
+        .end_sessions(sids, SessionStatus::Revoked)
+        .iter()
+        .map(revoked_session_details)
+        .collect();
+    Ok(Json(json!({
+        "total_revoked": revoked.len(),
+        "revoked_sessions": revoked,
+    }))
+    .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn o8_list_queries_page_and_filter_by_status_in_any_case() {
+        let query = parse_list_query(Some(
+            "page_size=500&page_token=20&filter.status=active,Revoked",
+        ))
+        .unwrap();
+        assert_eq!(
+            query,
+            ListQuery {
+                page_size: MAX_PAGE_SIZE,
+                offset: 20,
+                statuses: vec![SessionStatus::Active, SessionStatus::Revoked],
+            }
+        );
+        let defaults = parse_list_query(None).unwrap();
+        assert_eq!(defaults.page_size, DEFAULT_PAGE_SIZE);
+        assert!(defaults.statuses.is_empty());
+        for bad in ["page_size=ten", "page_token=abc", "filter.status=gone"] {
+            assert!(parse_list_query(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn o8_revoked_details_leave_out_device_organizations_and_clients() {
+        let record = SessionRecord {
+            sid: "ses_1".into(),
+            persona: "admin".into(),
+            user_id: "usr_1".into(),
+            organization_id: "org_1".into(),
+            clients: vec!["skc_1".into()],
+            created_at: 0,
+            updated_at: 60,
+            last_active_at: 30,
+            user_agent: "curl/8".into(),
+            status: SessionStatus::Revoked,
+            ended_at: Some(60),
+        };
+        let revoked = revoked_session_details(&record);
+        for absent in [
+            "device",
+            "authenticated_organizations",
+            "authenticated_clients",
+        ] {
+            assert!(revoked.get(absent).is_none(), "{absent}");
+        }
+        assert_eq!(revoked["logout_at"], "1970-01-01T00:01:00Z");
+        assert_eq!(revoked["expired_at"], Value::Null);
+        assert_eq!(revoked["absolute_expires_at"], "1970-01-02T00:00:00Z");
+        let details = session_details(&record);
+        assert_eq!(details["authenticated_clients"][0]["client_id"], "skc_1");
+        assert_eq!(details["device"]["user_agent"], "curl/8");
+        assert_eq!(details["device"]["browser"], "");
+    }
+}

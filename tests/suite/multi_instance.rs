@@ -1,0 +1,324 @@
+#![cfg(feature = "ssr")]
+
+//! Several instances behind one address (checklist R9; issue: several instances): a standalone
+//! development provider, two app instances sharing `SECRET_KEY` and `REDIS_URL`, and a browser
+//! whose requests go to either instance, as a round-robin load balancer would send them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::common;
+
+use common::browser::{location, Browser, RunningApp};
+use common::redis_server::RedisServer;
+use leptos_scalekit::config::{DEV_CLIENT_ID, DEV_CLIENT_SECRET};
+use leptos_scalekit::idp::settings::IdpSettings;
+use leptos_scalekit::idp::{standalone_router, DevIdp};
+use leptos_scalekit::server::{build_router, AppState};
+use serde_json::Value;
+
+const SECRET_KEY: &str = "multi-instance-test-secret-key-0123456789abcdef";
+const SESSION: &str = "__Host-skit_session";
+
+struct Cluster {
+    provider: String,
+    /// The address browsers use (instance A's, standing in for the load balancer's).
+    app_url: String,
+    a: String,
+    b: String,
+    redis: RedisServer,
+    prefix: String,
+}
+
+async fn bind() -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    (listener, base)
+}
+
+async fn start_instance(listener: tokio::net::TcpListener, vars: &[(&str, &str)]) {
+    let addr = listener.local_addr().unwrap().to_string();
+    let mut all = vars.to_vec();
+    all.push(("LEPTOS_SITE_ADDR", addr.as_str()));
+    let config = common::config_from(&all);
+    let key = leptos_scalekit::auth::cookie_key::load_cookie_key(&config.cookie_secret).unwrap();
+    let app = build_router(AppState::new(config, key, None).expect("state"));
+    tokio::spawn(leptos_scalekit::web::serve::serve(
+        listener,
+        app,
+        std::future::pending(),
+    ));
+}
+
+/// The provider, Redis and two instances; `shared` false gives each instance its own memory
+/// store instead (what the app does without REDIS_URL).
+async fn cluster(shared: bool) -> Cluster {
+    let redis = RedisServer::start().await;
+    let prefix = format!("test-{}:", uuid::Uuid::new_v4().simple());
+    let (provider_listener, provider) = bind().await;
+    let (listener_a, a) = bind().await;
+    let (listener_b, b) = bind().await;
+    let app_url = a.clone();
+    let state_dir = std::path::PathBuf::from(common::test_state_dir())
+        .join(format!("multi-{}", uuid::Uuid::new_v4()));
+    let mut settings = IdpSettings::default();
+    settings.register_app_uris(DEV_CLIENT_ID, &format!("{app_url}/auth/callback"), &app_url);
+    // The provider delivers back-channel logouts to the shared address (here instance A); the
+    // test then checks both instances refuse the session.
+    settings
+        .register_app_backchannel_logout_uri(
+            DEV_CLIENT_ID,
+            &format!("{app_url}/auth/backchannel-logout"),
+        )
+        .expect("a back-channel logout URI on the app's origin");
+    let idp = DevIdp::new(
+        provider.clone(),
+        String::new(),
+        settings,
+        &state_dir.join("provider-keys.json"),
+    )
+    .unwrap();
+    tokio::spawn(leptos_scalekit::web::serve::serve(
+        provider_listener,
+        standalone_router(Arc::new(idp)),
+        std::future::pending(),
+    ));
+    let redis_url = redis.url();
+    let state_text = state_dir.display().to_string();
+    let mut vars = vec![
+        ("SCALEKIT_ENVIRONMENT_URL", provider.as_str()),
+        ("SCALEKIT_CLIENT_ID", DEV_CLIENT_ID),
+        ("SCALEKIT_CLIENT_SECRET", DEV_CLIENT_SECRET),
+        ("APP_URL", app_url.as_str()),
+        ("SECRET_KEY", SECRET_KEY),
+        ("LEPTOS_SITE_ROOT", "target/no-site-in-router-tests"),
+        ("DEV_STATE_DIR", state_text.as_str()),
+    ];
+    if shared {
+        vars.push(("REDIS_URL", redis_url.as_str()));
+        vars.push(("REDIS_KEY_PREFIX", prefix.as_str()));
+    }
+    start_instance(listener_a, &vars).await;
+    start_instance(listener_b, &vars).await;
+    Cluster {
+        provider,
+        app_url,
+        a,
+        b,
+        redis,
+        prefix,
+    }
+}
+
+impl Cluster {
+    fn browser(&self) -> Browser {
+        Browser::new(&RunningApp {
+            base: self.app_url.clone(),
+        })
+    }
+
+    async fn control(&self, pairs: &[(&str, &str)]) -> Value {
+        reqwest::Client::new()
+            .post(format!("{}/_control", self.provider))
+            .form(pairs)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn token_calls(&self, grant: &str) -> u64 {
+        self.control(&[]).await["controls"]["token_calls"][grant]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    /// Every key this cluster wrote has a TTL.
+    async fn assert_every_key_expires(&self) {
+        let keys = self.redis.keys_with_ttl(&self.prefix).await;
+        assert!(!keys.is_empty(), "the instances wrote to Redis");
+        for (key, ttl) in keys {
+            assert!(ttl > 0, "{key} has no TTL ({ttl})");
+        }
+    }
+}
+
+/// Signs `persona` in through instance A.
+async fn signed_in(cluster: &Cluster, persona: &str) -> Browser {
+    let mut browser = cluster.browser();
+    let login = browser
+        .post_form(
+            "/_app/login",
+            &[("next", "/dashboard"), ("login_hint", persona)],
+        )
+        .await;
+    let at_provider = browser.get(&location(&login)).await;
+    let callback = browser.get(&location(&at_provider)).await;
+    assert_eq!(callback.status(), 303, "signed in");
+    browser
+}
+
+async fn dashboard_with(cookies: &str, instance: &str) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{instance}/dashboard"))
+        .header("cookie", cookies)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn r9_o6_a_sign_out_on_one_instance_refuses_the_old_cookie_on_the_other() {
+    let cluster = cluster(true).await;
+    let mut browser = signed_in(&cluster, "admin").await;
+    let copied = browser.cookie_header();
+    assert_eq!(dashboard_with(&copied, &cluster.b).await.status(), 200);
+    let logout = browser.post_form("/_app/logout", &[]).await;
+    assert!(logout.status().is_redirection(), "{}", logout.status());
+    let replayed = dashboard_with(&copied, &cluster.b).await;
+    assert_eq!(replayed.status(), 302, "instance B saw the sign-out on A");
+    assert!(location(&replayed).starts_with("/login"));
+    cluster.assert_every_key_expires().await;
+}
+
+#[tokio::test]
+async fn r9_without_a_shared_store_the_other_instance_cannot_know() {
+    // What the app does without REDIS_URL, kept as the reason REDIS_URL exists.
+    let cluster = cluster(false).await;
+    let mut browser = signed_in(&cluster, "admin").await;
+    let copied = browser.cookie_header();
+    browser.post_form("/_app/logout", &[]).await;
+    assert_eq!(dashboard_with(&copied, &cluster.b).await.status(), 200);
+    assert_eq!(dashboard_with(&copied, &cluster.a).await.status(), 302);
+}
+
+#[tokio::test]
+async fn r2_r3_r9_a_burst_over_both_instances_refreshes_once_and_the_old_cookie_keeps_working() {
+    let cluster = cluster(true).await;
+    cluster.control(&[("access_token_ttl", "2")]).await;
+    let browser = signed_in(&cluster, "admin").await;
+    let before = browser.cookie_header();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let mut burst = Vec::new();
+    for i in 0..16 {
+        let instance = if i % 2 == 0 {
+            cluster.a.clone()
+        } else {
+            cluster.b.clone()
+        };
+        let cookies = before.clone();
+        burst.push(tokio::spawn(async move {
+            dashboard_with(&cookies, &instance).await.status().as_u16()
+        }));
+    }
+    for request in burst {
+        assert_eq!(
+            request.await.unwrap(),
+            200,
+            "every request of the burst succeeds"
+        );
+    }
+    assert_eq!(
+        cluster.token_calls("refresh_token").await,
+        1,
+        "one redemption in all"
+    );
+    // A request still carrying the cookie from before the refresh, on the other instance, gets
+    // the new tokens (and a new cookie) instead of redeeming the old refresh token again.
+    let late = dashboard_with(&before, &cluster.b).await;
+    assert_eq!(late.status(), 200);
+    assert!(
+        common::browser::set_cookies(late.headers())
+            .iter()
+            .any(|c| c.name == SESSION && !c.is_removal()),
+        "the late request gets the refreshed session"
+    );
+    assert_eq!(cluster.token_calls("refresh_token").await, 1);
+    cluster.assert_every_key_expires().await;
+}
+
+#[tokio::test]
+async fn r9_e5_with_redis_down_no_session_is_accepted_and_service_comes_back_by_itself() {
+    let mut cluster = cluster(true).await;
+    let mut browser = signed_in(&cluster, "admin").await;
+    let copied = browser.cookie_header();
+    cluster.redis.stop().await;
+    // The store cannot be asked: signed-in pages say "try again", never "welcome".
+    let page = dashboard_with(&copied, &cluster.b).await;
+    assert_eq!(page.status(), 503);
+    assert!(page.headers().contains_key("retry-after"));
+    // Public pages and the machine API do not need the store.
+    let home = reqwest::get(format!("{}/health", cluster.b)).await.unwrap();
+    assert_eq!(home.status(), 200);
+    // A sign-out while the store is down is recorded once it is back (retried in the
+    // background), so the copied cookie does not come back to life.
+    browser.post_form("/_app/logout", &[]).await;
+    cluster.redis.restart().await; // empty, as a Redis without persistence comes back
+    let mut refused = false;
+    for _ in 0..80 {
+        if dashboard_with(&copied, &cluster.b).await.status() == 302 {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        refused,
+        "the ended session was recorded after Redis came back"
+    );
+    // And new sign-ins work again on every instance, no restart of the app.
+    let fresh = signed_in(&cluster, "member").await;
+    assert_eq!(
+        dashboard_with(&fresh.cookie_header(), &cluster.b)
+            .await
+            .status(),
+        200
+    );
+    cluster.assert_every_key_expires().await;
+}
+
+#[tokio::test]
+async fn o8_r9_a_back_channel_logout_from_the_provider_ends_the_session_on_every_instance() {
+    let cluster = cluster(true).await;
+    let admin = signed_in(&cluster, "admin").await;
+    let member = signed_in(&cluster, "member").await;
+    let copied = admin.cookie_header();
+    assert_eq!(dashboard_with(&copied, &cluster.a).await.status(), 200);
+    // The admin's session ends at the provider (an administrator, another app, a policy).
+    cluster.control(&[("end_sessions", "admin")]).await;
+    let mut delivered = false;
+    for _ in 0..50 {
+        let controls = cluster.control(&[]).await;
+        let deliveries = controls["backchannel_deliveries"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if deliveries.iter().any(|d| d["status"] == 200) {
+            delivered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        delivered,
+        "the provider delivered a logout token and the app took it"
+    );
+    for instance in [&cluster.a, &cluster.b] {
+        let page = dashboard_with(&copied, instance).await;
+        assert_eq!(page.status(), 302, "ended on {instance}");
+    }
+    assert_eq!(
+        dashboard_with(&member.cookie_header(), &cluster.a)
+            .await
+            .status(),
+        200,
+        "another user's session is untouched"
+    );
+    cluster.assert_every_key_expires().await;
+}

@@ -255,7 +255,11 @@ pub struct UserSessionView {
 pub async fn user_sessions() -> Result<Vec<UserSessionView>, AppError> {
     let session = ssr::require_session()?;
     let state = ssr::app_state()?;
-    let listed = match state.management.list_user_sessions(&session.user.sub).await {
+    let listed = match state
+        .management
+        .list_user_sessions(&session.user.sub, &session.id)
+        .await
+    {
         Ok(listed) => listed,
         // Rendering the session panel, a list that cannot be had is said in the list's place: the
         // rest of the page is fine, so its status stays 200. Called by the browser, the status
@@ -313,7 +317,7 @@ pub async fn sign_out_session(session_id: String) -> Result<(), AppError> {
     let management_error = crate::api_clients_api::ssr::management_error;
     let own = state
         .management
-        .list_user_sessions(&session.user.sub)
+        .list_user_sessions(&session.user.sub, &session.id)
         .await
         .map_err(management_error)?;
     if !own.iter().any(|s| s.session_id == session_id) {

@@ -92,8 +92,13 @@ pub async fn backchannel_logout(State(auth): State<Auth>, request: Request<Body>
         Err(Outcome::Unavailable(reason)) => return unavailable(&reason),
     };
     let now = now_secs();
-    // Replays are refused before anything is ended: a replayed token naming only a user would
-    // otherwise end that user's later sessions too.
+    // Ending comes first and is idempotent (the provider session, or the user's sessions begun
+    // before the token was issued: a replay names the same set), so a store failure at either
+    // step answers 503 and the provider's retry finishes the job; the jti is recorded only after
+    // the sessions are ended, and a replayed token is then refused.
+    if let Err(StoreUnavailable(reason)) = end_named_sessions(&auth, &claims, now).await {
+        return unavailable(&reason);
+    }
     match auth
         .rp
         .store
@@ -108,9 +113,6 @@ pub async fn backchannel_logout(State(auth): State<Auth>, request: Request<Body>
         Ok(true) => {}
         Ok(false) => return refused("the logout token was already used"),
         Err(StoreUnavailable(reason)) => return unavailable(&reason),
-    }
-    if let Err(StoreUnavailable(reason)) = end_named_sessions(&auth, &claims, now).await {
-        return unavailable(&reason);
     }
     tracing::info!(
         sid = claims.sid.as_deref().unwrap_or("-"),

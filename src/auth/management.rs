@@ -45,6 +45,8 @@ struct TokenAnswer {
 pub struct ManagementClient {
     provider: Arc<Provider>,
     token: tokio::sync::Mutex<Option<(String, Instant)>>,
+    /// Recent answers of the user-sessions list (see `user_sessions`).
+    pub(super) listed_sessions: super::user_sessions::ListedSessions,
 }
 
 fn client_view(client: &Value) -> ApiClientView {
@@ -79,6 +81,7 @@ impl ManagementClient {
         ManagementClient {
             provider,
             token: tokio::sync::Mutex::new(None),
+            listed_sessions: Default::default(),
         }
     }
 

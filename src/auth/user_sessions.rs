@@ -9,6 +9,10 @@
 //! session panel decides from this list which sessions the caller may end), and sizes are bounded
 //! (pages, sessions, text).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use serde_json::{json, Value};
 
 use super::management::{ManagementClient, ManagementError};
@@ -199,10 +203,73 @@ fn invalid_id() -> ManagementError {
     }
 }
 
+/// How long a user's session list is reused by the session that read it: the session panel
+/// renders it on every visit, and each listing is a call to the provider's management API
+/// (rate-limited at Scalekit). A session begun elsewhere shows up this much later at most (a
+/// session's first view always asks); this instance's own revocations drop the lists at once.
+pub const LIST_REUSE: Duration = Duration::from_secs(5);
+/// Most users whose lists are kept; past it the whole cache is dropped (it refills in seconds).
+const MAX_LISTS: usize = 10_000;
+
+/// A user's list and when it was read.
+type Listed = (Instant, Arc<Vec<ProviderSession>>);
+
+/// Recent session lists by user id and the viewing session.
+#[derive(Default)]
+pub struct ListedSessions(Mutex<HashMap<String, Listed>>);
+
+impl ListedSessions {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Listed>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn key(user_id: &str, viewer: &str) -> String {
+        format!("{user_id} {viewer}")
+    }
+
+    fn fresh(&self, user_id: &str, viewer: &str) -> Option<Arc<Vec<ProviderSession>>> {
+        self.lock()
+            .get(&Self::key(user_id, viewer))
+            .filter(|(at, _)| at.elapsed() < LIST_REUSE)
+            .map(|(_, list)| list.clone())
+    }
+
+    fn keep(&self, user_id: &str, viewer: &str, list: Arc<Vec<ProviderSession>>) {
+        let mut lists = self.lock();
+        if lists.len() >= MAX_LISTS {
+            lists.clear();
+        }
+        lists.insert(Self::key(user_id, viewer), (Instant::now(), list));
+    }
+
+    /// Forgets the lists of `user_id`, or every list naming `session_id`.
+    fn forget(&self, user_id: Option<&str>, session_id: Option<&str>) {
+        self.lock().retain(|key, (_, list)| {
+            user_id.is_none_or(|user| key.split(' ').next() != Some(user))
+                && !session_id.is_some_and(|id| list.iter().any(|s| s.session_id == id))
+        });
+    }
+}
+
 impl ManagementClient {
     /// The user's active sessions at the provider, newest first as the provider lists them (at
-    /// most [`MAX_SESSIONS`]).
+    /// most [`MAX_SESSIONS`]); an answer up to [`LIST_REUSE`] old is reused.
+    /// `viewer` is the asking session (our id): each session's first view asks the provider.
     pub async fn list_user_sessions(
+        &self,
+        user_id: &str,
+        viewer: &str,
+    ) -> Result<Vec<ProviderSession>, ManagementError> {
+        if let Some(list) = self.listed_sessions.fresh(user_id, viewer) {
+            return Ok(list.as_ref().clone());
+        }
+        let list = self.fetch_user_sessions(user_id).await?;
+        self.listed_sessions
+            .keep(user_id, viewer, Arc::new(list.clone()));
+        Ok(list)
+    }
+
+    async fn fetch_user_sessions(
         &self,
         user_id: &str,
     ) -> Result<Vec<ProviderSession>, ManagementError> {
@@ -247,6 +314,7 @@ impl ManagementClient {
         if !is_session_id(session_id) {
             return Err(invalid_id());
         }
+        self.listed_sessions.forget(None, Some(session_id));
         let url = format!(
             "{}/api/v1/sessions/{session_id}/revoke",
             self.provider().environment_url()
@@ -265,6 +333,7 @@ impl ManagementClient {
         if !is_user_id(user_id) {
             return Err(invalid_id());
         }
+        self.listed_sessions.forget(Some(user_id), None);
         let url = format!(
             "{}/api/v1/users/{user_id}/sessions/revoke",
             self.provider().environment_url()
@@ -300,6 +369,34 @@ impl ManagementClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn o8_session_lists_are_reused_per_viewer_and_dropped_on_revocation() {
+        let lists = ListedSessions::default();
+        let one = ProviderSession {
+            session_id: "ses_1".into(),
+            ..ProviderSession::default()
+        };
+        lists.keep("usr_1", "ours-a", Arc::new(vec![one]));
+        assert!(lists.fresh("usr_1", "ours-a").is_some());
+        assert!(
+            lists.fresh("usr_1", "ours-b").is_none(),
+            "another session asks itself"
+        );
+        lists.forget(None, Some("ses_1"));
+        assert!(
+            lists.fresh("usr_1", "ours-a").is_none(),
+            "revoking drops lists naming it"
+        );
+        lists.keep("usr_1", "ours-a", Arc::new(Vec::new()));
+        lists.keep("usr_2", "ours-c", Arc::new(Vec::new()));
+        lists.forget(Some("usr_1"), None);
+        assert!(lists.fresh("usr_1", "ours-a").is_none());
+        assert!(
+            lists.fresh("usr_2", "ours-c").is_some(),
+            "other users keep theirs"
+        );
+    }
 
     #[test]
     fn o8_ids_must_look_like_scalekits() {

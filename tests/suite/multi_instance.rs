@@ -28,6 +28,8 @@ struct Cluster {
     b: String,
     redis: RedisServer,
     prefix: String,
+    /// Holds the provider's signing keys.
+    state_dir: std::path::PathBuf,
 }
 
 async fn bind() -> (tokio::net::TcpListener, String) {
@@ -85,6 +87,7 @@ async fn cluster(shared: bool) -> Cluster {
     ));
     let redis_url = redis.url();
     let state_text = state_dir.display().to_string();
+    let state_dir_kept = state_dir.clone();
     let mut vars = vec![
         ("SCALEKIT_ENVIRONMENT_URL", provider.as_str()),
         ("SCALEKIT_CLIENT_ID", DEV_CLIENT_ID),
@@ -107,6 +110,7 @@ async fn cluster(shared: bool) -> Cluster {
         b,
         redis,
         prefix,
+        state_dir: state_dir_kept,
     }
 }
 
@@ -320,5 +324,55 @@ async fn o8_r9_a_back_channel_logout_from_the_provider_ends_the_session_on_every
         200,
         "another user's session is untouched"
     );
+    cluster.assert_every_key_expires().await;
+}
+
+#[tokio::test]
+async fn o8_a_replayed_logout_token_is_refused_on_any_instance() {
+    let cluster = cluster(true).await;
+    let admin = signed_in(&cluster, "admin").await;
+    let keys = leptos_scalekit::idp::keys::KeyRing::load_or_create(
+        &cluster.state_dir.join("provider-keys.json"),
+    )
+    .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // A logout token naming only the user: all of the admin's sessions begun before it.
+    let token = keys
+        .sign(&serde_json::json!({
+            "iss": cluster.provider, "aud": DEV_CLIENT_ID, "iat": now, "exp": now + 120,
+            "jti": uuid::Uuid::new_v4().to_string(), "sub": "usr_100000000000000001",
+            "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
+        }))
+        .unwrap();
+    let post = |instance: String, token: String| async move {
+        reqwest::Client::new()
+            .post(format!("{instance}/auth/backchannel-logout"))
+            .form(&[("logout_token", token)])
+            .send()
+            .await
+            .unwrap()
+    };
+    let first = post(cluster.a.clone(), token.clone()).await;
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["cache-control"], "no-store");
+    let replay = post(cluster.b.clone(), token).await;
+    assert_eq!(
+        replay.status(),
+        400,
+        "the jti was used on the other instance"
+    );
+    let body: Value = replay.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+    assert_eq!(
+        dashboard_with(&admin.cookie_header(), &cluster.b)
+            .await
+            .status(),
+        302
+    );
+    let forged = post(cluster.b.clone(), "not-a-jwt".into()).await;
+    assert_eq!(forged.status(), 400);
     cluster.assert_every_key_expires().await;
 }

@@ -121,7 +121,7 @@ pub async fn logout() -> Result<(), AppError> {
     let session = ssr::request_session().session().cloned();
     if let Some(session) = &session {
         auth.rp.revoke(session).await;
-        auth.end(&cookies, session, now).await;
+        auth.end(&cookies, session).await;
         tracing::info!(sub = %session.user.sub, "signed out");
     } else {
         auth.cookies.clear_session(&cookies);
@@ -332,7 +332,7 @@ pub async fn sign_out_session(session_id: String) -> Result<(), AppError> {
     let absolute = auth.rp.policy().absolute_timeout_secs;
     let store = auth.rp.store.clone();
     let sid = session_id.clone();
-    ssr::record_with_retries("an ended provider session", move |now| {
+    crate::auth::store::record_with_retries("an ended provider session", move |now| {
         let store = store.clone();
         let sid = sid.clone();
         async move {
@@ -370,7 +370,7 @@ pub async fn sign_out_everywhere() -> Result<(), AppError> {
     let absolute = auth.rp.policy().absolute_timeout_secs;
     let store = auth.rp.store.clone();
     let sub = session.user.sub.clone();
-    ssr::record_with_retries("a user's ended sessions", move |now| {
+    crate::auth::store::record_with_retries("a user's ended sessions", move |now| {
         let store = store.clone();
         let sub = sub.clone();
         async move {
@@ -381,7 +381,7 @@ pub async fn sign_out_everywhere() -> Result<(), AppError> {
     })
     .await;
     auth.rp.revoke(&session).await;
-    auth.end(&cookies, &session, now_secs()).await;
+    auth.end(&cookies, &session).await;
     auth.cookies.clear_transaction(&cookies);
     ssr::clear_site_data();
     tracing::info!(sub = %session.user.sub, revoked, "signed out everywhere");
@@ -417,35 +417,6 @@ pub mod ssr {
     pub fn is_server_fn_call() -> bool {
         use_context::<http::request::Parts>()
             .is_some_and(|parts| parts.uri.path().starts_with("/_app/"))
-    }
-
-    /// Runs `record` (given the time now) until the store takes it: at once, then, if the store
-    /// is unreachable, in the background for about a minute and a half. The provider's
-    /// back-channel logout covers the same sessions, so the request does not wait for it.
-    pub async fn record_with_retries<F, Fut>(what: &'static str, record: F)
-    where
-        F: Fn(u64) -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = Result<(), crate::auth::store::StoreUnavailable>> + Send,
-    {
-        use crate::auth::session::now_secs;
-
-        if record(now_secs()).await.is_ok() {
-            return;
-        }
-        tokio::spawn(async move {
-            for attempt in 1..=20u64 {
-                tokio::time::sleep(std::time::Duration::from_secs(attempt.min(5))).await;
-                if record(now_secs()).await.is_ok() {
-                    return;
-                }
-                tracing::warn!(
-                    attempt,
-                    what,
-                    "could not record in the session store yet; retrying"
-                );
-            }
-            tracing::error!(what, "gave up recording in the session store");
-        });
     }
 
     /// `Firefox 128 on Linux (desktop)`, from what the provider tells of a session's browser.

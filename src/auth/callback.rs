@@ -214,7 +214,7 @@ async fn finish(
         })?;
     // L11: a sign-in over an existing session ends that one: its cookie value becomes useless.
     if let SessionCookie::Present(previous) = auth.cookies.read_session(cookies, &auth.key) {
-        auth.end(cookies, &previous, now).await;
+        auth.end(cookies, &previous).await;
     }
     auth.write(cookies, &session, now);
     tracing::info!(sub = %session.user.sub, "signed in");

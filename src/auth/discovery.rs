@@ -275,24 +275,13 @@ pub fn parse_http_date(text: &str) -> Option<SystemTime> {
     };
     let month = MONTHS.iter().position(|m| *m == month)? as i64 + 1;
     let day = number(day, 2, 31).filter(|d| *d >= 1)?;
-    let days = days_since_epoch(number(year, 4, 9999)?, month, day);
+    let days = crate::session_view::days_from_civil(number(year, 4, 9999)?, month, day);
     let seconds = days * 86_400
         + number(hour, 2, 23)? * 3_600
         + number(minute, 2, 59)? * 60
         + number(second, 2, 60)?;
     // Dates before 1970 are simply in the past.
     Some(UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).unwrap_or(0)))
-}
-
-/// Days from 1970-01-01 to the given civil date (proleptic Gregorian; H. Hinnant's algorithm).
-fn days_since_epoch(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
 }
 
 #[cfg(test)]

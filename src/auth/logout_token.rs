@@ -272,7 +272,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::auth::test_keys::{jwk, key_set, keys, provider_keys, TestKey};
+    use crate::auth::test_keys::{jwk, key_set, keys, provider_keys, sign_typed, TestKey};
 
     const ISSUER: &str = "https://acme.scalekit.dev";
     const CLIENT: &str = "skc_123";
@@ -306,19 +306,9 @@ mod tests {
         check_at(token, NOW)
     }
 
-    /// Signed by `key` under `kid`, with the given `typ` header (`test_keys::sign_with` always
-    /// writes `typ: JWT`, which a logout token must not carry).
-    fn sign_full(key: &TestKey, kid: &str, typ: Option<&str>, claims: &Value) -> String {
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(kid.into());
-        header.typ = typ.map(str::to_string);
-        let key = EncodingKey::from_rsa_pem(key.private_pem.as_bytes()).unwrap();
-        jsonwebtoken::encode(&header, claims, &key).unwrap()
-    }
-
     /// Signed by `key` under the provider's kid, with the given `typ` header.
     fn sign_typed_with(key: &TestKey, typ: Option<&str>, claims: &Value) -> String {
-        sign_full(key, keys().0.kid, typ, claims)
+        sign_typed(key, Some(keys().0.kid), typ, claims)
     }
 
     /// What the provider sends: its key, `typ: logout+jwt`.
@@ -709,7 +699,12 @@ mod tests {
     #[test]
     fn backchannel_unknown_kid_asks_for_a_refetch() {
         // The provider rotated to a key we have not fetched yet.
-        let token = sign_full(&keys().1, keys().1.kid, Some("logout+jwt"), &good_claims());
+        let token = sign_typed(
+            &keys().1,
+            Some(keys().1.kid),
+            Some("logout+jwt"),
+            &good_claims(),
+        );
         assert_eq!(
             check(&token).unwrap_err(),
             LogoutTokenError::UnknownKey(keys().1.kid.into())
@@ -718,7 +713,7 @@ mod tests {
         let rotated = key_set(vec![jwk(&keys().0, true), jwk(&keys().1, true)]);
         assert!(validate_logout_token(&token, &rotated, &expected_at(NOW)).is_ok());
         // A forged kid is reported in its loggable form.
-        let token = sign_full(&keys().1, "k\nFAKE", None, &good_claims());
+        let token = sign_typed(&keys().1, Some("k\nFAKE"), None, &good_claims());
         assert_eq!(
             check(&token).unwrap_err(),
             LogoutTokenError::UnknownKey("k\\nFAKE".into())

@@ -5,7 +5,6 @@
 //! (checklist C6–C10, R1, R5).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -15,10 +14,7 @@ use tower_cookies::{Cookies, Key};
 use super::relying_party::{RefreshError, RelyingParty};
 use super::session::{now_secs, Session, SessionCheck};
 use super::session_cookies::{CookieSettings, SessionCookie};
-
-/// How often, and how long, recording an ended session is retried while the store is down.
-const END_RETRIES: u32 = 60;
-const END_RETRY_INTERVAL: Duration = Duration::from_secs(5);
+use super::store::record_with_retries;
 
 /// Everything the auth edges need, cheap to clone.
 #[derive(Clone)]
@@ -81,7 +77,7 @@ impl Auth {
         match session.check(now, self.rp.policy()) {
             SessionCheck::Ended(reason) => {
                 tracing::info!(?reason, sub = %session.user.sub, "session ended");
-                self.end(cookies, &session, now).await;
+                self.end(cookies, &session).await;
                 RequestSession::Ended
             }
             SessionCheck::Valid => {
@@ -131,7 +127,7 @@ impl Auth {
             }
             Err(RefreshError::Ended(reason)) => {
                 tracing::info!(%reason, sub = %session.user.sub, "refresh ended the session");
-                self.end(cookies, session, now).await;
+                self.end(cookies, session).await;
                 Err(RefreshError::Ended(reason))
             }
             Err(RefreshError::Unavailable(reason)) => {
@@ -153,32 +149,16 @@ impl Auth {
     /// Ends `session` for good: remembered as ended on every instance (so a copied cookie is
     /// refused) and cleared. If the store cannot be reached, the record is retried in the
     /// background for a while: the cookie is cleared either way.
-    pub async fn end(&self, cookies: &Cookies, session: &Session, now: u64) {
+    pub async fn end(&self, cookies: &Cookies, session: &Session) {
         self.cookies.clear_session(cookies);
         let until = session.absolute_expires_at(self.rp.policy());
-        if self
-            .rp
-            .store
-            .end_session(&session.id, until, now)
-            .await
-            .is_ok()
-        {
-            return;
-        }
         let store = self.rp.store.clone();
         let id = session.id.clone();
-        tokio::spawn(async move {
-            for attempt in 1..=END_RETRIES {
-                // Soon at first (the store may be back already), then every few seconds.
-                tokio::time::sleep(END_RETRY_INTERVAL.min(Duration::from_secs(attempt.into())))
-                    .await;
-                if store.end_session(&id, until, now_secs()).await.is_ok() {
-                    return;
-                }
-                tracing::warn!(attempt, "could not record an ended session yet; retrying");
-            }
-            tracing::error!("gave up recording an ended session: its copied cookie stays usable until its timeouts");
-        });
+        record_with_retries("an ended session", move |now| {
+            let (store, id) = (store.clone(), id.clone());
+            async move { store.end_session(&id, until, now).await }
+        })
+        .await;
     }
 }
 

@@ -60,8 +60,14 @@ pub fn provider_keys() -> KeySet {
 }
 
 pub fn sign_with(key: &TestKey, kid: Option<&str>, claims: &Value) -> String {
+    sign_typed(key, kid, Some("JWT"), claims)
+}
+
+/// Signed by `key`, naming `kid`, with the given `typ` header (none when `typ` is None).
+pub fn sign_typed(key: &TestKey, kid: Option<&str>, typ: Option<&str>, claims: &Value) -> String {
     let mut header = Header::new(Algorithm::RS256);
     header.kid = kid.map(str::to_string);
+    header.typ = typ.map(str::to_string);
     jsonwebtoken::encode(
         &header,
         claims,

@@ -122,14 +122,7 @@ pub fn parse_rfc3339(value: &str) -> Option<u64> {
     if second > 60 {
         return None;
     }
-    // Days from civil (Howard Hinnant), the inverse of `session_view::civil_time`.
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = crate::session_view::days_from_civil(year, month, day);
     let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
     u64::try_from(secs).ok()
 }

@@ -221,24 +221,49 @@ impl Browser {
 
     /// Sets development-provider test controls.
     pub async fn control(&self, pairs: &[(&str, &str)]) -> Value {
-        let response = self
-            .client
-            .post(self.url("/dev-idp/_control"))
-            .form(pairs)
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success(), "control {pairs:?}");
-        response.json().await.unwrap()
+        control_at(&self.url("/dev-idp"), pairs).await
     }
 
     /// Token-endpoint calls so far for `grant`.
     pub async fn token_calls(&self, grant: &str) -> u64 {
-        let controls = self.control(&[]).await;
-        controls["controls"]["token_calls"][grant]
-            .as_u64()
-            .unwrap_or(0)
+        token_calls_at(&self.url("/dev-idp"), grant).await
     }
+}
+
+/// Sets the test controls of the development provider at `provider` (its base URL) and returns
+/// them as it shows them.
+pub async fn control_at(provider: &str, pairs: &[(&str, &str)]) -> Value {
+    let response = reqwest::Client::new()
+        .post(format!("{provider}/_control"))
+        .form(pairs)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "control {pairs:?}");
+    response.json().await.unwrap()
+}
+
+/// Waits (up to 5 s) until the development provider at `provider` lists a back-channel logout
+/// delivery the receiving app answered with 200.
+pub async fn backchannel_delivered(provider: &str) -> bool {
+    for _ in 0..50 {
+        let controls = control_at(provider, &[]).await;
+        if controls["backchannel_deliveries"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|d| d["status"] == 200))
+        {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// Token-endpoint calls so far for `grant` at the development provider at `provider`.
+pub async fn token_calls_at(provider: &str, grant: &str) -> u64 {
+    control_at(provider, &[]).await["controls"]["token_calls"][grant]
+        .as_u64()
+        .unwrap_or(0)
 }
 
 pub fn location(response: &Response) -> String {

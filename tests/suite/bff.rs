@@ -1100,19 +1100,10 @@ async fn o8_a_back_channel_logout_ends_the_session_without_a_shared_store_too() 
     browser.sign_in_as("admin", "/dashboard").await;
     assert_eq!(browser.get("/dashboard").await.status(), 200);
     browser.control(&[("end_sessions", "admin")]).await;
-    let mut delivered = false;
-    for _ in 0..50 {
-        let controls = browser.control(&[]).await;
-        if controls["backchannel_deliveries"]
-            .as_array()
-            .is_some_and(|d| d.iter().any(|d| d["status"] == 200))
-        {
-            delivered = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(delivered, "the app accepted the provider's logout token");
+    assert!(
+        common::browser::backchannel_delivered(&browser.url("/dev-idp")).await,
+        "the app accepted the provider's logout token"
+    );
     let page = browser.get("/dashboard").await;
     assert_eq!(page.status(), 302);
     assert!(location(&page).starts_with("/login"));

@@ -122,21 +122,11 @@ impl Cluster {
     }
 
     async fn control(&self, pairs: &[(&str, &str)]) -> Value {
-        reqwest::Client::new()
-            .post(format!("{}/_control", self.provider))
-            .form(pairs)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        common::browser::control_at(&self.provider, pairs).await
     }
 
     async fn token_calls(&self, grant: &str) -> u64 {
-        self.control(&[]).await["controls"]["token_calls"][grant]
-            .as_u64()
-            .unwrap_or(0)
+        common::browser::token_calls_at(&self.provider, grant).await
     }
 
     /// Every key this cluster wrote has a TTL.
@@ -296,21 +286,8 @@ async fn o8_r9_a_back_channel_logout_from_the_provider_ends_the_session_on_every
     assert_eq!(dashboard_with(&copied, &cluster.a).await.status(), 200);
     // The admin's session ends at the provider (an administrator, another app, a policy).
     cluster.control(&[("end_sessions", "admin")]).await;
-    let mut delivered = false;
-    for _ in 0..50 {
-        let controls = cluster.control(&[]).await;
-        let deliveries = controls["backchannel_deliveries"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        if deliveries.iter().any(|d| d["status"] == 200) {
-            delivered = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     assert!(
-        delivered,
+        common::browser::backchannel_delivered(&cluster.provider).await,
         "the provider delivered a logout token and the app took it"
     );
     for instance in [&cluster.a, &cluster.b] {

@@ -65,15 +65,6 @@ impl MemoryStore {
             )),
         }
     }
-
-    /// Records held, for tests.
-    pub fn len(&self) -> usize {
-        self.ended.len() + self.once.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 #[cfg(test)]

@@ -67,6 +67,11 @@ impl Default for Store {
     }
 }
 
+/// Kinds of "ended" records: by our session id, the provider's session id, and user.
+const ENDED_SESSION: &str = "ended:session";
+const ENDED_PROVIDER_SESSION: &str = "ended:sid";
+const ENDED_USER: &str = "ended:user";
+
 /// The key of `value` for records of `kind`: hex of its SHA-256, cut to 128 bits.
 pub(crate) fn digest(kind: &str, value: &str) -> String {
     let hash = Sha256::digest(value.as_bytes());
@@ -93,13 +98,6 @@ impl Store {
         }
     }
 
-    pub fn describe(&self) -> &'static str {
-        match self {
-            Store::Memory(_) => "in process (one instance)",
-            Store::Redis(_) => "Redis (shared by every instance)",
-        }
-    }
-
     /// Our session `session_id` is over; remembered until `until` (its absolute timeout).
     pub async fn end_session(
         &self,
@@ -107,11 +105,7 @@ impl Store {
         until: u64,
         now: u64,
     ) -> Result<(), StoreUnavailable> {
-        let key = digest("ended:session", session_id);
-        match self {
-            Store::Memory(m) => m.mark(&key, 0, until, now),
-            Store::Redis(r) => r.mark(&key, 0, ttl_secs(until, now)).await,
-        }
+        self.mark(ENDED_SESSION, session_id, 0, until, now).await
     }
 
     /// Every session in the provider's session `sid` is over.
@@ -121,11 +115,7 @@ impl Store {
         until: u64,
         now: u64,
     ) -> Result<(), StoreUnavailable> {
-        let key = digest("ended:sid", sid);
-        match self {
-            Store::Memory(m) => m.mark(&key, 0, until, now),
-            Store::Redis(r) => r.mark(&key, 0, ttl_secs(until, now)).await,
-        }
+        self.mark(ENDED_PROVIDER_SESSION, sid, 0, until, now).await
     }
 
     /// Every session of `sub` that signed in at or before `signed_in_by` is over ("sign out
@@ -137,10 +127,22 @@ impl Store {
         until: u64,
         now: u64,
     ) -> Result<(), StoreUnavailable> {
-        let key = digest("ended:user", sub);
+        self.mark(ENDED_USER, sub, signed_in_by, until, now).await
+    }
+
+    /// Records `number` for `value` among the `kind` records until `until`.
+    async fn mark(
+        &self,
+        kind: &str,
+        value: &str,
+        number: u64,
+        until: u64,
+        now: u64,
+    ) -> Result<(), StoreUnavailable> {
+        let key = digest(kind, value);
         match self {
-            Store::Memory(m) => m.mark(&key, signed_in_by, until, now),
-            Store::Redis(r) => r.mark(&key, signed_in_by, ttl_secs(until, now)).await,
+            Store::Memory(m) => m.mark(&key, number, until, now),
+            Store::Redis(r) => r.mark(&key, number, ttl_secs(until, now)).await,
         }
     }
 
@@ -151,9 +153,9 @@ impl Store {
         now: u64,
     ) -> Result<bool, StoreUnavailable> {
         let keys = [
-            digest("ended:session", session.id),
-            digest("ended:sid", session.provider_sid.unwrap_or("")),
-            digest("ended:user", session.sub),
+            digest(ENDED_SESSION, session.id),
+            digest(ENDED_PROVIDER_SESSION, session.provider_sid.unwrap_or("")),
+            digest(ENDED_USER, session.sub),
         ];
         let values = match self {
             Store::Memory(m) => keys.iter().map(|k| m.value(k, now)).collect::<Vec<_>>(),
@@ -183,6 +185,43 @@ impl Store {
             Store::Redis(r) => r.first_use(&key, ttl_secs(until, now)).await,
         }
     }
+}
+
+/// How often, and how long, a record the store could not take is retried in the background.
+const RECORD_RETRIES: u64 = 60;
+const RECORD_RETRY_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Runs `record` (given the time now) until the store takes it: at once, then, if the store is
+/// unreachable, in the background, soon at first and then every few seconds for about five
+/// minutes. The caller does not wait: the cookie is cleared, or the provider's back-channel
+/// logout covers the same sessions, either way.
+pub async fn record_with_retries<F, Fut>(what: &'static str, record: F)
+where
+    F: Fn(u64) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), StoreUnavailable>> + Send,
+{
+    use crate::auth::session::now_secs;
+
+    if record(now_secs()).await.is_ok() {
+        return;
+    }
+    tokio::spawn(async move {
+        for attempt in 1..=RECORD_RETRIES {
+            tokio::time::sleep(RECORD_RETRY_INTERVAL.min(Duration::from_secs(attempt))).await;
+            if record(now_secs()).await.is_ok() {
+                return;
+            }
+            tracing::warn!(
+                attempt,
+                what,
+                "could not record in the session store yet; retrying"
+            );
+        }
+        tracing::error!(
+            what,
+            "gave up recording in the session store: a copied cookie stays usable until its timeouts"
+        );
+    });
 }
 
 /// How long one instance may hold the refresh of a session before others may try: longer than

@@ -6,7 +6,10 @@ Usage: python python_sdk_check.py <app base URL>   (exits non-zero on the first 
 
 import base64
 import hashlib
+import json
+import os
 import secrets
+import ssl
 import sys
 import urllib.error
 import urllib.parse
@@ -19,6 +22,9 @@ from scalekit.common.scalekit import (
     LogoutUrlOptions,
     TokenValidationOptions,
 )
+from scalekit.v1.sessions.sessions_pb2 import UserSessionFilter
+
+from tls_front import TlsFront
 
 CLIENT_ID = "skc_dev_leptos_scalekit"
 CLIENT_SECRET = "dev-only-secret-never-used-with-scalekit"
@@ -31,7 +37,8 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def redirect_location(url: str) -> urllib.parse.ParseResult:
     """GETs `url` without following the redirect and returns where it points."""
-    opener = urllib.request.build_opener(NoRedirect)
+    tls = ssl.create_default_context(cafile=os.environ.get("REQUESTS_CA_BUNDLE"))
+    opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPSHandler(context=tls))
     try:
         opener.open(url, timeout=10)
     except urllib.error.HTTPError as answer:
@@ -103,7 +110,78 @@ def main(base_url: str) -> None:
     check(b'"kid":"snk_' in decoded, "generate_client_token: a client_credentials token signed with an snk_ key")
 
 
+def claims_of(jwt: str) -> dict:
+    payload = jwt.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def sign_in(client: ScalekitClient, base_url: str, persona: str) -> tuple[dict, dict]:
+    """A new provider session for `persona` (login_hint, no page): the tokens and ID-token claims."""
+    redirect_uri = f"{base_url}/auth/callback"
+    options = AuthorizationUrlOptions()
+    options.scopes = ["openid", "profile", "email", "offline_access"]
+    options.state = secrets.token_urlsafe(16)
+    options.nonce = secrets.token_urlsafe(16)
+    options.login_hint = persona
+    callback = redirect_location(client.get_authorization_url(redirect_uri, options))
+    code = urllib.parse.parse_qs(callback.query)["code"][0]
+    result = client.authenticate_with_code(code, redirect_uri, CodeAuthenticationOptions())
+    return result, claims_of(result["id_token"])
+
+
+def check_sessions(base_url: str, tls_port: int) -> None:
+    """The SDK's sessions client, over its TLS gRPC channel, against the provider's SessionService."""
+    client = ScalekitClient(f"https://127.0.0.1:{tls_port}/dev-idp", CLIENT_ID, CLIENT_SECRET)
+    first, first_claims = sign_in(client, base_url, "member")
+    second, second_claims = sign_in(client, base_url, "member")
+    user_id = first_claims["sub"]
+
+    active = UserSessionFilter(status=["active"])
+    listed, _call = client.sessions.get_user_sessions(user_id, page_size=50, filter=active)
+    listed_ids = [s.session_id for s in listed.sessions]
+    check(
+        first_claims["sid"] in listed_ids and second_claims["sid"] in listed_ids,
+        "sessions.get_user_sessions over gRPC lists both new sessions",
+    )
+    check(all(s.status == "ACTIVE" for s in listed.sessions), "get_user_sessions: the status filter holds")
+
+    one, _call = client.sessions.get_session(first_claims["sid"])
+    check(
+        one.user_id == user_id and CLIENT_ID in [c.client_id for c in one.authenticated_clients],
+        "sessions.get_session: owner and authenticated client",
+    )
+
+    revoked, _call = client.sessions.revoke_session(first_claims["sid"])
+    check(revoked.revoked_session.status == "REVOKED", "sessions.revoke_session")
+    try:
+        client.refresh_access_token(first["refresh_token"])
+    except Exception as error:
+        check("invalid_grant" in str(error), "a revoked session's refresh token is refused")
+    else:
+        check(False, "a revoked session's refresh token is refused")
+
+    everything, _call = client.sessions.revoke_all_user_sessions(user_id)
+    check(
+        second_claims["sid"] in [s.session_id for s in everything.revoked_sessions]
+        and everything.total_revoked == len(everything.revoked_sessions),
+        "sessions.revoke_all_user_sessions",
+    )
+    try:
+        client.sessions.get_session("ses_999999999")
+    except Exception as error:
+        check("not found" in str(error).lower(), "get_session of an unknown session: NOT_FOUND")
+    else:
+        check(False, "get_session of an unknown session fails")
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit(__doc__)
-    main(sys.argv[1].rstrip("/"))
+    base = sys.argv[1].rstrip("/")
+    backend_port = urllib.parse.urlparse(base).port
+    with TlsFront(backend_port) as front:
+        # Read once, at the first TLS client: set before any client is made.
+        os.environ["GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"] = front.ca_file
+        os.environ["REQUESTS_CA_BUNDLE"] = front.ca_file
+        main(base)
+        check_sessions(base, front.port)

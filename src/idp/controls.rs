@@ -94,6 +94,11 @@ pub async fn apply_faults(
             "{\"access_token\": \"truncated",
         )
             .into_response(),
+        Some(Fault::OauthError { error }) => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": error, "error_description": "injected by the test controls" })),
+        )
+            .into_response(),
     }
 }
 
@@ -113,6 +118,16 @@ pub async fn show(State(idp): State<Arc<DevIdp>>) -> Response {
 /// The endpoints `outage=true` takes down: what a relying party needs from its provider.
 const OUTAGE_ENDPOINTS: [&str; 3] = ["discovery", "keys", "token"];
 
+/// The token endpoint's error codes (RFC 6749 section 5.2).
+const OAUTH_ERRORS: [&str; 6] = [
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+];
+
 fn parse_fault(params: &Params) -> Result<Option<Fault>, String> {
     match params.get("kind") {
         Some("status") => {
@@ -131,16 +146,28 @@ fn parse_fault(params: &Params) -> Result<Option<Fault>, String> {
             .map(|millis| Some(Fault::Delay { millis }))
             .ok_or_else(|| "millis must be 0 to 120000".into()),
         Some("malformed") => Ok(Some(Fault::Malformed)),
+        Some("oauth_error") => {
+            let error = params.get("error").unwrap_or("invalid_grant");
+            OAUTH_ERRORS
+                .contains(&error)
+                .then(|| {
+                    Some(Fault::OauthError {
+                        error: error.into(),
+                    })
+                })
+                .ok_or_else(|| format!("error must be one of {}", OAUTH_ERRORS.join(", ")))
+        }
         Some("none") => Ok(None),
         other => Err(format!(
-            "kind must be status, delay, malformed or none, got `{}`",
+            "kind must be status, delay, malformed, oauth_error or none, got `{}`",
             other.unwrap_or_default()
         )),
     }
 }
 
 /// Form fields: `reset=true` (back to defaults, counters zeroed); `access_token_ttl=<1..86400>`;
-/// `fault=<endpoint>` with `kind=status|delay|malformed|none` (`status=503`, `millis=15000`);
+/// `fault=<endpoint>` with `kind=status|delay|malformed|oauth_error|none` (`status=503`,
+/// `millis=15000`, `error=invalid_grant`);
 /// `outage=true|false` (discovery, keys and token answer 503); `rotate_keys=true`;
 /// `end_sessions=<persona key>` (every active session of the persona is revoked, with back-channel
 /// logout to its clients). `reset=true` also forgets the deliveries shown.

@@ -24,6 +24,13 @@ pub struct RpcError {
     message: String,
 }
 
+impl RpcError {
+    /// The gRPC status code and message, for the gRPC encoding of the same API.
+    pub(super) fn grpc_status(&self) -> (u16, &str) {
+        (self.code, &self.message)
+    }
+}
+
 impl IntoResponse for RpcError {
     fn into_response(self) -> Response {
         (

@@ -18,6 +18,7 @@ mod params;
 pub mod resources;
 mod sessions;
 mod sessions_api;
+mod sessions_grpc;
 pub mod settings;
 pub mod standalone;
 pub mod store;
@@ -219,6 +220,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(idp: Arc<DevIdp>) -> Router<S> {
             "/api/v1/sessions/{session_id}/revoke",
             post(sessions_api::revoke_session),
         )
+        .route(sessions_grpc::SERVICE_PATH, post(sessions_grpc::call))
         .route(
             "/.well-known/oauth-authorization-server/resources/{resource_id}",
             get(resources::authorization_server_metadata),
@@ -246,7 +248,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(idp: Arc<DevIdp>) -> Router<S> {
 
 /// RFC 8414 discovery for an issuer with a path puts `/.well-known/...` at the host's root before
 /// the path: when the provider is mounted at `mount_path`, these routes belong at the root of the
-/// host router. (Scalekit environments sit at the root, so there the paths coincide.)
+/// host router. (Scalekit environments sit at the root, so there the paths coincide.) The same
+/// holds for the gRPC services.
 pub fn root_well_known_router<S: Clone + Send + Sync + 'static>(
     idp: Arc<DevIdp>,
     mount_path: &str,
@@ -258,6 +261,8 @@ pub fn root_well_known_router<S: Clone + Send + Sync + 'static>(
             ),
             get(resources::authorization_server_metadata),
         )
+        // gRPC clients address the host, not a base path (Python's channel takes host:port).
+        .route(sessions_grpc::SERVICE_PATH, post(sessions_grpc::call))
         .with_state(idp)
 }
 

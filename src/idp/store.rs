@@ -156,6 +156,8 @@ pub enum Fault {
     Delay { millis: u64 },
     /// Answer 200 with a truncated JSON body.
     Malformed,
+    /// Answer 400 with this RFC 6749 error code, as a refused grant or client is answered.
+    OauthError { error: String },
 }
 
 impl Store {

@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use common::browser::{location, query_param, serve_app, set_cookies, Browser};
+use common::browser::{location, query_param, serve_app, set_cookies, Browser, RunningApp};
 use leptos_scalekit::auth::refresh::FAILURE_MEMORY;
 use reqwest::Method;
 
@@ -511,30 +511,61 @@ async fn r5_e5_a_token_endpoint_slower_than_the_timeout_gets_a_503_in_time_and_t
     assert_eq!(browser.get("/dashboard").await.status(), 200);
 }
 
+/// Signed in as the admin with `ttl`-second access tokens, then the token endpoint answers
+/// every call with the OAuth `error`.
+async fn signed_in_then_token_endpoint_answers(
+    app: &RunningApp,
+    ttl: &str,
+    error: &str,
+) -> Browser {
+    let mut browser = Browser::new(app);
+    browser.control(&[("access_token_ttl", ttl)]).await;
+    browser.sign_in_as("admin", "/dashboard").await;
+    browser
+        .control(&[
+            ("fault", "token"),
+            ("kind", "oauth_error"),
+            ("error", error),
+        ])
+        .await;
+    browser
+}
+
 #[tokio::test]
 async fn r5_e6_invalid_grant_ends_the_session_and_clears_its_cookies() {
     let app = serve_app(&[]).await;
-    let mut browser = Browser::new(&app);
-    browser.control(&[("access_token_ttl", "30")]).await;
-    browser.sign_in_as("admin", "/dashboard").await;
-    // The provider's session ends behind the app's back (its own cookie names it), which
-    // revokes the refresh token.
-    let ended = browser.get("/dev-idp/oidc/logout").await;
-    assert!(ended.status().is_success(), "{}", ended.status());
-    // The provider also sends a back-channel logout, which may arrive first: then the session
-    // is simply gone; otherwise the refused refresh ends it and the login page explains.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The provider refuses the refresh token, as it does for a revoked or reused one.
+    let mut browser = signed_in_then_token_endpoint_answers(&app, "30", "invalid_grant").await;
     let page = browser.get("/dashboard").await;
     assert_eq!(page.status(), 302, "signed out");
     let login = location(&page);
-    if login == "/login?next=/dashboard" {
-        assert!(!browser.jar.contains_key(SESSION), "cookie cleared");
-        return;
-    }
     assert_eq!(login, "/login?next=/dashboard&error=expired");
     assert!(!browser.jar.contains_key(SESSION), "cookie cleared");
     let explained = browser.get(&login).await.text().await.unwrap();
     assert!(explained.contains("Your session has ended"), "{explained}");
+}
+
+#[tokio::test]
+async fn e6_other_oauth_errors_on_refresh_keep_the_session_and_answer_503() {
+    let app = serve_app(&[]).await;
+    // invalid_client is our configuration, not the user's session: try again later.
+    let mut browser = signed_in_then_token_endpoint_answers(&app, "2", "invalid_client").await;
+    assert_eq!(
+        browser.get("/dashboard").await.status(),
+        200,
+        "a refresh that fails early leaves the still-valid tokens in use"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    let page = browser.get("/dashboard").await;
+    assert_eq!(page.status(), 503, "expired and not refreshable for now");
+    assert_eq!(page.headers()["retry-after"], "5");
+    assert!(browser.jar.contains_key(SESSION), "the session stays");
+    browser
+        .control(&[("fault", "token"), ("kind", "none")])
+        .await;
+    // Unavailable results are remembered for a few seconds (FAILURE_MEMORY).
+    tokio::time::sleep(std::time::Duration::from_millis(3_200)).await;
+    assert_eq!(browser.get("/dashboard").await.status(), 200, "recovered");
 }
 
 #[tokio::test]

@@ -2091,15 +2091,21 @@ async fn o8_an_unreachable_receiver_is_tried_three_times_and_the_error_is_listed
     );
 }
 
-#[tokio::test]
-async fn o8_the_sessions_api_needs_an_environment_management_token() {
-    let app = dev_app();
-    let (code, _) = code_for(&app, "admin").await;
-    let user_tokens = json(exchange(&app, &code).await).await;
-    let sid = verify(&app, user_tokens["id_token"].as_str().unwrap(), None).await["sid"]
+/// The admin signed in to the app's own client: its tokens and the session id they carry.
+async fn admin_tokens_and_sid(app: &Router) -> (Value, String) {
+    let (code, _) = code_for(app, "admin").await;
+    let user_tokens = json(exchange(app, &code).await).await;
+    let sid = verify(app, user_tokens["id_token"].as_str().unwrap(), None).await["sid"]
         .as_str()
         .unwrap()
         .to_string();
+    (user_tokens, sid)
+}
+
+#[tokio::test]
+async fn o8_the_sessions_api_needs_an_environment_management_token() {
+    let app = dev_app();
+    let (user_tokens, sid) = admin_tokens_and_sid(&app).await;
     let endpoints = [
         (
             "GET",
@@ -2138,4 +2144,78 @@ async fn o8_the_sessions_api_needs_an_environment_management_token() {
         session["authenticated_clients"][0]["client_id"], CLIENT_ID,
         "the app's own client got tokens in it"
     );
+}
+
+/// A unary gRPC request to the provider's SessionService: `message` is the protobuf body.
+async fn grpc_call(
+    app: &Router,
+    method: &str,
+    message: &[u8],
+    token: Option<&str>,
+    content_type: &str,
+) -> Response<Body> {
+    let mut framed = vec![0u8];
+    framed.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    framed.extend_from_slice(message);
+    let mut request = Request::post(format!(
+        "/dev-idp/scalekit.v1.sessions.SessionService/{method}"
+    ))
+    .header("content-type", content_type);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    send(app.clone(), request.body(Body::from(framed)).unwrap()).await
+}
+
+/// A protobuf message with one string field 1, as SessionDetailsRequest is.
+fn field_one(text: &str) -> Vec<u8> {
+    let mut message = vec![0x0a, text.len() as u8];
+    message.extend_from_slice(text.as_bytes());
+    message
+}
+
+#[tokio::test]
+async fn o8_the_grpc_session_service_answers_with_trailers_and_refuses_like_grpc() {
+    use http_body_util::BodyExt;
+    let app = dev_app();
+    let (user_tokens, sid) = admin_tokens_and_sid(&app).await;
+    let request = field_one(&sid);
+    let grpc = "application/grpc";
+    let user_token = user_tokens["access_token"].as_str().unwrap();
+
+    // Not gRPC at all: plain HTTP 415, as the gRPC spec says.
+    let json_call = grpc_call(&app, "GetSession", &request, None, "application/json").await;
+    assert_eq!(json_call.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // No token or a user's token: UNAUTHENTICATED (16), trailers-only.
+    for token in [None, Some(user_token)] {
+        let refused = grpc_call(&app, "GetSession", &request, token, grpc).await;
+        assert_eq!(refused.status(), StatusCode::OK);
+        assert_eq!(refused.headers()["grpc-status"], "16", "{token:?}");
+    }
+
+    let token = management_token(&app).await;
+    let unknown = grpc_call(&app, "GetSession", &field_one("ses_1"), Some(&token), grpc).await;
+    assert_eq!(unknown.headers()["grpc-status"], "5");
+    let malformed = grpc_call(&app, "GetSession", &field_one("nope"), Some(&token), grpc).await;
+    assert_eq!(malformed.headers()["grpc-status"], "3");
+    assert!(malformed.headers()["grpc-message"]
+        .to_str()
+        .unwrap()
+        .contains("session_id"));
+    let no_method = grpc_call(&app, "DropTables", &request, Some(&token), grpc).await;
+    assert_eq!(no_method.headers()["grpc-status"], "12");
+
+    let answered = grpc_call(&app, "GetSession", &request, Some(&token), grpc).await;
+    assert_eq!(answered.headers()["content-type"], grpc);
+    assert!(answered.headers().get("grpc-status").is_none());
+    let collected = answered.into_body().collect().await.unwrap();
+    let trailers = collected.trailers().cloned().expect("trailers");
+    assert_eq!(trailers["grpc-status"], "0");
+    let body = collected.to_bytes();
+    assert_eq!(body[0], 0, "uncompressed");
+    let length = u32::from_be_bytes([body[1], body[2], body[3], body[4]]) as usize;
+    assert_eq!(length, body.len() - 5);
+    // SessionDetails starts with field 1, the session id; its status (field 11) is in there too.
+    assert!(body[5..].starts_with(&field_one(&sid)));
+    assert!(body.windows(6).any(|w| w == b"ACTIVE"));
 }

@@ -12,7 +12,7 @@ use leptos_scalekit::auth::sealed::{open, seal};
 use leptos_scalekit::auth::session::Session;
 use leptos_scalekit::auth::user::summarize;
 use leptos_scalekit::auth::verified_tokens::VerifiedTokens;
-use leptos_scalekit::idp::keys::KeyRing;
+use scalekit_dev_idp::KeyRing;
 use serde_json::{json, Map, Value};
 use tower_cookies::Key;
 

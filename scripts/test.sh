@@ -21,16 +21,22 @@ scripts/bootstrap.sh all
 source scripts/env.sh
 
 step "cargo fmt --check"
-cargo fmt --check
+cargo fmt --all --check
 
-step "cargo clippy (server, all targets)"
-cargo clippy --features ssr --all-targets -- -D warnings
+step "cargo clippy (server and crates, all targets)"
+cargo clippy --workspace --features ssr --all-targets -- -D warnings
 
 step "cargo clippy (browser bundle)"
-cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+# No default features: the default `dev-idp` is server-only.
+cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
 step "cargo test"
-cargo test --features ssr
+cargo test --workspace --features ssr
+
+# Before the ordinary build, which then leaves target/debug/leptos-scalekit as the full app.
+step "a build without the development provider"
+cargo build --no-default-features --features ssr --bin leptos-scalekit
+scripts/check-no-dev-idp.sh target/debug/leptos-scalekit
 
 step "build (browser bundle, then server)"
 scripts/build.sh

@@ -22,9 +22,9 @@ pub const DEV_IDP_MOUNT_PATH: &str = "/dev-idp";
 /// only exists in development and is never used when a Scalekit environment is configured.
 pub const DEV_CLIENT_ID: &str = "skc_dev_leptos_scalekit";
 pub const DEV_CLIENT_SECRET: &str = "dev-only-secret-never-used-with-scalekit";
-/// Minimum length of `SECRET_KEY`; the cookie key is derived from it with HKDF.
 /// The development provider's MCP resource, used for `/mcp` when no Scalekit environment is set.
 pub const DEV_RESOURCE_ID: &str = "res_100000000000000001";
+/// Minimum length of `SECRET_KEY`; the cookie key is derived from it with HKDF.
 pub const MIN_SECRET_KEY_LEN: usize = 32;
 /// Sign-out after this long without a request (OWASP: 15–30 min for ordinary apps).
 pub const DEFAULT_SESSION_IDLE_TIMEOUT_SECS: u64 = 30 * 60;
@@ -690,6 +690,14 @@ fn read_provider(
             r.problem(
                 "SCALEKIT_ENVIRONMENT_URL",
                 "missing: production needs a Scalekit environment (the built-in development identity provider is never used in production)",
+                URL_EXAMPLE,
+            );
+            return None;
+        }
+        if !cfg!(feature = "dev-idp") {
+            r.problem(
+                "SCALEKIT_ENVIRONMENT_URL",
+                "missing: this build has no development identity provider (built without the `dev-idp` feature), so it needs a Scalekit environment",
                 URL_EXAMPLE,
             );
             return None;

@@ -20,9 +20,9 @@ pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
-pub mod doctor;
+pub mod dev_provider;
 #[cfg(feature = "ssr")]
-pub mod idp;
+pub mod doctor;
 #[cfg(feature = "ssr")]
 pub mod log_text;
 #[cfg(feature = "ssr")]

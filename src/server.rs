@@ -21,9 +21,8 @@ use crate::auth::session::SessionPolicy;
 use crate::auth::session_cookies::CookieSettings;
 use crate::auth::store::{RedisStore, Store};
 use crate::auth::token_client::ClientCredentials;
-use crate::config::{Config, LogFormat, Mode, ProviderConfig, DEV_CLIENT_ID, DEV_IDP_MOUNT_PATH};
-use crate::idp::settings::IdpSettings;
-use crate::idp::{self, DevIdp};
+use crate::config::{Config, LogFormat, Mode};
+use crate::dev_provider::{self, DevProvider};
 use crate::web;
 
 /// Longest time a request may take before it is answered 503.
@@ -36,7 +35,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub cookie_key: Key,
     /// The built-in provider, present exactly when no Scalekit environment is configured.
-    pub dev_idp: Option<Arc<DevIdp>>,
+    pub dev_idp: Option<Arc<DevProvider>>,
     pub auth: Auth,
     /// Scalekit's management API, for the organization's API clients.
     pub management: Arc<ManagementClient>,
@@ -46,7 +45,7 @@ impl AppState {
     pub fn new(
         config: Config,
         cookie_key: Key,
-        dev_idp: Option<Arc<DevIdp>>,
+        dev_idp: Option<Arc<DevProvider>>,
     ) -> Result<AppState, String> {
         let leptos_options = leptos_options(&config);
         let http = provider_http_client()
@@ -94,40 +93,6 @@ impl AppState {
             management,
         })
     }
-}
-
-/// Starts the built-in identity provider when the configuration asks for it (no Scalekit
-/// environment), with the app's own redirect and post-logout URIs registered.
-pub fn start_dev_idp(config: &Config) -> Result<Option<Arc<DevIdp>>, String> {
-    let ProviderConfig::DevIdp { environment_url } = &config.provider else {
-        return Ok(None);
-    };
-    let mut settings =
-        IdpSettings::load(config.dev_idp_config.as_deref()).map_err(|e| e.to_string())?;
-    settings.register_app_uris(
-        DEV_CLIENT_ID,
-        &config.redirect_uri,
-        &config.post_logout_redirect_uri,
-    );
-    settings.register_app_backchannel_logout_uri(
-        DEV_CLIENT_ID,
-        &format!("{}/auth/backchannel-logout", config.app_url),
-    )?;
-    if let Some(resource_id) = &config.mcp_resource_id {
-        settings.register_app_resource(
-            resource_id,
-            &format!("{}{}", config.app_url, crate::mcp::MCP_PATH),
-            &crate::mcp::SCOPES,
-        );
-    }
-    let idp = DevIdp::new(
-        environment_url.clone(),
-        DEV_IDP_MOUNT_PATH.to_string(),
-        settings,
-        &config.dev_state_dir.join("dev-idp-keys.json"),
-    )
-    .map_err(|e| e.to_string())?;
-    Ok(Some(Arc::new(idp)))
 }
 
 /// Leptos' own settings, taken from our validated configuration rather than read again.
@@ -211,9 +176,7 @@ pub fn build_router(state: AppState) -> Router {
         None => tracing::info!("MCP endpoint off: set SCALEKIT_RESOURCE_ID to serve /mcp"),
     }
     if let Some(idp) = &state.dev_idp {
-        router = router
-            .nest(DEV_IDP_MOUNT_PATH, idp::router(idp.clone()))
-            .merge(idp::root_well_known_router(idp.clone(), DEV_IDP_MOUNT_PATH));
+        router = dev_provider::mount(router, idp);
     }
     router
         .route("/health", get(web::health::health))
@@ -293,7 +256,7 @@ pub async fn cli_main() -> ExitCode {
     match args.first().map(String::as_str) {
         None | Some("serve") => serve().await,
         Some("doctor") => crate::doctor::run().await,
-        Some("dev-idp") => idp::standalone::run().await,
+        Some("dev-idp") => dev_provider::run_standalone().await,
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -333,7 +296,7 @@ async fn serve() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let dev_idp = match start_dev_idp(&config) {
+    let dev_idp = match dev_provider::start(&config) {
         Ok(idp) => idp,
         Err(e) => {
             tracing::error!("{e}");
@@ -345,7 +308,7 @@ async fn serve() -> ExitCode {
     }
     if let Some(idp) = &dev_idp {
         tracing::warn!(
-            issuer = %idp.issuer,
+            issuer = %dev_provider::issuer(idp),
             "no Scalekit environment configured: sign-in uses the built-in DEVELOPMENT identity provider (never for production)"
         );
         if config.dev_idp_allow_remote {

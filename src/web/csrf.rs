@@ -2,8 +2,7 @@
 //! functions (login and logout included) and form posts (checklist X2–X4). The browser's
 //! `Sec-Fetch-Site` decides when present; otherwise `Origin`, then `Referer`, must be this app's
 //! origin; with none of them the request is refused (fail closed). SameSite=Lax cookies stay as a
-//! second line of defence (X6). The development provider's own forms use the variant that lets
-//! requests without browser signals through ([`judge_allowing_non_browsers`]).
+//! second line of defence (X6).
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -42,22 +41,6 @@ pub fn judge(method: &Method, headers: &HeaderMap, origin: &str) -> CsrfVerdict 
     CsrfVerdict::Refused("no Sec-Fetch-Site, Origin or Referer")
 }
 
-/// Like [`judge`], but a request with neither `Sec-Fetch-Site` nor `Origin` is allowed: for
-/// endpoints that tools (curl, test clients, Playwright's request API) also post to, such as the
-/// development provider's controls and picker. Browsers send `Origin` on every cross-origin POST
-/// (and current ones `Sec-Fetch-Site` on every request), so a request carrying neither did not
-/// come from a page on another site riding the visitor's cookies.
-pub fn judge_allowing_non_browsers(
-    method: &Method,
-    headers: &HeaderMap,
-    origin: &str,
-) -> CsrfVerdict {
-    if is_safe(method) {
-        return CsrfVerdict::Allowed;
-    }
-    judge_browser_signals(headers, origin).unwrap_or(CsrfVerdict::Allowed)
-}
-
 fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
@@ -89,18 +72,6 @@ pub async fn csrf_guard(
     next: Next,
 ) -> Response {
     match judge(request.method(), request.headers(), &origin) {
-        CsrfVerdict::Allowed => next.run(request).await,
-        CsrfVerdict::Refused(reason) => refuse(reason, &request),
-    }
-}
-
-/// [`csrf_guard`] with [`judge_allowing_non_browsers`].
-pub async fn cross_site_guard(
-    State(AppOrigin(origin)): State<AppOrigin>,
-    request: Request,
-    next: Next,
-) -> Response {
-    match judge_allowing_non_browsers(request.method(), request.headers(), &origin) {
         CsrfVerdict::Allowed => next.run(request).await,
         CsrfVerdict::Refused(reason) => refuse(reason, &request),
     }
@@ -174,43 +145,6 @@ mod tests {
         for (method, headers, allowed) in cases {
             let v = verdict(method.clone(), &headers);
             assert_eq!(v == Allowed, allowed, "{method} {headers:?} → {v:?}");
-        }
-    }
-
-    #[test]
-    fn judging_that_allows_non_browsers_refuses_only_cross_site_browser_signals() {
-        type Case = (Method, Vec<(&'static str, &'static str)>, bool);
-        let cases: Vec<Case> = vec![
-            (Method::GET, vec![("sec-fetch-site", "cross-site")], true),
-            (Method::POST, vec![], true),
-            (
-                Method::POST,
-                vec![("referer", "https://evil.example/")],
-                true,
-            ),
-            (Method::POST, vec![("sec-fetch-site", "same-origin")], true),
-            (Method::POST, vec![("sec-fetch-site", "cross-site")], false),
-            (Method::POST, vec![("sec-fetch-site", "same-site")], false),
-            (
-                Method::POST,
-                vec![("sec-fetch-site", "cross-site"), ("origin", ORIGIN_URL)],
-                false,
-            ),
-            (Method::POST, vec![("origin", ORIGIN_URL)], true),
-            (
-                Method::POST,
-                vec![("origin", "https://evil.example")],
-                false,
-            ),
-            (Method::POST, vec![("origin", "null")], false),
-        ];
-        for (method, headers, allowed) in cases {
-            let v = judge_allowing_non_browsers(&method, &header_map(&headers), ORIGIN_URL);
-            assert_eq!(
-                v == CsrfVerdict::Allowed,
-                allowed,
-                "{method} {headers:?} → {v:?}"
-            );
         }
     }
 }

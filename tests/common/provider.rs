@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use leptos_scalekit::idp::settings::IdpSettings;
-use leptos_scalekit::idp::{standalone_router, DevIdp};
+use scalekit_dev_idp::IdpSettings;
+use scalekit_dev_idp::{standalone_router, DevIdp};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 

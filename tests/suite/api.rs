@@ -702,7 +702,7 @@ async fn a10_api_and_mcp_answers_are_no_store_and_allow_no_other_origin() {
 /// A user's token for the API, as a provider that grants any requested scope would issue it.
 fn user_token_for_the_api(
     app: &RunningApp,
-    keys: &leptos_scalekit::idp::keys::KeyRing,
+    keys: &scalekit_dev_idp::KeyRing,
     permissions: &[&str],
 ) -> String {
     let now = std::time::SystemTime::now()
@@ -725,8 +725,7 @@ async fn a8_a_users_token_needs_the_permission_named_like_the_routes_scope() {
     let state_dir_text = state_dir.display().to_string();
     let app = serve_app(&[("DEV_STATE_DIR", state_dir_text.as_str())]).await;
     let keys =
-        leptos_scalekit::idp::keys::KeyRing::load_or_create(&state_dir.join("dev-idp-keys.json"))
-            .unwrap();
+        scalekit_dev_idp::KeyRing::load_or_create(&state_dir.join("dev-idp-keys.json")).unwrap();
     let member = user_token_for_the_api(&app, &keys, &["read:deployments"]);
     let auth = format!("Bearer {member}");
     let read = call(

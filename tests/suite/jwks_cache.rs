@@ -26,7 +26,7 @@ use leptos_scalekit::auth::id_token::{Expected, IdTokenError};
 use leptos_scalekit::auth::jwks_cache::{
     lower_max_age_floor_for_tests, JwksCache, KeyedValidationError,
 };
-use leptos_scalekit::idp::keys::KeyRing;
+use scalekit_dev_idp::KeyRing;
 use serde_json::Value;
 
 fn now() -> u64 {

@@ -9,13 +9,13 @@
 use crate::common;
 
 use common::browser::{api_token, location, serve_app, RunningApp};
-use leptos_scalekit::idp::keys::KeyRing;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::auth::{AuthClient, AuthorizationManager, AuthorizationRequest, OAuthState};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::ServiceExt;
+use scalekit_dev_idp::KeyRing;
 use serde_json::{json, Value};
 
 const RESOURCE_ID: &str = "res_100000000000000001";

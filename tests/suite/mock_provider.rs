@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use common::browser::{location, query_param, serve_app, Browser};
-use leptos_scalekit::idp::keys::KeyRing;
+use scalekit_dev_idp::KeyRing;
 use serde_json::{json, Value};
 
 const CLIENT_ID: &str = "skc_mock_client";

@@ -12,9 +12,9 @@ use crate::common;
 use common::browser::{location, Browser, RunningApp};
 use common::redis_server::RedisServer;
 use leptos_scalekit::config::{DEV_CLIENT_ID, DEV_CLIENT_SECRET};
-use leptos_scalekit::idp::settings::IdpSettings;
-use leptos_scalekit::idp::{standalone_router, DevIdp};
 use leptos_scalekit::server::{build_router, AppState};
+use scalekit_dev_idp::IdpSettings;
+use scalekit_dev_idp::{standalone_router, DevIdp};
 use serde_json::Value;
 
 const SECRET_KEY: &str = "multi-instance-test-secret-key-0123456789abcdef";
@@ -308,10 +308,9 @@ async fn o8_r9_a_back_channel_logout_from_the_provider_ends_the_session_on_every
 async fn o8_a_replayed_logout_token_is_refused_on_any_instance() {
     let cluster = cluster(true).await;
     let admin = signed_in(&cluster, "admin").await;
-    let keys = leptos_scalekit::idp::keys::KeyRing::load_or_create(
-        &cluster.state_dir.join("provider-keys.json"),
-    )
-    .unwrap();
+    let keys =
+        scalekit_dev_idp::KeyRing::load_or_create(&cluster.state_dir.join("provider-keys.json"))
+            .unwrap();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

@@ -328,8 +328,8 @@ struct Seen {
 /// The development provider on its own port, registered for the app at `app_base`, recording
 /// every request it gets.
 async fn recording_provider(app_base: &str) -> (String, Arc<Mutex<Vec<Seen>>>) {
-    use leptos_scalekit::idp::settings::IdpSettings;
-    use leptos_scalekit::idp::{standalone_router, DevIdp};
+    use scalekit_dev_idp::IdpSettings;
+    use scalekit_dev_idp::{standalone_router, DevIdp};
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -8,7 +8,12 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_RESOURCE_ID};
+/// The app's own client, registered by default: a confidential client with management rights.
+pub const DEV_CLIENT_ID: &str = "skc_dev_leptos_scalekit";
+/// Its secret: public by design, it only works with this provider.
+pub const DEV_CLIENT_SECRET: &str = "dev-only-secret-never-used-with-scalekit";
+/// The MCP resource registered by default (the app's `/mcp`).
+pub const DEV_RESOURCE_ID: &str = "res_100000000000000001";
 
 /// Permission that opens the organization settings page.
 pub const SETTINGS_PERMISSION: &str = "organization:settings";

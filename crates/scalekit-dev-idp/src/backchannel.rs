@@ -11,7 +11,6 @@ use serde_json::{json, Value};
 
 use super::sessions::SessionRecord;
 use super::{now, random_token, rfc3339, DevIdp};
-use crate::auth::http_client::error_chain;
 
 /// The `events` member that makes a JWT a logout token.
 pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
@@ -188,4 +187,12 @@ fn record(
         error,
         at: rfc3339(now()),
     });
+}
+
+/// An error with its causes (`reqwest` keeps "connection refused" in a source).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    std::iter::successors(Some(error), |e| e.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
 }

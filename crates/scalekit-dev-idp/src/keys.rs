@@ -16,8 +16,6 @@ use rsa::RsaPrivateKey;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::state_file::write_private_file;
-
 const RSA_BITS: usize = 2048;
 /// How many keys are published: the signing key and the one before it.
 const PUBLISHED_KEYS: usize = 2;
@@ -207,6 +205,21 @@ impl KeyRing {
     pub fn jwks(&self) -> Value {
         json!({ "keys": self.keys.iter().rev().map(|k| k.jwk.clone()).collect::<Vec<_>>() })
     }
+}
+
+/// Writes `contents` readable by the owner only (tempfile creates 0600 files), through a
+/// temporary file in the same directory and a rename, so a crash never leaves half a key.
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(contents.as_bytes())?;
+    file.as_file().sync_all()?;
+    file.persist(path).map(drop).map_err(|e| e.error)
 }
 
 #[cfg(test)]

@@ -7,7 +7,10 @@ use http::{HeaderValue, StatusCode};
 
 use super::settings::Persona;
 
-pub use crate::web::html_escape::escape;
+/// Text and attribute values for the hand-written pages.
+pub fn escape(text: &str) -> String {
+    html_escape::encode_quoted_attribute(text).into_owned()
+}
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f4f4f8;color:#1b1f24;margin:0;padding:2rem 1rem}\
 main{max-width:34rem;margin:0 auto;background:#fff;border:1px solid #d0d7de;border-radius:12px;padding:1.5rem}\
@@ -110,7 +113,7 @@ mod tests {
     fn escapes_markup() {
         assert_eq!(
             escape("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+            "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;&#x27;&lt;/a&gt;"
         );
     }
 }

@@ -162,7 +162,7 @@ impl ListQuery {
         let parsed = SessionStatus::parse(status).ok_or_else(|| {
             invalid_argument(&format!(
                 "filter.status `{}` must be ACTIVE, LOGOUT, REVOKED or EXPIRED",
-                crate::log_text::untrusted(status)
+                status.chars().take(32).collect::<String>().escape_debug()
             ))
         })?;
         if !self.statuses.contains(&parsed) {

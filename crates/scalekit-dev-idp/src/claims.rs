@@ -7,7 +7,6 @@ use super::resources::resource_issuer;
 use super::settings::Persona;
 use super::store::{ApiClient, ResourceGrant};
 use super::{scalekit_id, DevIdp};
-use crate::auth::id_token::half_hash;
 
 /// Where a user session came from, for `amr` (Scalekit puts the connection id first).
 const DEV_CONNECTION_ID: &str = "conn_100000000000000001";
@@ -137,4 +136,10 @@ pub fn api_client_token(idp: &DevIdp, client: &ApiClient, scopes: &[String], now
         claims["aud"] = json!(client.audience);
     }
     claims
+}
+/// `at_hash` / `c_hash`: the left half of the value's SHA-256, base64url (OIDC Core 3.1.3.6).
+fn half_hash(value: &str) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&Sha256::digest(value.as_bytes())[..16])
 }

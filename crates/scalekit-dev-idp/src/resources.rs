@@ -281,8 +281,8 @@ pub async fn register(
 #[cfg(test)]
 mod tests {
     use super::{acceptable_redirect_uri, granted_scope};
-    use crate::idp::settings::IdpSettings;
-    use crate::idp::store::ResourceGrant;
+    use crate::settings::IdpSettings;
+    use crate::store::ResourceGrant;
 
     #[test]
     fn a8_resource_scopes_are_granted_within_the_personas_permissions() {

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use super::settings::IdpSettings;
-use super::{standalone_router, DevIdp};
+use scalekit_dev_idp::{standalone_router, DevIdp, IdpSettings};
+
 use crate::config::{is_loopback_addr, is_loopback_host, parse_bool, parse_mode, LogFormat, Mode};
 use crate::server::{init_tracing, shutdown_signal};
 

@@ -1,10 +1,32 @@
 //! A Scalekit-compatible OpenID provider for development and tests.
 //!
-//! It answers on Scalekit's paths with Scalekit's token shapes (see docs/scalekit-protocol.md in
-//! the project notes), so the app, its tests and Scalekit's own SDKs run against it offline. It is
-//! mounted at `/dev-idp` only when no Scalekit environment is configured, which configuration
-//! refuses in production, and only on loopback unless `DEV_IDP_ALLOW_REMOTE=true`. It can also run
-//! alone (`leptos-scalekit dev-idp`).
+//! It answers on Scalekit's paths with Scalekit's token shapes, so an app, its tests and
+//! Scalekit's own SDKs run against it offline: authorization code with PKCE, refresh rotation with
+//! reuse detection, client credentials, the management API for organization clients, the user
+//! sessions API (REST and gRPC), back-channel logout, MCP resources with dynamic registration, and
+//! test controls at `/_control` (faults, outages, key rotation).
+//!
+//! It signs anyone in as any persona: mount it only in development, on loopback. The
+//! `leptos-scalekit` app mounts it at `/dev-idp` when no Scalekit environment is configured, and
+//! refuses production and remote addresses.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use scalekit_dev_idp::{standalone_router, DevIdp, IdpSettings};
+//!
+//! let settings = IdpSettings::load(None)?;
+//! let idp = DevIdp::new(
+//!     "http://127.0.0.1:4000".into(),
+//!     String::new(),
+//!     settings,
+//!     std::path::Path::new(".dev-state/dev-idp-keys.json"),
+//! )?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:4000").await?;
+//! axum::serve(listener, standalone_router(Arc::new(idp))).await?;
+//! # Ok(())
+//! # }
+//! ```
 
 mod authorize;
 mod backchannel;
@@ -16,11 +38,11 @@ pub mod keys;
 mod management;
 mod params;
 pub mod resources;
+mod same_origin;
 mod sessions;
 mod sessions_api;
 mod sessions_grpc;
 pub mod settings;
-pub mod standalone;
 pub mod store;
 mod token;
 mod user_agent;
@@ -33,10 +55,12 @@ use axum::routing::{get, post};
 use axum::Router;
 use rand::Rng;
 
-use self::keys::{KeyError, KeyRing, NewKey};
-use self::settings::{ClientSettings, IdpSettings};
+use self::keys::NewKey;
+pub use self::keys::{KeyError, KeyRing};
+use self::same_origin::AppOrigin;
+use self::settings::ClientSettings;
+pub use self::settings::IdpSettings;
 use self::store::Store;
-use crate::web::csrf::AppOrigin;
 
 /// Name of the provider's own session cookie.
 pub const SESSION_COOKIE: &str = "skdev_session";
@@ -175,7 +199,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(idp: Arc<DevIdp>) -> Router<S> {
     // the test controls must not be posted from another site's page.
     let same_origin_posts_only = axum::middleware::from_fn_with_state(
         AppOrigin(idp.origin()),
-        crate::web::csrf::cross_site_guard,
+        same_origin::cross_site_guard,
     );
     Router::new()
         .route(
@@ -250,7 +274,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(idp: Arc<DevIdp>) -> Router<S> {
 /// the path: when the provider is mounted at `mount_path`, these routes belong at the root of the
 /// host router. (Scalekit environments sit at the root, so there the paths coincide.) The same
 /// holds for the gRPC services.
-pub fn root_well_known_router<S: Clone + Send + Sync + 'static>(
+pub fn root_router<S: Clone + Send + Sync + 'static>(
     idp: Arc<DevIdp>,
     mount_path: &str,
 ) -> Router<S> {
@@ -278,17 +302,24 @@ pub fn now() -> u64 {
         .unwrap_or(0)
 }
 
-/// RFC 3339 UTC time (`2026-11-22T10:41:07Z`) for the management and sessions APIs, with the
-/// civil-date helper the UI uses.
+/// RFC 3339 UTC time (`2026-11-22T10:41:07Z`) for the management and sessions APIs.
 pub fn rfc3339(secs: u64) -> String {
-    let (year, month, day, h, m, s) = crate::session_view::civil_time(secs);
-    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z")
+    let time = UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    humantime::format_rfc3339_seconds(time).to_string()
 }
 
 /// `bytes` random bytes, base64url: codes, refresh tokens, cookie values.
-pub use crate::secret::random_token;
+pub fn random_token(bytes: usize) -> String {
+    use base64::Engine;
+    let buf: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
 
-pub use crate::secret::constant_time_eq;
+/// Compares two secrets in time that depends only on their lengths.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
 
 /// A Scalekit-style id: a prefix and 18 digits (`ses_…`, `tkn_…`, `m2morg_…`).
 pub fn scalekit_id(prefix: &str) -> String {

@@ -32,7 +32,7 @@ grep -q "no development identity provider" <<<"$out" || fail "the dev-idp comman
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # A Scalekit environment nobody answers at: the app starts (it meets its provider lazily).
-(cd "$scratch" && "${clean_env[@]}" LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+(cd "$scratch" && exec "${clean_env[@]}" LEPTOS_SITE_ADDR="127.0.0.1:$port" \
   SCALEKIT_ENVIRONMENT_URL=http://127.0.0.1:9 SCALEKIT_CLIENT_ID=skc_1 SCALEKIT_CLIENT_SECRET=test_secret \
   "$binary" serve >"$scratch/log" 2>&1) &
 server_pid=$!

@@ -33,6 +33,9 @@ cargo clippy --lib --no-default-features --features hydrate --target wasm32-unkn
 step "cargo test"
 cargo test --workspace --features ssr
 
+step "cargo doc (library crates, warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p scalekit-dev-idp
+
 # Before the ordinary build, which then leaves target/debug/leptos-scalekit as the full app.
 step "a build without the development provider"
 cargo build --no-default-features --features ssr --bin leptos-scalekit

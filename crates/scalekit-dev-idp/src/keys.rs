@@ -66,6 +66,7 @@ fn generate() -> Result<StoredKey, String> {
     })
 }
 
+/// The key file could not be read, parsed or written.
 #[derive(Debug, thiserror::Error)]
 #[error(
     "development identity provider keys in {path}: {reason} (delete the file to generate new keys)"
@@ -155,6 +156,7 @@ impl KeyRing {
         &self.keys[self.keys.len() - 1]
     }
 
+    /// The `kid` new tokens are signed with (`snk_…`).
     pub fn signing_kid(&self) -> &str {
         &self.signing_key().kid
     }

@@ -28,22 +28,24 @@
 //! # }
 //! ```
 
+#![deny(missing_docs)]
+
 mod authorize;
 mod backchannel;
 mod claims;
 mod controls;
 mod endpoints;
 mod html;
-pub mod keys;
+mod keys;
 mod management;
 mod params;
-pub mod resources;
+mod resources;
 mod same_origin;
 mod sessions;
 mod sessions_api;
 mod sessions_grpc;
 pub mod settings;
-pub mod store;
+mod store;
 mod token;
 mod user_agent;
 
@@ -69,11 +71,14 @@ pub const CODE_TTL: u64 = 600;
 /// Management (environment client) tokens, as at Scalekit.
 pub const MANAGEMENT_TOKEN_TTL: u64 = 86_399;
 
+/// One provider: its settings, signing keys and in-memory state (codes, sessions, tokens). Share
+/// it in an `Arc` between [`router`] and [`root_router`].
 pub struct DevIdp {
     /// The issuer, also the base of every endpoint (no trailing slash).
     pub issuer: String,
     /// Path the provider is mounted under ("" when it runs alone); scopes its cookie.
     pub mount_path: String,
+    /// Personas, organizations, clients and resources.
     pub settings: IdpSettings,
     keys: RwLock<KeyRing>,
     store: Mutex<Store>,
@@ -82,6 +87,8 @@ pub struct DevIdp {
 }
 
 impl DevIdp {
+    /// A provider answering as `issuer` (its base URL, no trailing slash), mounted at `mount_path`
+    /// ("" at the root), with its RSA keys kept in `key_file` (created, owner-only, when missing).
     pub fn new(
         issuer: String,
         mount_path: String,
@@ -295,7 +302,7 @@ pub fn standalone_router(idp: Arc<DevIdp>) -> Router {
     router(idp).layer(tower_cookies::CookieManagerLayer::new())
 }
 
-pub fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -303,26 +310,26 @@ pub fn now() -> u64 {
 }
 
 /// RFC 3339 UTC time (`2026-11-22T10:41:07Z`) for the management and sessions APIs.
-pub fn rfc3339(secs: u64) -> String {
+pub(crate) fn rfc3339(secs: u64) -> String {
     let time = UNIX_EPOCH + std::time::Duration::from_secs(secs);
     humantime::format_rfc3339_seconds(time).to_string()
 }
 
 /// `bytes` random bytes, base64url: codes, refresh tokens, cookie values.
-pub fn random_token(bytes: usize) -> String {
+pub(crate) fn random_token(bytes: usize) -> String {
     use base64::Engine;
     let buf: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
 }
 
 /// Compares two secrets in time that depends only on their lengths.
-pub fn constant_time_eq(a: &str, b: &str) -> bool {
+pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
     use subtle::ConstantTimeEq;
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 /// A Scalekit-style id: a prefix and 18 digits (`ses_…`, `tkn_…`, `m2morg_…`).
-pub fn scalekit_id(prefix: &str) -> String {
+pub(crate) fn scalekit_id(prefix: &str) -> String {
     format!(
         "{prefix}{}",
         rand::rng().random_range(10u64.pow(17)..10u64.pow(18))

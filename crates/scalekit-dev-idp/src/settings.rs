@@ -22,24 +22,33 @@ pub const API_CLIENTS_PERMISSION: &str = "api_clients:manage";
 /// Permissions named like the MCP resource's scopes: a user's token opens a tool only with both
 /// (Scalekit's scopes-intersected-with-user-permissions).
 pub const READ_DEPLOYMENTS_PERMISSION: &str = "read:deployments";
+/// See [`READ_DEPLOYMENTS_PERMISSION`].
 pub const DEPLOY_APPLICATIONS_PERMISSION: &str = "deploy:applications";
 
+/// Someone who can sign in: one user in one organization, with the claims the tokens carry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Persona {
     /// Short name used by `login_hint` and the picker form (`admin`, `member`).
     pub key: String,
     /// Scalekit user id, `usr_…`.
     pub sub: String,
+    /// The `name` claim (`Ada Admin`).
     pub name: String,
+    /// The `given_name` claim.
     pub given_name: String,
+    /// The `family_name` claim.
     pub family_name: String,
+    /// The `email` claim; `login_hint` matches it too.
     pub email: String,
+    /// The `email_verified` claim (default true).
     #[serde(default = "yes")]
     pub email_verified: bool,
     /// Organization id, `org_…`.
     pub organization_id: String,
+    /// The `roles` claim.
     #[serde(default)]
     pub roles: Vec<String>,
+    /// The `permissions` claim; resource scopes are granted only where a permission names them.
     #[serde(default)]
     pub permissions: Vec<String>,
 }
@@ -55,21 +64,27 @@ impl Persona {
     }
 }
 
+/// An organization personas belong to (Scalekit's tenant).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Organization {
+    /// `org_…`, the `oid` claim.
     pub id: String,
+    /// Its display name.
     pub name: String,
 }
 
 /// A client registered ahead of time (the environment's own client, a public MCP client, ...).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientSettings {
+    /// `skc_…`.
     pub client_id: String,
     /// None for a public client (PKCE, no secret).
     #[serde(default)]
     pub client_secret: Option<String>,
+    /// Where the authorization endpoint may send codes, compared exactly.
     #[serde(default)]
     pub redirect_uris: Vec<String>,
+    /// Where the logout endpoint may send the browser afterwards, compared exactly.
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
     /// The environment's own client may use client_credentials to call the management API.
@@ -124,6 +139,7 @@ impl ClientSettings {
 pub struct ResourceSettings {
     /// `res_…`
     pub id: String,
+    /// Its display name, on the consent page.
     pub name: String,
     /// Scopes clients may ask for, besides `offline_access`.
     #[serde(default)]
@@ -133,23 +149,31 @@ pub struct ResourceSettings {
     pub server_urls: Vec<String>,
 }
 
+/// Everything the provider knows before it starts: the JSON settings file's shape. Each list left
+/// out of the file keeps its built-in default.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdpSettings {
+    /// Who can sign in (default: Ada Admin and Max Member of one organization).
     #[serde(default = "default_personas")]
     pub personas: Vec<Persona>,
+    /// The organizations personas belong to.
     #[serde(default = "default_organizations")]
     pub organizations: Vec<Organization>,
+    /// Clients registered ahead of time (default: the environment's own client).
     #[serde(default = "default_clients")]
     pub clients: Vec<ClientSettings>,
+    /// Protected resources (default: one MCP server).
     #[serde(default = "default_resources")]
     pub resources: Vec<ResourceSettings>,
     /// Lifetime of user access tokens, seconds (Scalekit's default is five minutes: 299).
     #[serde(default = "default_access_token_ttl")]
     pub access_token_ttl: u64,
+    /// Lifetime of ID tokens, seconds.
     #[serde(default = "default_id_token_ttl")]
     pub id_token_ttl: u64,
 }
 
+/// The built-in organization.
 pub const DEFAULT_ORG_ID: &str = "org_100000000000000001";
 
 fn default_personas() -> Vec<Persona> {
@@ -258,12 +282,25 @@ impl Default for IdpSettings {
     }
 }
 
+/// Why a settings file was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
+    /// The file could not be read.
     #[error("DEV_IDP_CONFIG: cannot read {path}: {reason}")]
-    Unreadable { path: String, reason: String },
+    Unreadable {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        reason: String,
+    },
+    /// The file is not valid JSON of this shape, or its values are inconsistent.
     #[error("DEV_IDP_CONFIG: {path} is not valid: {reason}")]
-    Invalid { path: String, reason: String },
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl IdpSettings {
@@ -392,14 +429,17 @@ impl IdpSettings {
         }
     }
 
+    /// The resource with this `res_…` id.
     pub fn resource(&self, id: &str) -> Option<&ResourceSettings> {
         self.resources.iter().find(|r| r.id == id)
     }
 
+    /// The persona with this key (`admin`).
     pub fn persona(&self, key: &str) -> Option<&Persona> {
         self.personas.iter().find(|p| p.key == key)
     }
 
+    /// The organization with this `org_…` id.
     pub fn organization(&self, id: &str) -> Option<&Organization> {
         self.organizations.iter().find(|o| o.id == id)
     }

@@ -18,6 +18,12 @@ pub async fn list_api_clients() -> Result<Vec<ApiClientView>, AppError> {
         .management
         .list(&organization)
         .await
+        .map(|clients| {
+            clients
+                .into_iter()
+                .map(crate::views::api_client_view)
+                .collect()
+        })
         .map_err(ssr::management_error)
 }
 
@@ -31,7 +37,7 @@ pub async fn create_api_client(
     deploy_applications: Option<String>,
     expiry: Option<u64>,
 ) -> Result<CreatedApiClient, AppError> {
-    use crate::auth::management::NewApiClient;
+    use scalekit_auth::management::NewApiClient;
 
     let (state, organization) = ssr::manager()?;
     let name = name.trim().to_string();
@@ -72,6 +78,7 @@ pub async fn create_api_client(
             },
         )
         .await
+        .map(crate::views::created_api_client)
         .map_err(ssr::management_error)?;
     tracing::info!(client_id = %created.client.client_id, "API client created");
     if crate::session_api::ssr::accepts_html() {
@@ -104,12 +111,12 @@ pub async fn delete_api_client(client_id: String) -> Result<(), AppError> {
 pub mod ssr {
     use leptos::prelude::*;
 
-    use crate::auth::management::ManagementError;
-    use crate::auth::sealed::{open, seal};
     use crate::error::AppError;
     use crate::server::AppState;
     use crate::session_api::ssr::{cookies, fail, require_permission};
     use crate::session_view::{CreatedApiClient, API_CLIENTS_PERMISSION};
+    use scalekit_auth::management::ManagementError;
+    use scalekit_auth::sealed::{open, seal};
 
     /// The app state and the caller's organization, if the caller may manage API clients.
     pub fn manager() -> Result<(AppState, String), AppError> {

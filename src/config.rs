@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use url::Url;
 
-use crate::secret::Secret;
+use scalekit_auth::secret::Secret;
 
 /// Scopes requested when `SCALEKIT_SCOPES` is not set: `offline_access` is what gets a refresh token.
 pub const DEFAULT_SCOPES: &str = "openid profile email offline_access";
@@ -135,7 +135,7 @@ pub struct Config {
     /// non-loopback address or URL (a remote development box). Never true in production.
     pub dev_idp_allow_remote: bool,
     /// The shared session store (`REDIS_URL`); None keeps it in process memory (one instance).
-    pub redis: Option<crate::auth::store::RedisSettings>,
+    pub redis: Option<scalekit_auth::store::RedisSettings>,
     pub log_filter: String,
     pub log_format: LogFormat,
     pub site_root: String,
@@ -468,7 +468,7 @@ fn read_resource_id(r: &mut Reader, provider: Option<&ProviderConfig>) -> Option
 pub const DEFAULT_REDIS_KEY_PREFIX: &str = "leptos-scalekit:";
 
 /// `REDIS_URL` and `REDIS_KEY_PREFIX`. Outer None: a problem was recorded; inner None: no Redis.
-fn read_redis(r: &mut Reader) -> Option<Option<crate::auth::store::RedisSettings>> {
+fn read_redis(r: &mut Reader) -> Option<Option<scalekit_auth::store::RedisSettings>> {
     let prefix = r
         .get("REDIS_KEY_PREFIX")
         .unwrap_or_else(|| DEFAULT_REDIS_KEY_PREFIX.into());
@@ -499,7 +499,7 @@ fn read_redis(r: &mut Reader) -> Option<Option<crate::auth::store::RedisSettings
         return None;
     }
     prefix_ok.then(|| {
-        Some(crate::auth::store::RedisSettings {
+        Some(scalekit_auth::store::RedisSettings {
             url: Secret::new(raw),
             key_prefix: prefix,
         })
@@ -1047,3 +1047,5 @@ fn read_log_format(r: &mut Reader) -> LogFormat {
 
 #[cfg(test)]
 mod tests;
+
+pub mod cookie_key;

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use serde::Deserialize;
 
-use crate::auth::discovery::{fetch_jwks, fetch_provider_metadata, ProviderMetadata};
-use crate::auth::http_client::{error_chain, provider_http_client};
 use crate::config::{Config, ProviderConfig};
+use scalekit_auth::discovery::{fetch_jwks, fetch_provider_metadata, ProviderMetadata};
+use scalekit_auth::http_client::{error_chain, provider_http_client};
 
 /// The outcome of one check.
 #[derive(Debug, PartialEq, Eq)]

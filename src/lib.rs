@@ -16,23 +16,19 @@ pub mod site_info;
 #[cfg(feature = "ssr")]
 pub mod api;
 #[cfg(feature = "ssr")]
-pub mod auth;
-#[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
 pub mod dev_provider;
 #[cfg(feature = "ssr")]
 pub mod doctor;
 #[cfg(feature = "ssr")]
-pub mod log_text;
-#[cfg(feature = "ssr")]
 pub mod mcp;
-#[cfg(feature = "ssr")]
-pub mod secret;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod state_file;
+#[cfg(feature = "ssr")]
+pub mod views;
 #[cfg(feature = "ssr")]
 pub mod web;
 

@@ -11,19 +11,20 @@ use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_cookies::{CookieManagerLayer, Key};
 
 use crate::app::{shell, App};
-use crate::auth::cookie_key::load_cookie_key;
-use crate::auth::http_client::provider_http_client;
-use crate::auth::management::ManagementClient;
-use crate::auth::middleware::{session_middleware, Auth};
-use crate::auth::provider::Provider;
-use crate::auth::relying_party::{RelyingParty, RelyingPartySettings};
-use crate::auth::session::SessionPolicy;
-use crate::auth::session_cookies::CookieSettings;
-use crate::auth::store::{RedisStore, Store};
-use crate::auth::token_client::ClientCredentials;
+use crate::config::cookie_key::load_cookie_key;
 use crate::config::{Config, LogFormat, Mode};
 use crate::dev_provider::{self, DevProvider};
 use crate::web;
+use scalekit_auth::callback::SignInPages;
+use scalekit_auth::http_client::provider_http_client;
+use scalekit_auth::management::ManagementClient;
+use scalekit_auth::middleware::{session_middleware, Auth};
+use scalekit_auth::provider::Provider;
+use scalekit_auth::relying_party::{RelyingParty, RelyingPartySettings};
+use scalekit_auth::session::SessionPolicy;
+use scalekit_auth::session_cookies::CookieSettings;
+use scalekit_auth::store::{RedisStore, Store};
+use scalekit_auth::token_client::ClientCredentials;
 
 /// Longest time a request may take before it is answered 503.
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -83,6 +84,12 @@ impl AppState {
             cookies: CookieSettings {
                 secure: config.cookies_secure(),
             },
+            pages: Arc::new(SignInPages {
+                default_return_to: crate::session_api::DEFAULT_RETURN_PATH.into(),
+                login_path: "/login".into(),
+                site_name: crate::site_info::SITE_NAME.into(),
+                stylesheet: format!("/{}/{}.css", config.site_pkg_dir, config.output_name),
+            }),
         };
         Ok(AppState {
             leptos_options,
@@ -123,13 +130,13 @@ pub fn build_router(state: AppState) -> Router {
     let origin = web::csrf::AppOrigin(state.config.app_url.clone());
     // Server to server: outside the browser CSRF layer and the session middleware.
     let backchannel = Router::<AppState>::new().route(
-        crate::auth::backchannel::BACKCHANNEL_LOGOUT_PATH,
-        axum::routing::post(crate::auth::backchannel::backchannel_logout),
+        scalekit_auth::backchannel::BACKCHANNEL_LOGOUT_PATH,
+        axum::routing::post(scalekit_auth::backchannel::backchannel_logout),
     );
     let app = Router::<AppState>::new()
         .route(
             &state.config.callback_path,
-            get(crate::auth::callback::callback),
+            get(scalekit_auth::callback::callback),
         )
         .leptos_routes_with_context(&state, routes, provide_request_context, {
             let options = state.leptos_options.clone();

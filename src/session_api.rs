@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 use crate::session_view::{SessionClaims, SessionView};
 
+/// Where a sign-in lands when it did not ask for a page.
+pub const DEFAULT_RETURN_PATH: &str = "/dashboard";
+
 /// The session as the UI needs to know it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AuthState {
@@ -44,15 +47,17 @@ pub struct TokenCheck {
 
 #[server(prefix = "/_app", endpoint = "session")]
 pub async fn get_session() -> Result<AuthState, AppError> {
-    use crate::auth::middleware::RequestSession;
+    use scalekit_auth::middleware::RequestSession;
     let auth = ssr::auth()?;
     Ok(match ssr::request_session() {
         RequestSession::SignedOut => AuthState::SignedOut,
         RequestSession::Ended => AuthState::SessionEnded,
-        RequestSession::SignedIn(s) => AuthState::SignedIn(s.view(auth.rp.policy())),
+        RequestSession::SignedIn(s) => {
+            AuthState::SignedIn(crate::views::session_view(&s, auth.rp.policy()))
+        }
         // An unverifiable session (store down) gets the same "try again shortly" page.
         RequestSession::Stale(s) | RequestSession::Unverified(s) => {
-            AuthState::ProviderUnavailable(s.view(auth.rp.policy()))
+            AuthState::ProviderUnavailable(crate::views::session_view(&s, auth.rp.policy()))
         }
     })
 }
@@ -66,9 +71,9 @@ pub async fn login(
     login_hint: Option<String>,
     prompt: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::auth::return_to::safe_return_path;
-    use crate::auth::session::now_secs;
-    use crate::auth::transaction::AuthorizationHints;
+    use scalekit_auth::return_to::safe_return_path;
+    use scalekit_auth::session::now_secs;
+    use scalekit_auth::transaction::AuthorizationHints;
 
     let auth = ssr::auth()?;
     let cookies = ssr::cookies().await?;
@@ -76,7 +81,7 @@ pub async fn login(
         .as_deref()
         .and_then(safe_return_path)
         .filter(|path| !ssr::is_auth_path(path))
-        .unwrap_or_else(|| "/dashboard".to_string());
+        .unwrap_or_else(|| DEFAULT_RETURN_PATH.to_string());
     let hints = AuthorizationHints {
         organization_id: organization_id.filter(|v| ssr::is_identifier(v)),
         login_hint: login_hint.filter(|v| ssr::is_login_hint(v)),
@@ -112,8 +117,8 @@ pub async fn login(
 /// browser to the provider's end-session endpoint (checklist O1–O5).
 #[server(prefix = "/_app", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    use crate::auth::logout::issue_logout_state;
-    use crate::auth::session::now_secs;
+    use scalekit_auth::logout::issue_logout_state;
+    use scalekit_auth::session::now_secs;
 
     let auth = ssr::auth()?;
     let cookies = ssr::cookies().await?;
@@ -140,8 +145,8 @@ pub async fn logout() -> Result<(), AppError> {
 /// The claims of the session's tokens, for the dashboard's tables.
 #[server(prefix = "/_app", endpoint = "claims")]
 pub async fn get_claims() -> Result<SessionClaims, AppError> {
-    use crate::auth::claims_table::claims_table_cached;
-    use crate::auth::session::now_secs;
+    use crate::views::claims_table::claims_table_cached;
+    use scalekit_auth::session::now_secs;
 
     let session = ssr::require_session()?;
     let now = now_secs();
@@ -155,8 +160,8 @@ pub async fn get_claims() -> Result<SessionClaims, AppError> {
 /// Whether `state` is the one this app sent with a sign-out (the home page then says so).
 #[server(prefix = "/_app", endpoint = "signed_out")]
 pub async fn check_signed_out(state: String) -> Result<bool, AppError> {
-    use crate::auth::logout::check_logout_state;
-    use crate::auth::session::now_secs;
+    use scalekit_auth::logout::check_logout_state;
+    use scalekit_auth::session::now_secs;
 
     let auth = ssr::auth()?;
     Ok(check_logout_state(&auth.key, &state, now_secs()))
@@ -165,7 +170,7 @@ pub async fn check_signed_out(state: String) -> Result<bool, AppError> {
 /// Checks the current access token against the provider's keys now.
 #[server(prefix = "/_app", endpoint = "validate_token")]
 pub async fn validate_token() -> Result<TokenCheck, AppError> {
-    use crate::auth::session::now_secs;
+    use scalekit_auth::session::now_secs;
 
     let auth = ssr::auth()?;
     let session = ssr::require_session()?;
@@ -196,7 +201,7 @@ pub async fn validate_token() -> Result<TokenCheck, AppError> {
                 permissions: list("permissions"),
             })
         }
-        Err(crate::auth::relying_party::SignInError::BadAccessToken(problem)) => Ok(TokenCheck {
+        Err(scalekit_auth::relying_party::SignInError::BadAccessToken(problem)) => Ok(TokenCheck {
             valid: false,
             problem: Some(problem.to_string()),
             subject: None,
@@ -217,8 +222,8 @@ pub async fn validate_token() -> Result<TokenCheck, AppError> {
 /// automatic refresh, so it cannot race it.
 #[server(prefix = "/_app", endpoint = "refresh_session")]
 pub async fn refresh_session() -> Result<SessionView, AppError> {
-    use crate::auth::relying_party::RefreshError;
-    use crate::auth::session::now_secs;
+    use scalekit_auth::relying_party::RefreshError;
+    use scalekit_auth::session::now_secs;
 
     let auth = ssr::auth()?;
     let cookies = ssr::cookies().await?;
@@ -230,7 +235,7 @@ pub async fn refresh_session() -> Result<SessionView, AppError> {
         )));
     }
     match auth.refresh(&cookies, &session, now_secs()).await {
-        Ok(refreshed) => Ok(refreshed.view(auth.rp.policy())),
+        Ok(refreshed) => Ok(crate::views::session_view(&refreshed, auth.rp.policy())),
         Err(RefreshError::Ended(_)) => Err(ssr::fail(AppError::Unauthorized)),
         Err(RefreshError::Unavailable(_)) => Err(ssr::fail(AppError::ProviderUnavailable)),
     }
@@ -267,7 +272,7 @@ pub async fn user_sessions() -> Result<Vec<UserSessionView>, AppError> {
         Err(error) if !ssr::is_server_fn_call() => {
             tracing::warn!(%error, "could not list the user's sessions");
             return Err(match error {
-                crate::auth::management::ManagementError::Unavailable(_) => {
+                scalekit_auth::management::ManagementError::Unavailable(_) => {
                     AppError::ProviderUnavailable
                 }
                 _ => AppError::ProviderError,
@@ -299,7 +304,7 @@ pub async fn user_sessions() -> Result<Vec<UserSessionView>, AppError> {
 /// the form, so it must be in the caller's own list: anything else is 404.
 #[server(prefix = "/_app", endpoint = "sign_out_session")]
 pub async fn sign_out_session(session_id: String) -> Result<(), AppError> {
-    use crate::auth::user_sessions::is_session_id;
+    use scalekit_auth::user_sessions::is_session_id;
 
     let auth = ssr::auth()?;
     let session = ssr::require_session()?;
@@ -332,7 +337,7 @@ pub async fn sign_out_session(session_id: String) -> Result<(), AppError> {
     let absolute = auth.rp.policy().absolute_timeout_secs;
     let store = auth.rp.store.clone();
     let sid = session_id.clone();
-    crate::auth::store::record_with_retries("an ended provider session", move |now| {
+    scalekit_auth::store::record_with_retries("an ended provider session", move |now| {
         let store = store.clone();
         let sid = sid.clone();
         async move {
@@ -355,7 +360,7 @@ pub async fn sign_out_session(session_id: String) -> Result<(), AppError> {
 /// sign-out and the browser sent to `/login`.
 #[server(prefix = "/_app", endpoint = "sign_out_everywhere")]
 pub async fn sign_out_everywhere() -> Result<(), AppError> {
-    use crate::auth::session::now_secs;
+    use scalekit_auth::session::now_secs;
 
     let auth = ssr::auth()?;
     let cookies = ssr::cookies().await?;
@@ -370,7 +375,7 @@ pub async fn sign_out_everywhere() -> Result<(), AppError> {
     let absolute = auth.rp.policy().absolute_timeout_secs;
     let store = auth.rp.store.clone();
     let sub = session.user.sub.clone();
-    crate::auth::store::record_with_retries("a user's ended sessions", move |now| {
+    scalekit_auth::store::record_with_retries("a user's ended sessions", move |now| {
         let store = store.clone();
         let sub = sub.clone();
         async move {
@@ -398,10 +403,10 @@ pub mod ssr {
     use leptos_axum::ResponseOptions;
     use tower_cookies::Cookies;
 
-    use crate::auth::middleware::{Auth, RequestSession};
-    use crate::auth::session::Session;
     use crate::error::AppError;
     use crate::server::AppState;
+    use scalekit_auth::middleware::{Auth, RequestSession};
+    use scalekit_auth::session::Session;
 
     pub fn auth() -> Result<Auth, AppError> {
         use_context::<AppState>()
@@ -420,7 +425,7 @@ pub mod ssr {
     }
 
     /// `Firefox 128 on Linux (desktop)`, from what the provider tells of a session's browser.
-    pub fn device_summary(device: &crate::auth::user_sessions::Device) -> String {
+    pub fn device_summary(device: &scalekit_auth::user_sessions::Device) -> String {
         let join = |name: &str, version: &str| match (name.trim(), version.trim()) {
             ("", _) => String::new(),
             (name, "") => name.to_string(),

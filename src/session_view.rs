@@ -107,18 +107,6 @@ pub fn civil_time(secs: u64) -> (i64, i64, i64, u64, u64, u64) {
     (year, month, day, rem / 3600, (rem % 3600) / 60, rem % 60)
 }
 
-/// Days from 1970-01-01 to a civil date (proleptic Gregorian), by Howard Hinnant's
-/// days-from-civil algorithm: the inverse of [`civil_time`]'s date part.
-pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
 /// `4 min 05 s`, `1 h 02 min`, or `expired`, for a number of seconds left.
 pub fn format_remaining(secs: i64) -> String {
     if secs <= 0 {

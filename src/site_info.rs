@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
+/// The site's name, after each page's title.
+pub const SITE_NAME: &str = "Leptos × Scalekit";
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteInfo {
     /// True when sign-in goes to the built-in development identity provider.

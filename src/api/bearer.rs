@@ -11,11 +11,11 @@ use http::header::AUTHORIZATION;
 use http::request::Parts;
 
 use super::errors::{ApiError, Challenge, ChallengeTarget};
-use crate::auth::api_token::{validate_api_token, ApiCaller, ApiExpected, ApiTokenError};
-use crate::auth::jwt::JwtError;
-use crate::auth::middleware::Auth;
-use crate::auth::session::now_secs;
-use crate::auth::verified_tokens::VerifiedTokens;
+use scalekit_auth::api_token::{validate_api_token, ApiCaller, ApiExpected, ApiTokenError};
+use scalekit_auth::jwt::JwtError;
+use scalekit_auth::middleware::Auth;
+use scalekit_auth::session::now_secs;
+use scalekit_auth::verified_tokens::VerifiedTokens;
 
 /// The token from `Authorization: Bearer …`, or why there is none usable.
 pub fn bearer_token(request: &Request) -> Result<&str, ApiError> {

@@ -22,7 +22,7 @@ use self::tools::DeploymentTools;
 use crate::api::bearer::{authenticate, BearerGuard};
 use crate::api::deployments::DeploymentStore;
 use crate::api::errors::ChallengeTarget;
-use crate::auth::middleware::Auth;
+use scalekit_auth::middleware::Auth;
 
 pub const MCP_PATH: &str = "/mcp";
 pub const RESOURCE_METADATA_PATH: &str = "/.well-known/oauth-protected-resource/mcp";

@@ -31,7 +31,7 @@ fn local_path(next: Option<String>) -> String {
             && !n.starts_with("//")
             && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
     })
-    .unwrap_or_else(|| "/dashboard".to_string())
+    .unwrap_or_else(|| crate::session_api::DEFAULT_RETURN_PATH.to_string())
 }
 
 #[component]

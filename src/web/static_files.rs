@@ -15,8 +15,8 @@ use tower_cookies::Cookies;
 use tower_http::services::ServeDir;
 
 use crate::app::shell;
-use crate::auth::session::now_secs;
 use crate::server::AppState;
+use scalekit_auth::session::now_secs;
 
 /// Bundle files keep their names between builds, so the browser must revalidate them (cheap: the
 /// file server answers `304 Not Modified`). Other public assets change rarely.

@@ -7,8 +7,8 @@
 use crate::common;
 
 use common::browser::{location, query_param, serve_app, set_cookies, Browser, RunningApp};
-use leptos_scalekit::auth::refresh::FAILURE_MEMORY;
 use reqwest::Method;
+use scalekit_auth::refresh::FAILURE_MEMORY;
 
 const SESSION: &str = "__Host-skit_session";
 const SIGNIN: &str = "__Host-skit_signin";

@@ -12,13 +12,13 @@ use std::sync::OnceLock;
 
 use axum::body::Body;
 use http::{Request, StatusCode};
-use leptos_scalekit::auth::jwt::check_rs256;
-use leptos_scalekit::auth::keys::KeySet;
-use leptos_scalekit::auth::return_to::safe_return_path;
-use leptos_scalekit::auth::sealed::{open, seal};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
+use scalekit_auth::jwt::check_rs256;
+use scalekit_auth::keys::KeySet;
+use scalekit_auth::return_to::safe_return_path;
+use scalekit_auth::sealed::{open, seal};
 use tower_cookies::Key;
 
 fn corpus(target: &str) -> Vec<String> {

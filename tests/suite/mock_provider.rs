@@ -63,7 +63,7 @@ impl Mock {
         let mut claims = json!({
             "iss": self.base, "aud": [CLIENT_ID], "azp": CLIENT_ID, "sub": sub,
             "iat": now, "exp": now + 3600, "name": "Mock User", "email": "mock@example.com",
-            "at_hash": leptos_scalekit::auth::id_token::half_hash(access_token),
+            "at_hash": scalekit_auth::id_token::half_hash(access_token),
         });
         if let Some(nonce) = nonce {
             claims["nonce"] = json!(nonce);

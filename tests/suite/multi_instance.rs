@@ -43,7 +43,7 @@ async fn start_instance(listener: tokio::net::TcpListener, vars: &[(&str, &str)]
     let mut all = vars.to_vec();
     all.push(("LEPTOS_SITE_ADDR", addr.as_str()));
     let config = common::config_from(&all);
-    let key = leptos_scalekit::auth::cookie_key::load_cookie_key(&config.cookie_secret).unwrap();
+    let key = leptos_scalekit::config::cookie_key::load_cookie_key(&config.cookie_secret).unwrap();
     let app = build_router(AppState::new(config, key, None).expect("state"));
     tokio::spawn(leptos_scalekit::web::serve::serve(
         listener,

@@ -12,9 +12,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use leptos_scalekit::auth::provider::{DiscoveryTimes, Endpoints, Provider, ProviderError};
-use leptos_scalekit::auth::token_client::ClientCredentials;
-use leptos_scalekit::secret::Secret;
+use scalekit_auth::provider::{DiscoveryTimes, Endpoints, Provider, ProviderError};
+use scalekit_auth::secret::Secret;
+use scalekit_auth::token_client::ClientCredentials;
 use serde_json::json;
 use tokio::task::JoinSet;
 

@@ -32,7 +32,7 @@ pub struct RedisStore {
 }
 
 fn now_secs() -> u64 {
-    crate::auth::session::now_secs()
+    crate::session::now_secs()
 }
 
 impl RedisStore {

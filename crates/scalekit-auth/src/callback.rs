@@ -16,7 +16,19 @@ use super::store::OneTime;
 use super::transaction::TRANSACTION_TTL_SECS;
 use crate::log_text::untrusted;
 use crate::secret::constant_time_eq;
-use crate::web::html_escape::escape;
+
+/// What the callback's own pages link to: the app's names and paths.
+#[derive(Clone, Debug)]
+pub struct SignInPages {
+    /// Where a sign-in goes when it did not say (`/dashboard`).
+    pub default_return_to: String,
+    /// The page that starts a sign-in and takes `?next=` (`/login`).
+    pub login_path: String,
+    /// The site's name, after the page title.
+    pub site_name: String,
+    /// The stylesheet the failure page uses.
+    pub stylesheet: String,
+}
 
 /// A failed sign-in, as the browser sees it.
 struct Failure {
@@ -33,9 +45,14 @@ impl Failure {
             status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
             title,
             message: message.into(),
-            return_to: "/dashboard".into(),
+            return_to: String::new(),
         }
     }
+}
+
+/// Text and attribute values for the failure page.
+fn escape(text: &str) -> String {
+    html_escape::encode_quoted_attribute(text).into_owned()
 }
 
 /// Query parameters, each at most once (a repeated one is refused: it smells of injection).
@@ -80,7 +97,7 @@ pub async fn callback(
             )
                 .into_response(),
         },
-        Err(failure) => failure_page(&failure),
+        Err(failure) => failure_page(&auth.pages, &failure),
     };
     // L13: the URL carries the code, so it must not leak through Referer or a cache.
     let headers = response.headers_mut();
@@ -100,7 +117,7 @@ async fn finish(
     let return_to = transaction
         .as_ref()
         .map(|t| t.return_to.clone())
-        .unwrap_or_else(|| "/dashboard".into());
+        .unwrap_or_else(|| auth.pages.default_return_to.clone());
     let with_return = |mut failure: Failure| {
         failure.return_to = return_to.clone();
         failure
@@ -221,15 +238,20 @@ async fn finish(
     Ok(transaction.return_to)
 }
 
-fn failure_page(failure: &Failure) -> Response {
+fn failure_page(pages: &SignInPages, failure: &Failure) -> Response {
+    let return_to = match failure.return_to.as_str() {
+        "" => &pages.default_return_to,
+        given => given,
+    };
     let retry = format!(
-        "/login?next={}",
-        url::form_urlencoded::byte_serialize(failure.return_to.as_bytes()).collect::<String>()
+        "{}?next={}",
+        pages.login_path,
+        url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
     );
     let html = format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · Leptos × Scalekit</title><link rel="stylesheet" href="/pkg/leptos-scalekit.css"></head>
+<title>{title} · {site}</title><link rel="stylesheet" href="{stylesheet}"></head>
 <body><main id="main" class="container"><section class="error-page" aria-labelledby="error-title">
 <h1 id="error-title">{title}</h1><p>{message}</p>
 <p><a class="button" href="{retry}">Try again</a> <a href="/">Go to the home page</a></p>
@@ -237,6 +259,8 @@ fn failure_page(failure: &Failure) -> Response {
         title = escape(failure.title),
         message = escape(&failure.message),
         retry = escape(&retry),
+        site = escape(&pages.site_name),
+        stylesheet = escape(&pages.stylesheet),
     );
     (failure.status, Html(html)).into_response()
 }

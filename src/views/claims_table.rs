@@ -8,8 +8,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{Map, Value};
 
-use super::verified_tokens::{VerifiedTokens, MAX_AGE};
 use crate::session_view::{format_utc, ClaimRow};
+use scalekit_auth::verified_tokens::{VerifiedTokens, MAX_AGE};
 
 /// Values longer than this are shortened in the middle.
 const MAX_VALUE_CHARS: usize = 64;

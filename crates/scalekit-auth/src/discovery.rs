@@ -275,7 +275,7 @@ pub fn parse_http_date(text: &str) -> Option<SystemTime> {
     };
     let month = MONTHS.iter().position(|m| *m == month)? as i64 + 1;
     let day = number(day, 2, 31).filter(|d| *d >= 1)?;
-    let days = crate::session_view::days_from_civil(number(year, 4, 9999)?, month, day);
+    let days = crate::time::days_from_civil(number(year, 4, 9999)?, month, day);
     let seconds = days * 86_400
         + number(hour, 2, 23)? * 3_600
         + number(minute, 2, 59)? * 60

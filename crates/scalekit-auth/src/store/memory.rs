@@ -1,7 +1,7 @@
 //! The store for one instance: bounded maps in process memory.
 
 use super::StoreUnavailable;
-use crate::auth::expiring_set::{ExpiringMap, ExpiringSet, Inserted, WhenFull};
+use crate::expiring_set::{ExpiringMap, ExpiringSet, Inserted, WhenFull};
 
 /// Most "ended" records held. Each is a digest and two numbers (about 100 bytes), and only a
 /// sign-out, a new sign-in or a logout adds one, so this is far above any real rate within an

@@ -160,7 +160,7 @@ mod tests {
     use base64::Engine;
 
     use super::*;
-    use crate::session_view::UserSummary;
+    use crate::user::User;
 
     const SETTINGS: CookieSettings = CookieSettings { secure: true };
 
@@ -168,10 +168,10 @@ mod tests {
         Session {
             id: "session-id".into(),
             issuer: "https://env.example".into(),
-            user: UserSummary {
+            user: User {
                 sub: "usr_1".into(),
                 permissions: vec!["organization:settings".into()],
-                ..UserSummary::default()
+                ..User::default()
             },
             access_token,
             access_token_expires_at: 2_000_000_000,

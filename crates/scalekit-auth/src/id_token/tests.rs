@@ -7,7 +7,7 @@ use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{json, Value};
 
 use super::*;
-use crate::auth::test_keys::*;
+use crate::test_keys::*;
 
 const ISSUER: &str = "https://acme.scalekit.dev";
 const CLIENT: &str = "skc_123";

@@ -11,7 +11,6 @@ use serde_json::{json, Value};
 
 use super::http_client::{error_chain, read_limited, MAX_PROVIDER_RESPONSE_BYTES};
 use super::provider::Provider;
-use crate::session_view::{ApiClientView, CreatedApiClient};
 
 /// A cached token is replaced this long before it expires.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
@@ -42,6 +41,35 @@ struct TokenAnswer {
     expires_in: Option<u64>,
 }
 
+/// An organization API client as the management API describes it (never its secret, only the
+/// last characters Scalekit keeps).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ApiClient {
+    /// `m2morg_…`.
+    pub client_id: String,
+    /// Its display name.
+    pub name: String,
+    /// Its description.
+    pub description: String,
+    /// The scopes its tokens carry.
+    pub scopes: Vec<String>,
+    /// Token lifetime in seconds.
+    pub expiry: u64,
+    /// When it was created, as the API wrote it.
+    pub created: String,
+    /// The last characters of its secret, when the API says.
+    pub secret_suffix: Option<String>,
+}
+
+/// A client just created: the only time its secret is ever known.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CreatedApiClient {
+    /// The client.
+    pub client: ApiClient,
+    /// Its secret, to be shown once.
+    pub plain_secret: String,
+}
+
 pub struct ManagementClient {
     provider: Arc<Provider>,
     token: tokio::sync::Mutex<Option<(String, Instant)>>,
@@ -49,9 +77,9 @@ pub struct ManagementClient {
     pub(super) listed_sessions: super::user_sessions::ListedSessions,
 }
 
-fn client_view(client: &Value) -> ApiClientView {
+fn client_view(client: &Value) -> ApiClient {
     let text = |name: &str| client[name].as_str().unwrap_or_default().to_string();
-    ApiClientView {
+    ApiClient {
         client_id: text("client_id"),
         name: text("name"),
         description: text("description"),
@@ -195,7 +223,7 @@ impl ManagementClient {
         })
     }
 
-    pub async fn list(&self, organization_id: &str) -> Result<Vec<ApiClientView>, ManagementError> {
+    pub async fn list(&self, organization_id: &str) -> Result<Vec<ApiClient>, ManagementError> {
         let url = self.url(organization_id, None)?;
         let json = self.send(self.provider.http().get(url)).await?;
         Ok(json["clients"]

@@ -200,7 +200,7 @@ where
     F: Fn(u64) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Result<(), StoreUnavailable>> + Send,
 {
-    use crate::auth::session::now_secs;
+    use crate::session::now_secs;
 
     if record(now_secs()).await.is_ok() {
         return;

@@ -272,7 +272,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::auth::test_keys::{jwk, key_set, keys, provider_keys, sign_typed, TestKey};
+    use crate::test_keys::{jwk, key_set, keys, provider_keys, sign_typed, TestKey};
 
     const ISSUER: &str = "https://acme.scalekit.dev";
     const CLIENT: &str = "skc_123";

@@ -1,9 +1,8 @@
 //! The user summary, derived from validated claims: Scalekit puts roles and permissions in the
 //! access token and the profile in the ID token (docs/scalekit-protocol.md §3).
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-
-use crate::session_view::UserSummary;
 
 /// Claim names that may carry permissions, in order of preference.
 const PERMISSION_CLAIMS: [&str; 3] = [
@@ -63,9 +62,34 @@ fn display_name(id: &Map<String, Value>, access: &Map<String, Value>, sub: &str)
         .to_string()
 }
 
-pub fn summarize(sub: &str, access: &Map<String, Value>, id: &Map<String, Value>) -> UserSummary {
+/// Who is signed in, derived from the validated tokens and kept in the session cookie.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// The provider's stable user id (`usr_…` at Scalekit): the key for everything per user.
+    pub sub: String,
+    /// A name to show: `name`, else given and family name, else the email, else `sub`.
+    pub name: String,
+    /// The `email` claim.
+    pub email: Option<String>,
+    /// The organization the session is for (`oid`, or `org_id`).
+    pub organization_id: Option<String>,
+    /// The `roles` claim.
+    pub roles: Vec<String>,
+    /// The `permissions` claim (or Scalekit's namespaced forms).
+    pub permissions: Vec<String>,
+}
+
+impl User {
+    /// Whether the user's role grants `permission`.
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
+    }
+}
+
+/// The user the access and ID tokens' claims describe.
+pub fn summarize(sub: &str, access: &Map<String, Value>, id: &Map<String, Value>) -> User {
     let tokens = [access, id];
-    UserSummary {
+    User {
         sub: sub.to_string(),
         name: display_name(id, access, sub),
         email: [id, access]

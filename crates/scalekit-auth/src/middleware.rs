@@ -22,6 +22,8 @@ pub struct Auth {
     pub rp: Arc<RelyingParty>,
     pub key: Key,
     pub cookies: CookieSettings,
+    /// The app's paths and names the callback's pages use.
+    pub pages: Arc<crate::callback::SignInPages>,
 }
 
 /// The request's session, as the middleware found it.

@@ -129,7 +129,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::auth::test_keys::{keys, provider_keys, sign, sign_with};
+    use crate::test_keys::{keys, provider_keys, sign, sign_with};
 
     const ISSUER: &str = "https://acme.scalekit.dev";
     const AUDIENCE: &str = "https://app.example.com";

@@ -122,7 +122,7 @@ pub fn parse_rfc3339(value: &str) -> Option<u64> {
     if second > 60 {
         return None;
     }
-    let days = crate::session_view::days_from_civil(year, month, day);
+    let days = crate::time::days_from_civil(year, month, day);
     let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
     u64::try_from(secs).ok()
 }
@@ -421,8 +421,8 @@ mod tests {
             Some(1_795_344_067)
         );
         for secs in [0, 951_782_400, 1_795_344_067, 4_102_444_800] {
-            let (y, mo, d, h, mi, s) = crate::session_view::civil_time(secs);
-            let text = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z");
+            let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+            let text = humantime::format_rfc3339_seconds(time).to_string();
             assert_eq!(parse_rfc3339(&text), Some(secs), "{text}");
         }
         for bad in [

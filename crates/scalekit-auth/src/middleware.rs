@@ -170,10 +170,6 @@ pub async fn session_middleware(
     mut request: Request,
     next: Next,
 ) -> Response {
-    // The bundle and other static files need no session (and should not trigger a refresh).
-    if request.uri().path().starts_with("/pkg/") {
-        return next.run(request).await;
-    }
     let session = auth.resolve(&cookies, now_secs()).await;
     request.extensions_mut().insert(session);
     next.run(request).await

@@ -11,22 +11,78 @@ use crate::session_view::{SessionClaims, SessionView};
 /// Where a sign-in lands when it did not ask for a page.
 pub const DEFAULT_RETURN_PATH: &str = "/dashboard";
 
-/// The session as the UI needs to know it.
+/// The request's session in the four states pages and server functions tell apart. `S` is what
+/// a session carries: its `SessionView` in pages, the whole session on the server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AuthState {
+pub enum AuthState<S = SessionView> {
     SignedOut,
     /// Signed out just now: the session timed out or the provider ended it.
     SessionEnded,
-    SignedIn(SessionView),
-    /// Signed in, but the access token expired while the provider is unreachable.
-    ProviderUnavailable(SessionView),
+    SignedIn(S),
+    /// Signed in, but it cannot be used now: the access token expired while the provider is
+    /// unreachable, or the session store cannot say whether the session was ended.
+    ProviderUnavailable(S),
 }
 
-impl AuthState {
-    pub fn view(&self) -> Option<&SessionView> {
+/// What a request may do. Decided in one place ([`AuthState::access`]) for page guards, page
+/// data and server functions, so they always agree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Access<S> {
+    Allowed(S),
+    /// Signed in without this permission: 403.
+    Forbidden(&'static str),
+    /// Signed in, but not usable now: 503.
+    Unavailable,
+    /// Not signed in: sign in first (`ended`: the session has just timed out or been ended).
+    SignIn {
+        ended: bool,
+    },
+}
+
+impl<S> AuthState<S> {
+    pub fn view(&self) -> Option<&S> {
         match self {
             AuthState::SignedOut | AuthState::SessionEnded => None,
             AuthState::SignedIn(v) | AuthState::ProviderUnavailable(v) => Some(v),
+        }
+    }
+
+    pub fn map<T>(self, f: impl FnOnce(S) -> T) -> AuthState<T> {
+        match self {
+            AuthState::SignedOut => AuthState::SignedOut,
+            AuthState::SessionEnded => AuthState::SessionEnded,
+            AuthState::SignedIn(s) => AuthState::SignedIn(f(s)),
+            AuthState::ProviderUnavailable(s) => AuthState::ProviderUnavailable(f(s)),
+        }
+    }
+
+    /// The decision: a usable session holding `permission` (when one is named) is allowed.
+    /// `holds` says whether a session holds a permission.
+    pub fn access(
+        self,
+        permission: Option<&'static str>,
+        holds: impl FnOnce(&S, &str) -> bool,
+    ) -> Access<S> {
+        match self {
+            AuthState::SignedIn(session) => match permission {
+                Some(needed) if !holds(&session, needed) => Access::Forbidden(needed),
+                _ => Access::Allowed(session),
+            },
+            AuthState::ProviderUnavailable(_) => Access::Unavailable,
+            AuthState::SessionEnded => Access::SignIn { ended: true },
+            AuthState::SignedOut => Access::SignIn { ended: false },
+        }
+    }
+}
+
+impl<S> Access<S> {
+    /// As a server function answers it.
+    pub fn into_result(self) -> Result<S, AppError> {
+        match self {
+            Access::Allowed(session) => Ok(session),
+            Access::Forbidden(needed) => Err(AppError::Forbidden(needed.to_string())),
+            Access::Unavailable => Err(AppError::ProviderUnavailable),
+            Access::SignIn { .. } => Err(AppError::Unauthorized),
         }
     }
 }
@@ -47,19 +103,9 @@ pub struct TokenCheck {
 
 #[server(prefix = "/_app", endpoint = "session")]
 pub async fn get_session() -> Result<AuthState, AppError> {
-    use scalekit_auth::middleware::RequestSession;
     let auth = ssr::auth()?;
-    Ok(match ssr::request_session() {
-        RequestSession::SignedOut => AuthState::SignedOut,
-        RequestSession::Ended => AuthState::SessionEnded,
-        RequestSession::SignedIn(s) => {
-            AuthState::SignedIn(crate::views::session_view(&s, auth.rp.policy()))
-        }
-        // An unverifiable session (store down) gets the same "try again shortly" page.
-        RequestSession::Stale(s) | RequestSession::Unverified(s) => {
-            AuthState::ProviderUnavailable(crate::views::session_view(&s, auth.rp.policy()))
-        }
-    })
+    let policy = auth.rp.policy();
+    Ok(ssr::request_state().map(|session| crate::views::session_view(&session, policy)))
 }
 
 /// Starts a sign-in: a new transaction in its cookie, then a redirect to the provider
@@ -403,6 +449,7 @@ pub mod ssr {
     use leptos_axum::ResponseOptions;
     use tower_cookies::Cookies;
 
+    use super::AuthState;
     use crate::error::AppError;
     use crate::server::AppState;
     use scalekit_auth::middleware::{Auth, RequestSession};
@@ -474,25 +521,36 @@ pub mod ssr {
         error
     }
 
-    /// The signed-in session with a usable access token, or 401 / 503.
-    pub fn require_session() -> Result<Arc<Session>, AppError> {
+    /// The middleware's finding in the four states: a session that cannot be used now (stale
+    /// while the provider is down, or unverifiable while the store is) is `ProviderUnavailable`.
+    pub fn request_state() -> AuthState<Arc<Session>> {
         match request_session() {
-            RequestSession::SignedIn(session) => Ok(session),
-            RequestSession::SignedOut | RequestSession::Ended => Err(fail(AppError::Unauthorized)),
-            RequestSession::Stale(_) | RequestSession::Unverified(_) => {
-                Err(fail(AppError::ProviderUnavailable))
+            RequestSession::SignedOut => AuthState::SignedOut,
+            RequestSession::Ended => AuthState::SessionEnded,
+            RequestSession::SignedIn(session) => AuthState::SignedIn(session),
+            RequestSession::Stale(session) | RequestSession::Unverified(session) => {
+                AuthState::ProviderUnavailable(session)
             }
         }
     }
 
+    fn require(permission: Option<&'static str>) -> Result<Arc<Session>, AppError> {
+        request_state()
+            .access(permission, |session, needed| {
+                session.user.has_permission(needed)
+            })
+            .into_result()
+            .map_err(fail)
+    }
+
+    /// The signed-in session with a usable access token, or 401 / 503.
+    pub fn require_session() -> Result<Arc<Session>, AppError> {
+        require(None)
+    }
+
     /// The session, if it holds `permission`; 401, 403 or 503 otherwise (checklist X5).
-    pub fn require_permission(permission: &str) -> Result<Arc<Session>, AppError> {
-        let session = require_session()?;
-        if session.user.has_permission(permission) {
-            Ok(session)
-        } else {
-            Err(fail(AppError::Forbidden(permission.to_string())))
-        }
+    pub fn require_permission(permission: &'static str) -> Result<Arc<Session>, AppError> {
+        require(Some(permission))
     }
 
     /// Redirects after a post: 303 for a plain form post, Leptos' redirect header for a fetch.
@@ -548,5 +606,61 @@ pub mod ssr {
 
     pub fn is_login_hint(value: &str) -> bool {
         !value.is_empty() && value.len() <= 254 && !value.chars().any(char::is_control)
+    }
+}
+
+#[cfg(test)]
+mod access_tests {
+    use super::{Access, AuthState};
+    use crate::error::AppError;
+
+    /// A session is the list of its permissions here.
+    fn decide(
+        state: AuthState<Vec<&'static str>>,
+        permission: Option<&'static str>,
+    ) -> Access<Vec<&'static str>> {
+        state.access(permission, |held, needed| held.contains(&needed))
+    }
+
+    #[test]
+    fn x5_one_decision_for_pages_and_server_functions() {
+        let admin = vec!["organization:settings"];
+        assert_eq!(
+            decide(AuthState::SignedIn(admin.clone()), None),
+            Access::Allowed(admin.clone())
+        );
+        assert_eq!(
+            decide(
+                AuthState::SignedIn(admin.clone()),
+                Some("organization:settings")
+            ),
+            Access::Allowed(admin.clone())
+        );
+        assert_eq!(
+            decide(AuthState::SignedIn(vec![]), Some("organization:settings")),
+            Access::Forbidden("organization:settings")
+        );
+        assert_eq!(
+            decide(AuthState::ProviderUnavailable(admin), None),
+            Access::Unavailable
+        );
+        assert_eq!(
+            decide(AuthState::SessionEnded, None),
+            Access::SignIn { ended: true }
+        );
+        assert_eq!(
+            decide(AuthState::SignedOut, Some("x")),
+            Access::SignIn { ended: false }
+        );
+
+        let status =
+            |access: Access<Vec<&'static str>>| access.into_result().map_err(|e| e.status_code());
+        assert_eq!(status(Access::Forbidden("x")), Err(403));
+        assert_eq!(status(Access::Unavailable), Err(503));
+        assert_eq!(status(Access::SignIn { ended: true }), Err(401));
+        assert!(matches!(
+            Access::<()>::Forbidden("p").into_result(),
+            Err(AppError::Forbidden(p)) if p == "p"
+        ));
     }
 }

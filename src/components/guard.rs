@@ -11,7 +11,7 @@ use leptos_router::hooks::use_location;
 use crate::components::status_pages::{ForbiddenView, UnavailableView};
 use crate::error::AppError;
 use crate::page_codec::PageCodec;
-use crate::session_api::AuthState;
+use crate::session_api::{Access, AuthState};
 use crate::session_view::SessionView;
 
 /// The session as the server rendered it, hydrated from the page (see page_codec).
@@ -27,31 +27,16 @@ pub fn use_session() -> SessionData {
 
 /// What the guard makes of the session for a page: the one decision both [`RequireSignIn`] and
 /// [`when_allowed`] follow, so a page's data is fetched exactly when the page is shown.
-#[allow(clippy::large_enum_variant)] // made and matched at once; boxing would only add an allocation
-enum Access {
-    Allowed(SessionView),
-    /// Signed in without this permission: 403.
-    Forbidden(&'static str),
-    /// Signed in, but the provider cannot renew the token now: 503.
-    Unavailable,
-    /// Not signed in: sign in first (`ended`: the session has just timed out or been ended).
-    SignIn {
-        ended: bool,
-    },
-}
-
-fn access(state: Result<AuthState, AppError>, permission: Option<&'static str>) -> Access {
+/// The page's access, by [`AuthState::access`]. A session that could not be fetched counts as
+/// signed out, unless the answer was that the provider is unavailable.
+fn access(
+    state: Result<AuthState, AppError>,
+    permission: Option<&'static str>,
+) -> Access<SessionView> {
     match state {
-        Ok(AuthState::SignedIn(view)) => match permission {
-            Some(needed) if !view.user.has_permission(needed) => Access::Forbidden(needed),
-            _ => Access::Allowed(view),
-        },
-        Ok(AuthState::ProviderUnavailable(_)) | Err(AppError::ProviderUnavailable) => {
-            Access::Unavailable
-        }
-        other => Access::SignIn {
-            ended: matches!(other, Ok(AuthState::SessionEnded)),
-        },
+        Ok(state) => state.access(permission, |view, needed| view.user.has_permission(needed)),
+        Err(AppError::ProviderUnavailable) => Access::Unavailable,
+        Err(_) => Access::SignIn { ended: false },
     }
 }
 
@@ -68,12 +53,8 @@ pub async fn when_allowed<T>(
     permission: Option<&'static str>,
     fetch: impl std::future::Future<Output = Result<T, AppError>>,
 ) -> Result<T, AppError> {
-    match access(session.await, permission) {
-        Access::Allowed(_) => fetch.await,
-        Access::Forbidden(needed) => Err(AppError::Forbidden(needed.to_string())),
-        Access::Unavailable => Err(AppError::ProviderUnavailable),
-        Access::SignIn { .. } => Err(AppError::Unauthorized),
-    }
+    access(session.await, permission).into_result()?;
+    fetch.await
 }
 
 /// `/login?next=<this page>`.

@@ -118,9 +118,9 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 
 /// The whole application as one Router, ready to serve or to test with `oneshot`.
 ///
-/// Pages, server functions and the sign-in callback sit behind the session middleware (who is
-/// this?) and the CSRF guard (is this post from our own pages?); the development provider, the
-/// health check and static files do not need either.
+/// Pages and server functions sit behind the session middleware (who is this?) and the CSRF
+/// guard (is this post from our own pages?); the sign-in callback, back-channel logout, the
+/// development provider, the health check and static files need neither.
 pub fn build_router(state: AppState) -> Router {
     let routes = route_list();
     let headers = web::security_headers::SecurityHeaderSettings {
@@ -133,11 +133,13 @@ pub fn build_router(state: AppState) -> Router {
         scalekit_auth::backchannel::BACKCHANNEL_LOGOUT_PATH,
         axum::routing::post(scalekit_auth::backchannel::backchannel_logout),
     );
+    // The callback opens the session cookie itself (a sign-in ends the one it replaces): the
+    // session middleware would only open it first, and a GET needs no CSRF check.
+    let callback = Router::<AppState>::new().route(
+        &state.config.callback_path,
+        get(scalekit_auth::callback::callback),
+    );
     let app = Router::<AppState>::new()
-        .route(
-            &state.config.callback_path,
-            get(scalekit_auth::callback::callback),
-        )
         .leptos_routes_with_context(&state, routes, provide_request_context, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -159,6 +161,7 @@ pub fn build_router(state: AppState) -> Router {
     );
     let api_metadata_path = crate::api::metadata::metadata_path(&state.config.api_audience);
     let mut router = app
+        .merge(callback)
         .merge(backchannel)
         .nest_service("/api", crate::api::router(api_state.clone()));
     if api_metadata_path == crate::mcp::RESOURCE_METADATA_PATH

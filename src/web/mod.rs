@@ -4,7 +4,6 @@
 pub mod csrf;
 pub mod header_limit;
 pub mod health;
-pub mod html_escape;
 pub mod request_log;
 pub mod security_headers;
 pub mod serve;

@@ -34,7 +34,7 @@ step "cargo test"
 cargo test --workspace --features ssr
 
 step "cargo doc (library crates, warnings are errors)"
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p scalekit-auth -p scalekit-dev-idp
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p scalekit-auth -p scalekit-dev-idp -p scalekit-leptos --features scalekit-leptos/ssr
 
 # Before the ordinary build, which then leaves target/debug/leptos-scalekit as the full app.
 step "a build without the development provider"

@@ -5,16 +5,19 @@ use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{lazy_route, Lazy, LazyRoute, SsrMode, StaticSegment};
 
-use crate::components::guard::SessionResource;
+use scalekit_leptos::codec::PageCodec;
+use scalekit_leptos::{from_server, provide_session, GuardPages};
+
 use crate::components::layout::Layout;
-use crate::page_codec::PageCodec;
+use crate::components::site_info::get_site_info;
+use crate::components::status_pages::{ForbiddenView, UnavailableView};
 use crate::pages::{
     about::AboutPage, dashboard::DashboardPage, home::HomePage, login::LoginPage,
     logout::LogoutPage, not_found::NotFoundPage, sessions::SessionsPage, settings::SettingsPage,
 };
-use crate::server_data::from_server;
-use crate::session_api::get_session;
-use crate::site_info::get_site_info;
+
+/// Where a sign-in lands when it did not ask for a page.
+pub const DEFAULT_RETURN_PATH: &str = "/dashboard";
 
 /// The document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -44,13 +47,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     // Created once at the root, the same way on server and browser, so hydration ids line up.
-    // Their sources never change: the browser keeps the server's values (see server_data).
+    // Their sources never change: the browser keeps the server's values (see `from_server`).
     // Both travel in the page as PageCodec text, so the first load decodes no JSON.
     let site =
         Resource::<_, PageCodec>::new_with_options(|| (), |_| from_server(get_site_info), false);
-    let session =
-        Resource::<_, PageCodec>::new_with_options(|| (), |_| from_server(get_session), false);
-    provide_context(SessionResource(session));
+    let session = provide_session();
+    provide_context(GuardPages {
+        login_path: "/login",
+        forbidden: |permission| view! { <ForbiddenView permission/> }.into_any(),
+        unavailable: || view! { <UnavailableView/> }.into_any(),
+    });
     mark_hydrated();
 
     view! {

@@ -1,17 +1,13 @@
-//! leptos-scalekit: enterprise sign-in with Scalekit for a Leptos 0.8 + axum app, done as a
-//! backend-for-frontend. The same crate builds the server (feature `ssr`) and the browser bundle
-//! (feature `hydrate`); everything server-only sits behind `ssr` so none of it reaches the wasm.
+//! leptos-scalekit: the example app of enterprise sign-in with Scalekit for Leptos 0.8 + axum,
+//! built on the `scalekit-leptos` layer and the `scalekit-auth` core. The same crate builds the
+//! server (feature `ssr`) and the browser bundle (feature `hydrate`); everything server-only sits
+//! behind `ssr` so none of it reaches the wasm.
 
-pub mod api_clients_api;
+pub mod account;
 pub mod app;
 pub mod components;
-pub mod error;
-pub mod page_codec;
+pub mod organization;
 pub mod pages;
-pub mod server_data;
-pub mod session_api;
-pub mod session_view;
-pub mod site_info;
 
 #[cfg(feature = "ssr")]
 pub mod api;
@@ -25,6 +21,8 @@ pub mod doctor;
 pub mod mcp;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod state;
 #[cfg(feature = "ssr")]
 pub mod state_file;
 #[cfg(feature = "ssr")]

@@ -6,14 +6,13 @@ use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::server::ServerAction;
 
-use crate::api_clients_api::{
+use crate::components::time_text::format_remaining;
+use crate::organization::{
     list_api_clients, take_created_api_client, CreateApiClient, DeleteApiClient, EXPIRY_CHOICES,
 };
-use crate::components::guard::{use_session, when_allowed};
-use crate::error::AppError;
-use crate::session_view::{
-    format_remaining, ApiClientView, CreatedApiClient, API_CLIENTS_PERMISSION,
-};
+use crate::organization::{ApiClientView, CreatedApiClient, API_CLIENTS_PERMISSION};
+use scalekit_leptos::ServerError;
+use scalekit_leptos::{use_session, when_allowed};
 
 /// The list, the secret kept after a plain form post (JavaScript off), and the two actions that
 /// change the list. Made by the page, outside its guard (see `when_allowed`), and fetched only for
@@ -22,8 +21,8 @@ use crate::session_view::{
 pub struct ApiClientsData {
     create: ServerAction<CreateApiClient>,
     delete: ServerAction<DeleteApiClient>,
-    clients: Resource<Result<Vec<ApiClientView>, AppError>>,
-    kept: Resource<Result<Option<CreatedApiClient>, AppError>>,
+    clients: Resource<Result<Vec<ApiClientView>, ServerError>>,
+    kept: Resource<Result<Option<CreatedApiClient>, ServerError>>,
 }
 
 impl ApiClientsData {

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::session_view::ClaimRow;
+use crate::account::ClaimRow;
 
 #[component]
 pub fn ClaimsTable(caption: &'static str, rows: Vec<ClaimRow>) -> impl IntoView {

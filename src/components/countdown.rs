@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::session_view::format_remaining;
+use crate::components::time_text::format_remaining;
 
 #[component]
 pub fn Countdown(#[prop(into)] until: Signal<u64>) -> impl IntoView {

@@ -3,15 +3,15 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::components::guard::SessionData;
-use crate::error::AppError;
-use crate::page_codec::PageCodec;
-use crate::session_api::AuthState;
-use crate::site_info::SiteInfo;
+use crate::components::site_info::SiteInfo;
+use scalekit_leptos::codec::PageCodec;
+use scalekit_leptos::AuthState;
+use scalekit_leptos::ServerError;
+use scalekit_leptos::SessionData;
 
 #[component]
 pub fn Layout(
-    site: Resource<Result<SiteInfo, AppError>, PageCodec>,
+    site: Resource<Result<SiteInfo, ServerError>, PageCodec>,
     session: SessionData,
     children: Children,
 ) -> impl IntoView {
@@ -66,7 +66,7 @@ pub fn Layout(
 
 /// Dashboard and sign-out for a signed-in user, sign-in otherwise. Sign-out is a form post (never
 /// a link) and sign-in a page, both full navigations: they leave the app for the provider.
-fn account_links(state: Result<AuthState, AppError>) -> impl IntoView {
+fn account_links(state: Result<AuthState, ServerError>) -> impl IntoView {
     match state.ok().as_ref().and_then(AuthState::view) {
         Some(session) => leptos::either::Either::Left(view! {
             <li><A href="/dashboard">"Dashboard"</A></li>

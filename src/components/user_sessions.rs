@@ -9,17 +9,17 @@ use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::server::ServerAction;
 
-use crate::components::guard::{use_session, when_allowed};
-use crate::error::AppError;
-use crate::session_api::{user_sessions, SignOutSession, UserSessionView};
-use crate::session_view::format_utc;
+use crate::account::{user_sessions, SignOutSession, UserSessionView};
+use crate::components::time_text::format_utc;
+use scalekit_leptos::ServerError;
+use scalekit_leptos::{use_session, when_allowed};
 
 /// The list and the action that changes it. Made by the page, outside its guard (see
 /// `when_allowed`), and fetched only for a signed-in user.
 #[derive(Clone, Copy)]
 pub struct UserSessionsData {
     sign_out: ServerAction<SignOutSession>,
-    sessions: Resource<Result<Vec<UserSessionView>, AppError>>,
+    sessions: Resource<Result<Vec<UserSessionView>, ServerError>>,
 }
 
 impl UserSessionsData {

@@ -6,17 +6,20 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
+use crate::account::get_claims;
+use crate::account::SessionClaims;
 use crate::components::claims_table::ClaimsTable;
 use crate::components::countdown::Countdown;
-use crate::components::guard::{use_session, when_allowed, RequireSignIn};
-use crate::error::AppError;
-use crate::page_codec::PageCodec;
-use crate::session_api::get_claims;
-use crate::session_view::{format_utc, SessionClaims, SessionView, SETTINGS_PERMISSION};
+use crate::components::time_text::format_utc;
+use crate::organization::SETTINGS_PERMISSION;
+use scalekit_leptos::codec::PageCodec;
+use scalekit_leptos::ServerError;
+use scalekit_leptos::SessionView;
+use scalekit_leptos::{use_session, when_allowed, RequireSignIn};
 
 /// The claims as they travel in the page: PageCodec text rather than JSON, cheaper for the server
 /// to write and escape.
-type ClaimsData = Resource<Result<SessionClaims, AppError>, PageCodec>;
+type ClaimsData = Resource<Result<SessionClaims, ServerError>, PageCodec>;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {

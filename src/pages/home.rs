@@ -7,10 +7,10 @@ use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::use_query_map;
 
-use crate::components::guard::use_session;
-use crate::page_codec::PageCodec;
-use crate::server_data::from_server;
-use crate::session_api::{check_signed_out, AuthState};
+use scalekit_leptos::codec::PageCodec;
+use scalekit_leptos::from_server;
+use scalekit_leptos::use_session;
+use scalekit_leptos::{check_signed_out, AuthState};
 
 #[component]
 pub fn HomePage() -> impl IntoView {

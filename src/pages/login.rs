@@ -8,8 +8,8 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::guard::use_session;
-use crate::session_api::AuthState;
+use scalekit_leptos::use_session;
+use scalekit_leptos::AuthState;
 
 /// Messages for `?error=` set by the login server function and the session guard.
 fn error_message(code: &str) -> Option<&'static str> {
@@ -31,7 +31,7 @@ fn local_path(next: Option<String>) -> String {
             && !n.starts_with("//")
             && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
     })
-    .unwrap_or_else(|| crate::session_api::DEFAULT_RETURN_PATH.to_string())
+    .unwrap_or_else(|| crate::app::DEFAULT_RETURN_PATH.to_string())
 }
 
 #[component]

@@ -11,10 +11,11 @@ use leptos::server::ServerAction;
 use leptos_meta::Title;
 
 use crate::components::countdown::Countdown;
-use crate::components::guard::RequireSignIn;
+use crate::components::time_text::format_utc;
 use crate::components::user_sessions::{UserSessions, UserSessionsData};
-use crate::session_api::{RefreshSession, TokenCheck, ValidateToken};
-use crate::session_view::{format_utc, SessionView};
+use scalekit_leptos::RequireSignIn;
+use scalekit_leptos::SessionView;
+use scalekit_leptos::{RefreshSession, ServerError, TokenCheck, ValidateToken};
 
 #[component]
 pub fn SessionsPage() -> impl IntoView {
@@ -128,7 +129,7 @@ fn SessionPanel(session: SessionView) -> impl IntoView {
     }
 }
 
-fn validation_result(result: Result<TokenCheck, crate::error::AppError>) -> impl IntoView {
+fn validation_result(result: Result<TokenCheck, ServerError>) -> impl IntoView {
     match result {
         Ok(check) if check.valid => EitherOf3::A(view! {
             <div class="alert alert-ok" data-testid="validate-result">

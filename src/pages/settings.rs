@@ -7,8 +7,9 @@ use leptos_meta::Title;
 use leptos::either::Either;
 
 use crate::components::api_clients::{ApiClients, ApiClientsData};
-use crate::components::guard::RequireSignIn;
-use crate::session_view::{SessionView, API_CLIENTS_PERMISSION, SETTINGS_PERMISSION};
+use crate::organization::{API_CLIENTS_PERMISSION, SETTINGS_PERMISSION};
+use scalekit_leptos::RequireSignIn;
+use scalekit_leptos::SessionView;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {

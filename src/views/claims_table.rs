@@ -8,7 +8,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{Map, Value};
 
-use crate::session_view::{format_utc, ClaimRow};
+use crate::account::ClaimRow;
+use crate::components::time_text::format_utc;
 use scalekit_auth::verified_tokens::{VerifiedTokens, MAX_AGE};
 
 /// Values longer than this are shortened in the middle.

@@ -1,7 +1,6 @@
 //! HTTP plumbing shared by every route: request ids and logs, security headers, static files,
 //! the health check.
 
-pub mod csrf;
 pub mod header_limit;
 pub mod health;
 pub mod request_log;

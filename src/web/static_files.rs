@@ -15,7 +15,7 @@ use tower_cookies::Cookies;
 use tower_http::services::ServeDir;
 
 use crate::app::shell;
-use crate::server::AppState;
+use crate::state::AppState;
 use scalekit_auth::session::now_secs;
 
 /// Bundle files keep their names between builds, so the browser must revalidate them (cheap: the
@@ -39,8 +39,12 @@ pub async fn static_or_not_found(
     let session = state.auth.resolve(&cookies, now_secs()).await;
     request.extensions_mut().insert(session);
     let uri = request.uri().clone();
+    let auth = state.auth.clone();
     let handler = leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-        crate::server::provide_request_context,
+        move || {
+            scalekit_leptos::provide_sign_in_context(&auth);
+            crate::server::provide_csp_nonce();
+        },
         shell,
     );
     handler(uri, State(state), request).await

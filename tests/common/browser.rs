@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use leptos_scalekit::dev_provider::start as start_dev_idp;
-use leptos_scalekit::server::{build_router, AppState};
+use leptos_scalekit::server::build_router;
+use leptos_scalekit::state::AppState;
 use reqwest::header::{HeaderMap, ACCEPT, COOKIE, SET_COOKIE};
 use reqwest::{Method, Response};
 use serde_json::{json, Value};

@@ -14,7 +14,8 @@ use http::{Request, Response};
 use http_body_util::BodyExt;
 use leptos_scalekit::config::Config;
 use leptos_scalekit::dev_provider::start as start_dev_idp;
-use leptos_scalekit::server::{build_router, AppState};
+use leptos_scalekit::server::build_router;
+use leptos_scalekit::state::AppState;
 use tower::ServiceExt;
 
 /// A configuration from the given variables only (the real environment is ignored).

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use leptos_scalekit::config::{Config, ConfigErrors};
 use leptos_scalekit::dev_provider::start as start_dev_idp;
-use leptos_scalekit::server::AppState;
+use leptos_scalekit::state::AppState;
 
 const SECRET_KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef";
 

@@ -18,10 +18,12 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 #[test]
 fn x1_no_server_function_uses_a_get_encoding() {
     let mut files = Vec::new();
-    rust_files(
-        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
-        &mut files,
-    );
+    for dir in ["/src", "/crates/scalekit-leptos/src"] {
+        rust_files(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join(&dir[1..]),
+            &mut files,
+        );
+    }
     let mut server_fns = 0;
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
@@ -30,7 +32,7 @@ fn x1_no_server_function_uses_a_get_encoding() {
             assert!(!text.contains(banned), "{} uses {banned}", file.display());
         }
     }
-    assert!(server_fns >= 6, "found {server_fns} server functions");
+    assert!(server_fns >= 15, "found {server_fns} server functions");
 }
 
 fn src_dir(sub: &str) -> std::path::PathBuf {
@@ -57,28 +59,35 @@ fn sources(sub: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The auth core's files, named `auth/…` (as when it lived in `src/auth`), and the app's.
-/// The development provider (its own crate) is not among them: it plays the provider.
-fn sources_outside_dev_provider() -> Vec<(String, String)> {
-    let core = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/crates/scalekit-auth/src"
-    ));
+/// The files of the crate at `crates/<dir>/src`, named `<prefix>/…`.
+fn crate_sources(dir: &str, prefix: &str) -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("crates")
+        .join(dir)
+        .join("src");
     let mut files = Vec::new();
-    rust_files(core, &mut files);
+    rust_files(&root, &mut files);
     files.sort();
-    let mut all: Vec<(String, String)> = files
+    files
         .into_iter()
         .map(|path| {
             let text = std::fs::read_to_string(&path).unwrap();
             let relative = path
-                .strip_prefix(core)
+                .strip_prefix(&root)
                 .unwrap()
                 .to_string_lossy()
                 .replace('\\', "/");
-            (format!("auth/{relative}"), text)
+            (format!("{prefix}/{relative}"), text)
         })
-        .collect();
+        .collect()
+}
+
+/// The auth core's files, named `auth/…` (as when it lived in `src/auth`), the Leptos layer's
+/// (`leptos/…`) and the app's. The development provider (its own crate) is not among them: it
+/// plays the provider.
+fn sources_outside_dev_provider() -> Vec<(String, String)> {
+    let mut all = crate_sources("scalekit-auth", "auth");
+    all.extend(crate_sources("scalekit-leptos", "leptos"));
     all.extend(sources(""));
     all
 }
@@ -135,7 +144,9 @@ fn split_params(list: &str) -> Vec<String> {
 
 fn server_fns() -> Vec<ServerFn> {
     let mut found = Vec::new();
-    for (file, text) in sources("") {
+    let mut files = sources("");
+    files.extend(crate_sources("scalekit-leptos", "leptos"));
+    for (file, text) in files {
         for (at, _) in text.match_indices("#[server(") {
             let rest = &text[at..];
             let fn_at = rest.find("fn ").expect("a function follows #[server]");
@@ -254,6 +265,11 @@ fn c10_pages_render_whole_before_the_response_starts_and_never_write_cookies() {
     }
     let mut rendering = sources("pages");
     rendering.extend(sources("components"));
+    rendering.extend(
+        crate_sources("scalekit-leptos", "leptos")
+            .into_iter()
+            .filter(|(file, _)| file == "leptos/guard.rs"),
+    );
     rendering.push(("app.rs".into(), app.clone()));
     assert!(rendering.len() >= 10);
     for (file, text) in rendering {

@@ -274,6 +274,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(idp: Arc<DevIdp>) -> Router<S> {
             idp.clone(),
             controls::apply_faults,
         ))
+        // Its own cookie jar (the provider's sign-in cookie), whatever the host router has.
+        .layer(tower_cookies::CookieManagerLayer::new())
         .with_state(idp)
 }
 
@@ -297,9 +299,9 @@ pub fn root_router<S: Clone + Send + Sync + 'static>(
         .with_state(idp)
 }
 
-/// The router for `leptos-scalekit dev-idp`: the provider alone, with its own cookie layer.
+/// The router for `leptos-scalekit dev-idp`: the provider alone.
 pub fn standalone_router(idp: Arc<DevIdp>) -> Router {
-    router(idp).layer(tower_cookies::CookieManagerLayer::new())
+    router(idp)
 }
 
 pub(crate) fn now() -> u64 {

@@ -17,10 +17,13 @@ pub struct AppOrigin(pub String);
 /// Why a request was refused, for the log.
 #[derive(Debug, PartialEq, Eq)]
 pub enum CsrfVerdict {
+    /// From the app's own pages, or a safe method.
     Allowed,
+    /// Refused, with why.
     Refused(&'static str),
 }
 
+/// Whether a request with `method` and `headers` may go on, for an app at `origin`.
 pub fn judge(method: &Method, headers: &HeaderMap, origin: &str) -> CsrfVerdict {
     if is_safe(method) {
         return CsrfVerdict::Allowed;
@@ -66,6 +69,7 @@ fn judge_browser_signals(headers: &HeaderMap, origin: &str) -> Option<CsrfVerdic
     })
 }
 
+/// The middleware: 403 with a JSON error for a refused request.
 pub async fn csrf_guard(
     State(AppOrigin(origin)): State<AppOrigin>,
     request: Request,

@@ -13,10 +13,8 @@ use std::fmt::Write as _;
 
 use leptos::server::codee::{Decoder, Encoder};
 
-use crate::error::AppError;
-use crate::session_api::AuthState;
-use crate::session_view::{ClaimRow, SessionClaims, SessionView, TokenFingerprints, UserSummary};
-use crate::site_info::SiteInfo;
+use crate::error::ServerError;
+use crate::session::{AuthState, SessionView, TokenFingerprints, UserSummary};
 
 /// The codec for `Resource::new_with_options`.
 pub struct PageCodec;
@@ -31,7 +29,9 @@ pub trait PageText: Sized {
     /// could hold is refused before anything is allocated.
     const MIN_BYTES: u64 = 1;
 
+    /// Appends the value.
     fn write(&self, out: &mut Writer);
+    /// Takes one value off the front of `input`; None if it is not one.
     fn read(input: &mut Reader) -> Option<Self>;
 }
 
@@ -59,21 +59,26 @@ impl<T: PageText> Decoder<T> for PageCodec {
     }
 }
 
+/// The text being written.
 pub struct Writer(String);
 
 impl Writer {
+    /// A text, with its length first.
     pub fn text(&mut self, text: &str) {
         let _ = write!(self.0, "{}:{text}", text.len());
     }
 
+    /// A number.
     pub fn number(&mut self, number: u64) {
         let _ = write!(self.0, "{number};");
     }
 
+    /// One ASCII letter that says which variant (or whether present) follows.
     pub fn marker(&mut self, marker: char) {
         self.0.push(marker);
     }
 
+    /// A text or its absence.
     pub fn optional(&mut self, text: Option<&str>) {
         match text {
             Some(text) => {
@@ -84,6 +89,7 @@ impl Writer {
         }
     }
 
+    /// A count, then each item.
     pub fn list<T: PageText>(&mut self, items: &[T]) {
         self.number(items.len() as u64);
         for item in items {
@@ -92,6 +98,7 @@ impl Writer {
     }
 }
 
+/// The text left to read.
 pub struct Reader<'a>(&'a str);
 
 /// Longest length or number accepted (u64 has 20 digits).
@@ -110,6 +117,7 @@ impl Reader<'_> {
         digits.parse().ok()
     }
 
+    /// A text, as [`Writer::text`] wrote it.
     pub fn text(&mut self) -> Option<String> {
         let len = usize::try_from(self.digits_until(':')?).ok()?;
         // `get` refuses a length past the end or inside a character.
@@ -118,16 +126,19 @@ impl Reader<'_> {
         Some(text.to_string())
     }
 
+    /// A number.
     pub fn number(&mut self) -> Option<u64> {
         self.digits_until(';')
     }
 
+    /// A marker letter.
     pub fn marker(&mut self) -> Option<char> {
         let marker = self.0.chars().next().filter(char::is_ascii_alphabetic)?;
         self.0 = &self.0[1..];
         Some(marker)
     }
 
+    /// A text or its absence.
     pub fn optional(&mut self) -> Option<Option<String>> {
         match self.marker()? {
             's' => Some(Some(self.text()?)),
@@ -136,6 +147,7 @@ impl Reader<'_> {
         }
     }
 
+    /// A list, refusing a count its remaining input could not hold.
     pub fn list<T: PageText>(&mut self) -> Option<Vec<T>> {
         let count = self.number()?;
         // A count beyond what the rest could hold is a lie, not an allocation.
@@ -159,23 +171,6 @@ impl PageText for String {
     }
 }
 
-impl PageText for ClaimRow {
-    /// Two empty texts.
-    const MIN_BYTES: u64 = 4;
-
-    fn write(&self, out: &mut Writer) {
-        out.text(&self.name);
-        out.text(&self.value);
-    }
-
-    fn read(input: &mut Reader) -> Option<ClaimRow> {
-        Some(ClaimRow {
-            name: input.text()?,
-            value: input.text()?,
-        })
-    }
-}
-
 impl PageText for bool {
     fn write(&self, out: &mut Writer) {
         out.marker(if *self { 't' } else { 'f' });
@@ -190,7 +185,7 @@ impl PageText for bool {
     }
 }
 
-impl<T: PageText> PageText for Result<T, AppError> {
+impl<T: PageText> PageText for Result<T, ServerError> {
     fn write(&self, out: &mut Writer) {
         match self {
             Ok(value) => {
@@ -207,29 +202,29 @@ impl<T: PageText> PageText for Result<T, AppError> {
     fn read(input: &mut Reader) -> Option<Self> {
         match input.marker()? {
             'k' => Some(Ok(T::read(input)?)),
-            'e' => Some(Err(AppError::read(input)?)),
+            'e' => Some(Err(ServerError::read(input)?)),
             _ => None,
         }
     }
 }
 
-impl PageText for AppError {
+impl PageText for ServerError {
     fn write(&self, out: &mut Writer) {
         match self {
-            AppError::BadRequest(detail) => {
+            ServerError::BadRequest(detail) => {
                 out.marker('B');
                 out.text(detail);
             }
-            AppError::Unauthorized => out.marker('U'),
-            AppError::Forbidden(permission) => {
+            ServerError::Unauthorized => out.marker('U'),
+            ServerError::Forbidden(permission) => {
                 out.marker('F');
                 out.text(permission);
             }
-            AppError::NotFound => out.marker('N'),
-            AppError::ProviderError => out.marker('P'),
-            AppError::ProviderUnavailable => out.marker('A'),
-            AppError::Internal => out.marker('I'),
-            AppError::Transport(detail) => {
+            ServerError::NotFound => out.marker('N'),
+            ServerError::ProviderError => out.marker('P'),
+            ServerError::ProviderUnavailable => out.marker('A'),
+            ServerError::Internal => out.marker('I'),
+            ServerError::Transport(detail) => {
                 out.marker('T');
                 out.text(detail);
             }
@@ -238,29 +233,15 @@ impl PageText for AppError {
 
     fn read(input: &mut Reader) -> Option<Self> {
         Some(match input.marker()? {
-            'B' => AppError::BadRequest(input.text()?),
-            'U' => AppError::Unauthorized,
-            'F' => AppError::Forbidden(input.text()?),
-            'N' => AppError::NotFound,
-            'P' => AppError::ProviderError,
-            'A' => AppError::ProviderUnavailable,
-            'I' => AppError::Internal,
-            'T' => AppError::Transport(input.text()?),
+            'B' => ServerError::BadRequest(input.text()?),
+            'U' => ServerError::Unauthorized,
+            'F' => ServerError::Forbidden(input.text()?),
+            'N' => ServerError::NotFound,
+            'P' => ServerError::ProviderError,
+            'A' => ServerError::ProviderUnavailable,
+            'I' => ServerError::Internal,
+            'T' => ServerError::Transport(input.text()?),
             _ => return None,
-        })
-    }
-}
-
-impl PageText for SiteInfo {
-    fn write(&self, out: &mut Writer) {
-        self.dev_idp.write(out);
-        out.text(&self.environment_url);
-    }
-
-    fn read(input: &mut Reader) -> Option<Self> {
-        Some(SiteInfo {
-            dev_idp: bool::read(input)?,
-            environment_url: input.text()?,
         })
     }
 }
@@ -333,20 +314,6 @@ impl PageText for SessionView {
     }
 }
 
-impl PageText for SessionClaims {
-    fn write(&self, out: &mut Writer) {
-        out.list(&self.id_token);
-        out.list(&self.access_token);
-    }
-
-    fn read(input: &mut Reader) -> Option<Self> {
-        Some(SessionClaims {
-            id_token: input.list()?,
-            access_token: input.list()?,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -392,70 +359,32 @@ mod tests {
             AuthState::SignedIn(view("Ada Lovelace")),
             AuthState::ProviderUnavailable(view("名前 with 3:colons; and\nnewlines")),
         ] {
-            round_trip(Ok::<_, AppError>(state));
+            round_trip(Ok::<_, ServerError>(state));
         }
         for error in [
-            AppError::BadRequest("12:tricky".into()),
-            AppError::Unauthorized,
-            AppError::Forbidden("organization:settings".into()),
-            AppError::NotFound,
-            AppError::ProviderError,
-            AppError::ProviderUnavailable,
-            AppError::Internal,
-            AppError::Transport(String::new()),
+            ServerError::BadRequest("12:tricky".into()),
+            ServerError::Unauthorized,
+            ServerError::Forbidden("organization:settings".into()),
+            ServerError::NotFound,
+            ServerError::ProviderError,
+            ServerError::ProviderUnavailable,
+            ServerError::Internal,
+            ServerError::Transport(String::new()),
         ] {
             round_trip(Err::<AuthState, _>(error));
         }
-        round_trip(Ok::<_, AppError>(SiteInfo {
-            dev_idp: true,
-            environment_url: "http://127.0.0.1:3000/dev-idp".into(),
-        }));
         round_trip(true);
         round_trip(false);
-        round_trip(Ok::<_, AppError>(claims()));
-        round_trip(Ok::<_, AppError>(SessionClaims::default()));
-        round_trip(Err::<SessionClaims, _>(AppError::Unauthorized));
-    }
-
-    fn claims() -> SessionClaims {
-        let row = |name: &str, value: &str| ClaimRow {
-            name: name.into(),
-            value: value.into(),
-        };
-        SessionClaims {
-            id_token: vec![row("amr", "conn_1"), row("", ""), row("nonce", "2:x;é")],
-            access_token: vec![row(
-                "permissions",
-                "organization:settings, api_clients:manage",
-            )],
-        }
-    }
-
-    #[test]
-    fn malformed_claims_are_refused() {
-        let decode =
-            |text: &str| <PageCodec as Decoder<Result<SessionClaims, AppError>>>::decode(text);
-        let good =
-            <PageCodec as Encoder<Result<SessionClaims, AppError>>>::encode(&Ok(claims())).unwrap();
-        assert_eq!(decode(&good), Ok(Ok(claims())));
-        for bad in [
-            good[..good.len() - 1].to_string(),
-            format!("{good}0;"),
-            "k1;3:amr0;".into(),
-            "k99999;0:0:0;".into(),
-            "k1;3:amr6:conn_1".into(),
-        ] {
-            assert_eq!(decode(&bad), Err(Malformed), "{bad:?}");
-        }
     }
 
     #[test]
     fn malformed_text_is_refused() {
-        let good = <PageCodec as Encoder<Result<AuthState, AppError>>>::encode(&Ok(
+        let good = <PageCodec as Encoder<Result<AuthState, ServerError>>>::encode(&Ok(
             AuthState::SignedIn(view("Ada")),
         ))
         .unwrap();
-        let decode = |text: &str| <PageCodec as Decoder<Result<AuthState, AppError>>>::decode(text);
+        let decode =
+            |text: &str| <PageCodec as Decoder<Result<AuthState, ServerError>>>::decode(text);
         assert!(decode(&good).is_ok());
         for bad in [
             String::new(),
@@ -480,8 +409,8 @@ mod tests {
         ) {
             let mut v = view(&name);
             v.user.roles = roles;
-            round_trip(Ok::<_, AppError>(AuthState::SignedIn(v)));
-            let _ = <PageCodec as Decoder<Result<AuthState, AppError>>>::decode(&noise);
+            round_trip(Ok::<_, ServerError>(AuthState::SignedIn(v)));
+            let _ = <PageCodec as Decoder<Result<AuthState, ServerError>>>::decode(&noise);
         }
     }
 }

@@ -5,23 +5,24 @@
 
 use std::future::Future;
 
-use crate::error::AppError;
+use crate::error::ServerError;
 
 /// `fetch()` on the server. In the browser this runs only if the page arrived without the
 /// server's value, which the server render always includes; it answers an error rather than
 /// fetching.
 #[cfg(feature = "ssr")]
-pub async fn from_server<T, F>(fetch: impl FnOnce() -> F) -> Result<T, AppError>
+pub async fn from_server<T, F>(fetch: impl FnOnce() -> F) -> Result<T, ServerError>
 where
-    F: Future<Output = Result<T, AppError>>,
+    F: Future<Output = Result<T, ServerError>>,
 {
     fetch().await
 }
 
+/// In the browser: an error, never a fetch (see the server's twin above).
 #[cfg(not(feature = "ssr"))]
-pub async fn from_server<T, F>(_fetch: impl FnOnce() -> F) -> Result<T, AppError>
+pub async fn from_server<T, F>(_fetch: impl FnOnce() -> F) -> Result<T, ServerError>
 where
-    F: Future<Output = Result<T, AppError>>,
+    F: Future<Output = Result<T, ServerError>>,
 {
-    Err(AppError::Internal)
+    Err(ServerError::Internal)
 }

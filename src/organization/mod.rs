@@ -1,18 +1,44 @@
-//! Server functions for the organization's API clients (settings page). Each one requires the
-//! `api_clients:manage` permission and works on the caller's own organization, taken from the
-//! session, never from the request (checklist X5).
+//! The organization settings page's data: the permissions it needs, and the server functions for
+//! the organization's API clients. Each one requires the `api_clients:manage` permission and works
+//! on the caller's own organization, taken from the session, never from the request
+//! (checklist X5).
 
 use leptos::prelude::*;
+use scalekit_leptos::ServerError;
+use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
-use crate::session_view::{ApiClientView, CreatedApiClient};
+/// Permission needed for the organization settings page.
+pub const SETTINGS_PERMISSION: &str = "organization:settings";
+
+/// Permission needed to manage the organization's API clients.
+pub const API_CLIENTS_PERMISSION: &str = "api_clients:manage";
+
+/// An organization API client as the settings page lists it (no secret, only its last characters).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiClientView {
+    pub client_id: String,
+    pub name: String,
+    pub description: String,
+    pub scopes: Vec<String>,
+    /// Token lifetime in seconds.
+    pub expiry: u64,
+    pub created: String,
+    pub secret_suffix: Option<String>,
+}
+
+/// A client just created: the only time its secret is ever shown.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedApiClient {
+    pub client: ApiClientView,
+    pub plain_secret: String,
+}
 
 /// Token lifetimes offered for new clients, in seconds.
 pub const EXPIRY_CHOICES: [(u64, &str); 3] =
     [(3600, "1 hour"), (86_400, "1 day"), (604_800, "7 days")];
 
 #[server(prefix = "/_app", endpoint = "api_clients")]
-pub async fn list_api_clients() -> Result<Vec<ApiClientView>, AppError> {
+pub async fn list_api_clients() -> Result<Vec<ApiClientView>, ServerError> {
     let (state, organization) = ssr::manager()?;
     state
         .management
@@ -36,19 +62,19 @@ pub async fn create_api_client(
     read_deployments: Option<String>,
     deploy_applications: Option<String>,
     expiry: Option<u64>,
-) -> Result<CreatedApiClient, AppError> {
+) -> Result<CreatedApiClient, ServerError> {
     use scalekit_auth::management::NewApiClient;
 
     let (state, organization) = ssr::manager()?;
     let name = name.trim().to_string();
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err(crate::session_api::ssr::fail(AppError::BadRequest(
+        return Err(scalekit_leptos::server::fail(ServerError::BadRequest(
             "the name must be 1 to 64 characters".into(),
         )));
     }
     let description = description.unwrap_or_default().trim().to_string();
     if description.chars().count() > 256 || description.chars().any(char::is_control) {
-        return Err(crate::session_api::ssr::fail(AppError::BadRequest(
+        return Err(scalekit_leptos::server::fail(ServerError::BadRequest(
             "the description must be at most 256 characters".into(),
         )));
     }
@@ -61,7 +87,7 @@ pub async fn create_api_client(
     }
     let expiry = expiry.unwrap_or(3600);
     if !EXPIRY_CHOICES.iter().any(|(secs, _)| *secs == expiry) {
-        return Err(crate::session_api::ssr::fail(AppError::BadRequest(
+        return Err(scalekit_leptos::server::fail(ServerError::BadRequest(
             "choose one of the offered token lifetimes".into(),
         )));
     }
@@ -81,22 +107,22 @@ pub async fn create_api_client(
         .map(crate::views::created_api_client)
         .map_err(ssr::management_error)?;
     tracing::info!(client_id = %created.client.client_id, "API client created");
-    if crate::session_api::ssr::accepts_html() {
+    if scalekit_leptos::server::accepts_html() {
         ssr::keep_for_next_page(&created).await?;
-        crate::session_api::ssr::see_other("/organization/settings#new-client")?;
+        scalekit_leptos::server::see_other("/organization/settings#new-client")?;
     }
     Ok(created)
 }
 
 /// The client created by a plain form post, shown once: reading it clears it.
 #[server(prefix = "/_app", endpoint = "take_created_api_client")]
-pub async fn take_created_api_client() -> Result<Option<CreatedApiClient>, AppError> {
+pub async fn take_created_api_client() -> Result<Option<CreatedApiClient>, ServerError> {
     ssr::manager()?;
     ssr::take_kept().await
 }
 
 #[server(prefix = "/_app", endpoint = "delete_api_client")]
-pub async fn delete_api_client(client_id: String) -> Result<(), AppError> {
+pub async fn delete_api_client(client_id: String) -> Result<(), ServerError> {
     let (state, organization) = ssr::manager()?;
     state
         .management
@@ -111,32 +137,33 @@ pub async fn delete_api_client(client_id: String) -> Result<(), AppError> {
 pub mod ssr {
     use leptos::prelude::*;
 
-    use crate::error::AppError;
-    use crate::server::AppState;
-    use crate::session_api::ssr::{cookies, fail, require_permission};
-    use crate::session_view::{CreatedApiClient, API_CLIENTS_PERMISSION};
     use scalekit_auth::management::ManagementError;
     use scalekit_auth::sealed::{open, seal};
+    use scalekit_leptos::server::{cookies, fail, require_permission};
+    use scalekit_leptos::ServerError;
+
+    use super::{CreatedApiClient, API_CLIENTS_PERMISSION};
+    use crate::state::AppState;
 
     /// The app state and the caller's organization, if the caller may manage API clients.
-    pub fn manager() -> Result<(AppState, String), AppError> {
+    pub fn manager() -> Result<(AppState, String), ServerError> {
         let session = require_permission(API_CLIENTS_PERMISSION)?;
         let organization = session
             .user
             .organization_id
             .clone()
-            .ok_or_else(|| fail(AppError::Forbidden(API_CLIENTS_PERMISSION.into())))?;
-        let state = use_context::<AppState>().ok_or(AppError::Internal)?;
+            .ok_or_else(|| fail(ServerError::Forbidden(API_CLIENTS_PERMISSION.into())))?;
+        let state = use_context::<AppState>().ok_or(ServerError::Internal)?;
         Ok((state, organization))
     }
 
-    pub fn management_error(error: ManagementError) -> AppError {
+    pub fn management_error(error: ManagementError) -> ServerError {
         tracing::warn!(%error, "management API call failed");
         fail(match error {
-            ManagementError::Unavailable(_) => AppError::ProviderUnavailable,
-            ManagementError::Refused { status: 404, .. } => AppError::NotFound,
+            ManagementError::Unavailable(_) => ServerError::ProviderUnavailable,
+            ManagementError::Refused { status: 404, .. } => ServerError::NotFound,
             ManagementError::Refused { message, .. } => {
-                AppError::BadRequest(format!("Scalekit refused: {message}"))
+                ServerError::BadRequest(format!("Scalekit refused: {message}"))
             }
         })
     }
@@ -154,9 +181,9 @@ pub mod ssr {
     }
 
     /// Keeps the new client, sealed, for the next page view (two minutes at most).
-    pub async fn keep_for_next_page(created: &CreatedApiClient) -> Result<(), AppError> {
-        let state = use_context::<AppState>().ok_or(AppError::Internal)?;
-        let json = serde_json::to_string(created).map_err(|_| AppError::Internal)?;
+    pub async fn keep_for_next_page(created: &CreatedApiClient) -> Result<(), ServerError> {
+        let state = use_context::<AppState>().ok_or(ServerError::Internal)?;
+        let json = serde_json::to_string(created).map_err(|_| ServerError::Internal)?;
         cookies()
             .await?
             .add(cookie(seal(&state.auth.key, KEPT, &json), 120));
@@ -166,8 +193,8 @@ pub mod ssr {
     /// Reads the kept client from the request as it arrived (not from the jar, which holds the
     /// removal after a first read, so asking twice in one request still answers the same) and
     /// removes it for the next request.
-    pub async fn take_kept() -> Result<Option<CreatedApiClient>, AppError> {
-        let state = use_context::<AppState>().ok_or(AppError::Internal)?;
+    pub async fn take_kept() -> Result<Option<CreatedApiClient>, ServerError> {
+        let state = use_context::<AppState>().ok_or(ServerError::Internal)?;
         let sent = use_context::<http::request::Parts>().and_then(|parts| {
             parts
                 .headers

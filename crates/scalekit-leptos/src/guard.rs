@@ -8,21 +8,72 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
 
-use crate::components::status_pages::{ForbiddenView, UnavailableView};
-use crate::error::AppError;
-use crate::page_codec::PageCodec;
-use crate::session_api::{Access, AuthState};
-use crate::session_view::SessionView;
+use crate::codec::PageCodec;
+use crate::error::ServerError;
+use crate::server_data::from_server;
+use crate::server_fns::get_session;
+use crate::session::{Access, AuthState, SessionView};
 
-/// The session as the server rendered it, hydrated from the page (see page_codec).
-pub type SessionData = Resource<Result<AuthState, AppError>, PageCodec>;
+/// The session as the server rendered it, hydrated from the page (see [`crate::codec`]).
+pub type SessionData = Resource<Result<AuthState, ServerError>, PageCodec>;
 
 /// The session resource, created once at the app root.
 #[derive(Clone, Copy)]
-pub struct SessionResource(pub SessionData);
+struct SessionResource(SessionData);
 
+/// Creates the session resource and provides it to every page below: call it once, in the root
+/// component, before the router (the same way on server and browser, so hydration ids line up).
+/// Its source never changes: the browser keeps the server's value, travelling in the page as
+/// [`PageCodec`] text, so the first load decodes no JSON.
+pub fn provide_session() -> SessionData {
+    let session =
+        Resource::<_, PageCodec>::new_with_options(|| (), |_| from_server(get_session), false);
+    provide_context(SessionResource(session));
+    session
+}
+
+/// The session resource that [`provide_session`] created. Panics without it: that is a bug in
+/// the app's root component, not a state of the request.
 pub fn use_session() -> SessionData {
     expect_context::<SessionResource>().0
+}
+
+/// What [`RequireSignIn`] shows instead of its page, and where it sends a visitor to sign in.
+/// Provide your own with `provide_context(GuardPages { .. })` in the root component.
+#[derive(Clone, Copy)]
+pub struct GuardPages {
+    /// The sign-in page, which takes `?next=` (the core's `SignInPages::login_path`).
+    pub login_path: &'static str,
+    /// The page for a signed-in user without the permission (HTTP 403).
+    pub forbidden: fn(&'static str) -> AnyView,
+    /// The page for a session that cannot be used now (HTTP 503).
+    pub unavailable: fn() -> AnyView,
+}
+
+impl Default for GuardPages {
+    fn default() -> GuardPages {
+        GuardPages {
+            login_path: "/login",
+            forbidden: |permission| {
+                view! {
+                    <section class="error-page">
+                        <h1>"Access denied"</h1>
+                        <p>"This page needs the "<code>{permission}</code>" permission."</p>
+                    </section>
+                }
+                .into_any()
+            },
+            unavailable: || {
+                view! {
+                    <section class="error-page">
+                        <h1>"Temporarily unavailable"</h1>
+                        <p>"The identity provider is not answering. Please try again in a moment."</p>
+                    </section>
+                }
+                .into_any()
+            },
+        }
+    }
 }
 
 /// What the guard makes of the session for a page: the one decision both [`RequireSignIn`] and
@@ -30,12 +81,12 @@ pub fn use_session() -> SessionData {
 /// The page's access, by [`AuthState::access`]. A session that could not be fetched counts as
 /// signed out, unless the answer was that the provider is unavailable.
 fn access(
-    state: Result<AuthState, AppError>,
+    state: Result<AuthState, ServerError>,
     permission: Option<&'static str>,
 ) -> Access<SessionView> {
     match state {
         Ok(state) => state.access(permission, |view, needed| view.user.has_permission(needed)),
-        Err(AppError::ProviderUnavailable) => Access::Unavailable,
+        Err(ServerError::ProviderUnavailable) => Access::Unavailable,
         Err(_) => Access::SignIn { ended: false },
     }
 }
@@ -51,14 +102,14 @@ fn access(
 pub async fn when_allowed<T>(
     session: SessionData,
     permission: Option<&'static str>,
-    fetch: impl std::future::Future<Output = Result<T, AppError>>,
-) -> Result<T, AppError> {
+    fetch: impl std::future::Future<Output = Result<T, ServerError>>,
+) -> Result<T, ServerError> {
     access(session.await, permission).into_result()?;
     fetch.await
 }
 
-/// `/login?next=<this page>`.
-pub fn login_url_for(path: &str, query: &str) -> String {
+/// `<login_path>?next=<this page>`.
+pub fn login_url_for(login_path: &str, path: &str, query: &str) -> String {
     let here = if query.is_empty() {
         path.to_string()
     } else {
@@ -74,7 +125,7 @@ pub fn login_url_for(path: &str, query: &str) -> String {
             }
         })
         .collect();
-    format!("/login?next={encoded}")
+    format!("{login_path}?next={encoded}")
 }
 
 /// Sets the status of the page being rendered on the server; nothing in the browser.
@@ -109,6 +160,7 @@ where
 {
     let session = use_session();
     let location = use_location();
+    let pages = use_context::<GuardPages>().unwrap_or_default();
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Checking your session…"</p> }>
             {
@@ -120,14 +172,15 @@ where
                             Access::Allowed(view) => EitherOf4::A(children(view)),
                             Access::Forbidden(needed) => {
                                 set_page_status(403);
-                                EitherOf4::B(view! { <ForbiddenView permission=needed/> })
+                                EitherOf4::B((pages.forbidden)(needed))
                             }
                             Access::Unavailable => {
                                 set_page_status(503);
-                                EitherOf4::C(view! { <UnavailableView/> })
+                                EitherOf4::C((pages.unavailable)())
                             }
                             Access::SignIn { ended } => {
                                 let mut target = login_url_for(
+                                    pages.login_path,
                                     &location.pathname.get_untracked(),
                                     &location.search.get_untracked(),
                                 );
@@ -150,9 +203,12 @@ mod tests {
 
     #[test]
     fn login_url_keeps_the_path_and_query_encoded() {
-        assert_eq!(login_url_for("/dashboard", ""), "/login?next=/dashboard");
         assert_eq!(
-            login_url_for("/a b", "?x=1&y=2"),
+            login_url_for("/login", "/dashboard", ""),
+            "/login?next=/dashboard"
+        );
+        assert_eq!(
+            login_url_for("/login", "/a b", "?x=1&y=2"),
             "/login?next=/a%20b%3Fx%3D1%26y%3D2"
         );
     }

@@ -1,0 +1,126 @@
+//! The one axum entry point: Leptos' pages and server functions with sign-in around them, in the
+//! order the checks depend on. For a request to a page or a server function, from the outside in:
+//!
+//! 1. the cookie jar (tower-cookies), so everything inside can read and set cookies;
+//! 2. the CSRF guard: a state-changing request must come from the app's own pages (X2–X4);
+//! 3. the session middleware: who is this, refreshing or ending the session as needed, before
+//!    the response starts (C6–C10);
+//! 4. the render or the server function, with [`Auth`] in its Leptos context.
+//!
+//! The sign-in callback and back-channel logout sit beside them: the callback opens the session
+//! cookie itself (a sign-in ends the session it replaces) and is a GET, so it needs neither the
+//! middleware nor the guard; back-channel logout is server to server, with no cookie at all.
+
+use axum::routing::{get, post};
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{AxumRouteListing, LeptosRoutes};
+use scalekit_auth::backchannel::{backchannel_logout, BACKCHANNEL_LOGOUT_PATH};
+use scalekit_auth::callback::callback;
+use scalekit_auth::middleware::{session_middleware, Auth};
+use tower_cookies::CookieManagerLayer;
+
+use crate::csrf::{csrf_guard, AppOrigin};
+
+/// What the sign-in routes need: the auth core's handle, the origin browsers reach the app at
+/// (the CSRF guard compares against it) and the path of the registered redirect URI.
+#[derive(Clone)]
+pub struct SignIn {
+    auth: Auth,
+    origin: AppOrigin,
+    callback_path: String,
+}
+
+impl SignIn {
+    /// `app_url` is the app's public origin (`https://app.example.com`, no path);
+    /// `callback_path` the path of the redirect URI registered at Scalekit (`/auth/callback`).
+    pub fn new(auth: Auth, app_url: &str, callback_path: &str) -> SignIn {
+        SignIn {
+            auth,
+            origin: AppOrigin(app_url.trim_end_matches('/').to_string()),
+            callback_path: callback_path.to_string(),
+        }
+    }
+
+    /// The auth core's handle, as server functions get it.
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+}
+
+/// The Leptos context every render and server function needs: [`Auth`], and a server redirect
+/// that always answers 302 (Leptos' own answers 200 with a header only its client understands
+/// unless the request asked for HTML, so a guarded page fetched by curl or a crawler would come
+/// back blank instead of redirecting). The entry point provides it; call it yourself only where
+/// you render outside it (a fallback's not-found page).
+pub fn provide_sign_in_context(auth: &Auth) {
+    provide_context(auth.clone());
+    leptos_router::components::provide_server_redirect(|path: &str| {
+        let response = use_context::<leptos_axum::ResponseOptions>();
+        if let (Ok(location), Some(response)) = (http::HeaderValue::from_str(path), response) {
+            response.insert_header(http::header::LOCATION, location);
+            response.set_status(http::StatusCode::FOUND);
+        }
+    });
+}
+
+/// Adds Leptos' routes with sign-in to an axum router; see the module documentation for the
+/// order of the layers.
+pub trait SignInRoutes<S> {
+    /// Like `leptos_axum::LeptosRoutes::leptos_routes_with_context`, plus the sign-in callback
+    /// and back-channel logout, behind the session middleware, the CSRF guard and the cookie jar.
+    ///
+    /// Routes already on the router get the same layers; routes added after it get none (add
+    /// health checks, static files and machine APIs after).
+    fn leptos_routes_with_sign_in<IV>(
+        self,
+        state: &S,
+        sign_in: &SignIn,
+        paths: Vec<AxumRouteListing>,
+        additional_context: impl Fn() + Clone + Send + Sync + 'static,
+        app_fn: impl Fn() -> IV + Clone + Send + Sync + 'static,
+    ) -> Self
+    where
+        IV: IntoView + 'static;
+}
+
+impl<S> SignInRoutes<S> for Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    LeptosOptions: axum::extract::FromRef<S>,
+{
+    fn leptos_routes_with_sign_in<IV>(
+        self,
+        state: &S,
+        sign_in: &SignIn,
+        paths: Vec<AxumRouteListing>,
+        additional_context: impl Fn() + Clone + Send + Sync + 'static,
+        app_fn: impl Fn() -> IV + Clone + Send + Sync + 'static,
+    ) -> Self
+    where
+        IV: IntoView + 'static,
+    {
+        let context = {
+            let auth = sign_in.auth.clone();
+            move || {
+                provide_sign_in_context(&auth);
+                additional_context();
+            }
+        };
+        let edges = Router::new()
+            .route(&sign_in.callback_path, get(callback))
+            .route(BACKCHANNEL_LOGOUT_PATH, post(backchannel_logout))
+            .with_state(sign_in.auth.clone());
+        self.leptos_routes_with_context(state, paths, context, app_fn)
+            .route_layer(axum::middleware::from_fn_with_state(
+                sign_in.auth.clone(),
+                session_middleware,
+            ))
+            .route_layer(axum::middleware::from_fn_with_state(
+                sign_in.origin.clone(),
+                csrf_guard,
+            ))
+            .merge(edges)
+            .route_layer(CookieManagerLayer::new())
+    }
+}

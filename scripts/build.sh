@@ -25,6 +25,7 @@ if [ "${1:-}" = "--release" ]; then
     front_flags="$front_flags --remap-path-prefix=$registry="
   done
 fi
+# --project: the workspace holds another Leptos project (examples/minimal), built by the tests.
 # --split: pages marked lazy in src/app.rs become separate wasm chunks, loaded on demand.
-RUSTFLAGS="$front_flags" cargo leptos build --frontend-only --split "${front_release[@]}"
-cargo leptos build --server-only "${release[@]}"
+RUSTFLAGS="$front_flags" cargo leptos build --project leptos-scalekit --frontend-only --split "${front_release[@]}"
+cargo leptos build --project leptos-scalekit --server-only "${release[@]}"

@@ -29,6 +29,8 @@ cargo clippy --workspace --features ssr --all-targets -- -D warnings
 step "cargo clippy (browser bundle)"
 # No default features: the default `dev-idp` is server-only.
 cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
+# The minimal example's browser bundle (its server is built and signed in through by `cargo test`).
+cargo clippy -p minimal --lib --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
 step "cargo test"
 cargo test --workspace --features ssr

@@ -33,11 +33,7 @@ pub fn build_router(state: AppState) -> Router {
         send_hsts: state.config.is_production(),
         extra_form_action: form_action_source(&state.config),
     };
-    let sign_in = SignIn::new(
-        state.auth.clone(),
-        &state.config.app_url,
-        &state.config.callback_path,
-    );
+    let sign_in = SignIn::new(state.auth.clone(), &state.config.app_url);
     let app = Router::<AppState>::new().leptos_routes_with_sign_in(
         &state,
         &sign_in,

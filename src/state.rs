@@ -6,15 +6,10 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::prelude::*;
 use scalekit_auth::callback::SignInPages;
-use scalekit_auth::http_client::provider_http_client;
 use scalekit_auth::management::ManagementClient;
-use scalekit_auth::middleware::Auth;
-use scalekit_auth::provider::Provider;
-use scalekit_auth::relying_party::{RelyingParty, RelyingPartySettings};
 use scalekit_auth::session::SessionPolicy;
-use scalekit_auth::session_cookies::CookieSettings;
 use scalekit_auth::store::{RedisStore, Store};
-use scalekit_auth::token_client::ClientCredentials;
+use scalekit_auth::{Auth, AuthSettings};
 use scalekit_leptos::ServerError;
 use tower_cookies::Key;
 
@@ -41,48 +36,34 @@ impl AppState {
         dev_idp: Option<Arc<DevProvider>>,
     ) -> Result<AppState, String> {
         let leptos_options = leptos_options(&config);
-        let http = provider_http_client()
-            .map_err(|e| format!("cannot build the HTTP client for the provider: {e}"))?;
-        let provider = Arc::new(Provider::new(
-            http,
-            config.provider.environment_url().to_string(),
-            ClientCredentials {
-                client_id: config.provider.client_id().to_string(),
-                client_secret: config.provider.client_secret(),
-            },
-        ));
-        let management = Arc::new(ManagementClient::new(provider.clone()));
         let store = match &config.redis {
             None => Store::default(),
             Some(settings) => Store::Redis(Arc::new(RedisStore::connect(settings)?)),
         };
-        let rp = RelyingParty::new(
-            provider,
-            RelyingPartySettings {
-                redirect_uri: config.redirect_uri.clone(),
-                post_logout_redirect_uri: config.post_logout_redirect_uri.clone(),
-                scopes: config.scopes.clone(),
-                policy: SessionPolicy {
-                    idle_timeout_secs: config.session_idle_timeout_secs,
-                    absolute_timeout_secs: config.session_absolute_timeout_secs,
-                },
-            },
-            store,
+        let settings = AuthSettings::new(
+            config.provider.environment_url(),
+            config.provider.client_id(),
+            config.provider.client_secret(),
+            &config.app_url,
             cookie_key.clone(),
-        );
-        let auth = Auth {
-            rp: Arc::new(rp),
-            key: cookie_key.clone(),
-            cookies: CookieSettings {
-                secure: config.cookies_secure(),
-            },
-            pages: Arc::new(SignInPages {
-                default_return_to: crate::app::DEFAULT_RETURN_PATH.into(),
-                login_path: "/login".into(),
-                site_name: crate::components::site_info::SITE_NAME.into(),
-                stylesheet: format!("/{}/{}.css", config.site_pkg_dir, config.output_name),
-            }),
-        };
+        )
+        .with_redirect_uri(&config.redirect_uri)
+        .with_post_logout_redirect_uri(&config.post_logout_redirect_uri)
+        .with_scopes(config.scopes.clone())
+        .with_policy(SessionPolicy {
+            idle_timeout_secs: config.session_idle_timeout_secs,
+            absolute_timeout_secs: config.session_absolute_timeout_secs,
+        })
+        .with_secure_cookies(config.cookies_secure())
+        .with_store(store)
+        .with_pages(SignInPages {
+            default_return_to: crate::app::DEFAULT_RETURN_PATH.into(),
+            login_path: "/login".into(),
+            site_name: crate::components::site_info::SITE_NAME.into(),
+            stylesheet: format!("/{}/{}.css", config.site_pkg_dir, config.output_name),
+        });
+        let auth = Auth::new(settings)?;
+        let management = Arc::new(ManagementClient::new(auth.rp.provider().clone()));
         Ok(AppState {
             leptos_options,
             config: Arc::new(config),

@@ -79,12 +79,7 @@ pub fn mount<S: Clone + Send + Sync + 'static>(
     idp: &Arc<DevProvider>,
 ) -> Router<S> {
     #[cfg(feature = "dev-idp")]
-    return router
-        .nest(DEV_IDP_MOUNT_PATH, scalekit_dev_idp::router(idp.clone()))
-        .merge(scalekit_dev_idp::root_router(
-            idp.clone(),
-            DEV_IDP_MOUNT_PATH,
-        ));
+    return scalekit_dev_idp::mount(router, idp.clone());
     #[cfg(not(feature = "dev-idp"))]
     {
         let _ = router;

@@ -32,6 +32,7 @@ pub mod sealed;
 pub mod secret;
 pub mod session;
 pub mod session_cookies;
+pub mod settings;
 pub mod store;
 pub mod time;
 pub mod token_client;
@@ -39,6 +40,9 @@ pub mod transaction;
 pub mod user;
 pub mod user_sessions;
 pub mod verified_tokens;
+
+pub use middleware::{Auth, RequestSession};
+pub use settings::AuthSettings;
 
 #[cfg(test)]
 mod test_keys;

@@ -159,6 +159,16 @@ impl RelyingParty {
         self.provider.client_id()
     }
 
+    /// The redirect URI registered at the provider (the callback is served at its path).
+    pub fn redirect_uri(&self) -> &str {
+        &self.settings.redirect_uri
+    }
+
+    /// The provider client, shared with the management API.
+    pub fn provider(&self) -> &Arc<Provider> {
+        &self.provider
+    }
+
     pub fn environment_url(&self) -> &str {
         self.provider.environment_url()
     }

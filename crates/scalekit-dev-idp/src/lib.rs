@@ -64,6 +64,9 @@ use self::settings::ClientSettings;
 pub use self::settings::IdpSettings;
 use self::store::Store;
 
+/// Where [`DevIdp::in_app`] mounts the provider.
+pub const IN_APP_MOUNT_PATH: &str = "/dev-idp";
+
 /// Name of the provider's own session cookie.
 pub const SESSION_COOKIE: &str = "skdev_session";
 /// Authorization codes live ten minutes, as at Scalekit.
@@ -103,6 +106,25 @@ impl DevIdp {
             store: Mutex::new(Store::default()),
             backchannel_http: OnceLock::new(),
         })
+    }
+
+    /// The provider with its default personas, mounted at `/dev-idp` inside the app at `app_url`,
+    /// with the app's redirect and post-logout URIs registered for [`settings::DEV_CLIENT_ID`]:
+    /// what an app needs to sign in without a Scalekit environment. Mount it with [`mount`].
+    pub fn in_app(
+        app_url: &str,
+        redirect_uri: &str,
+        post_logout_redirect_uri: &str,
+        key_file: &Path,
+    ) -> Result<DevIdp, String> {
+        let mut settings = IdpSettings::load(None).map_err(|e| e.to_string())?;
+        settings.register_app_uris(
+            settings::DEV_CLIENT_ID,
+            redirect_uri,
+            post_logout_redirect_uri,
+        );
+        let issuer = format!("{}{IN_APP_MOUNT_PATH}", app_url.trim_end_matches('/'));
+        DevIdp::new(issuer, IN_APP_MOUNT_PATH.into(), settings, key_file).map_err(|e| e.to_string())
     }
 
     /// The state, even if a panic poisoned the lock (the data is plain maps; a half-done update is
@@ -297,6 +319,14 @@ pub fn root_router<S: Clone + Send + Sync + 'static>(
         // gRPC clients address the host, not a base path (Python's channel takes host:port).
         .route(sessions_grpc::SERVICE_PATH, post(sessions_grpc::call))
         .with_state(idp)
+}
+
+/// `host` with the provider's routes: its own under its mount path, and the well-known and gRPC
+/// routes that belong at the host's root (see [`root_router`]).
+pub fn mount<S: Clone + Send + Sync + 'static>(host: Router<S>, idp: Arc<DevIdp>) -> Router<S> {
+    let mount_path = idp.mount_path.clone();
+    host.nest(&mount_path, router(idp.clone()))
+        .merge(root_router(idp, &mount_path))
 }
 
 /// The router for `leptos-scalekit dev-idp`: the provider alone.

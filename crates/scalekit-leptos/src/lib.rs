@@ -23,7 +23,7 @@
 //!
 //! ```ignore
 //! // The server (feature `ssr`): the app's pages with sign-in around them.
-//! let sign_in = SignIn::new(auth, "https://app.example.com", "/auth/callback");
+//! let sign_in = SignIn::new(auth, "https://app.example.com");
 //! let app = Router::new()
 //!     .leptos_routes_with_sign_in(&options, &sign_in, routes, || (), move || shell(options.clone()))
 //!     .with_state(options);

@@ -22,8 +22,8 @@ use tower_cookies::CookieManagerLayer;
 
 use crate::csrf::{csrf_guard, AppOrigin};
 
-/// What the sign-in routes need: the auth core's handle, the origin browsers reach the app at
-/// (the CSRF guard compares against it) and the path of the registered redirect URI.
+/// What the sign-in routes need: the auth core's handle and the origin browsers reach the app at
+/// (the CSRF guard compares against it). The callback is served at the redirect URI's path.
 #[derive(Clone)]
 pub struct SignIn {
     auth: Auth,
@@ -32,13 +32,15 @@ pub struct SignIn {
 }
 
 impl SignIn {
-    /// `app_url` is the app's public origin (`https://app.example.com`, no path);
-    /// `callback_path` the path of the redirect URI registered at Scalekit (`/auth/callback`).
-    pub fn new(auth: Auth, app_url: &str, callback_path: &str) -> SignIn {
+    /// `app_url` is the app's public origin (`https://app.example.com`, no path).
+    pub fn new(auth: Auth, app_url: &str) -> SignIn {
+        let callback_path = url::Url::parse(auth.rp.redirect_uri())
+            .map(|uri| uri.path().to_string())
+            .unwrap_or_else(|_| "/auth/callback".into());
         SignIn {
             auth,
             origin: AppOrigin(app_url.trim_end_matches('/').to_string()),
-            callback_path: callback_path.to_string(),
+            callback_path,
         }
     }
 

@@ -1,0 +1,72 @@
+use leptos::either::Either;
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, StaticSegment};
+use scalekit_leptos::{provide_session, use_session, AuthState, RequireSignIn, SessionView};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+            </head>
+            <body><App/></body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    // Once, at the root: every page below reads the session from here.
+    provide_session();
+    // Guarded routes render whole (`SsrMode::Async`): the guard's redirect or 403 is a real status.
+    view! {
+        <Router>
+            <Routes fallback=|| "Not found.">
+                <Route path=StaticSegment("") view=Home ssr=SsrMode::Async/>
+                <Route path=StaticSegment("login") view=Home ssr=SsrMode::Async/>
+                <Route path=StaticSegment("me") view=Me ssr=SsrMode::Async/>
+            </Routes>
+        </Router>
+    }
+}
+
+/// Plain forms to the layer's server functions: they work with JavaScript off too.
+#[component]
+fn Home() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <h1>"Minimal"</h1>
+        <Suspense>
+            {move || Suspend::new(async move {
+                match session.await {
+                    Ok(AuthState::SignedIn(session)) => Either::Left(view! {
+                        <p>"Signed in as " {session.user.name} ". " <a href="/me">"Your page"</a></p>
+                        <form method="post" action="/_app/logout"><button>"Sign out"</button></form>
+                    }),
+                    _ => Either::Right(view! {
+                        <form method="post" action="/_app/login">
+                            <input type="hidden" name="next" value="/me"/>
+                            <button>"Sign in"</button>
+                        </form>
+                    }),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Only for a signed-in user; anyone else is sent to `/login?next=/me`.
+#[component]
+fn Me() -> impl IntoView {
+    view! {
+        <RequireSignIn children=|session: SessionView| view! {
+            <h1>"Hello, " {session.user.name}</h1>
+            <p>"Signed in with " {session.user.email}</p>
+            <form method="post" action="/_app/logout"><button>"Sign out"</button></form>
+        }/>
+    }
+}

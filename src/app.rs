@@ -6,11 +6,10 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{lazy_route, Lazy, LazyRoute, SsrMode, StaticSegment};
 
 use scalekit_leptos::codec::PageCodec;
-use scalekit_leptos::{from_server, provide_session, GuardPages};
+use scalekit_leptos::{from_server, provide_session};
 
 use crate::components::layout::Layout;
 use crate::components::site_info::get_site_info;
-use crate::components::status_pages::{ForbiddenView, UnavailableView};
 use crate::pages::{
     about::AboutPage, dashboard::DashboardPage, home::HomePage, login::LoginPage,
     logout::LogoutPage, not_found::NotFoundPage, sessions::SessionsPage, settings::SettingsPage,
@@ -52,11 +51,6 @@ pub fn App() -> impl IntoView {
     let site =
         Resource::<_, PageCodec>::new_with_options(|| (), |_| from_server(get_site_info), false);
     let session = provide_session();
-    provide_context(GuardPages {
-        login_path: "/login",
-        forbidden: |permission| view! { <ForbiddenView permission/> }.into_any(),
-        unavailable: || view! { <UnavailableView/> }.into_any(),
-    });
     mark_hydrated();
 
     view! {

@@ -396,7 +396,7 @@ impl Config {
         let Ok(url) = url::Url::parse(&self.app_url) else {
             return false;
         };
-        url.scheme() == "https" || is_loopback_host(&url)
+        url.scheme() == "https" || scalekit_auth::settings::is_loopback_url(&url)
     }
 }
 
@@ -593,23 +593,12 @@ pub(crate) fn is_loopback_addr(addr: &SocketAddr) -> bool {
     addr.ip().is_loopback()
 }
 
-/// True for hosts where plain http is acceptable in development, and that only this machine
-/// reaches (localhost, *.localhost, 127.0.0.0/8, ::1).
-pub(crate) fn is_loopback_host(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
 /// Checks the parts every absolute URL we are given must get right. Returns the problem text.
 fn check_absolute_url(raw: &str, mode: Mode) -> Result<Url, String> {
     let url = Url::parse(raw).map_err(|e| format!("`{raw}` is not an absolute URL ({e})"))?;
     match url.scheme() {
         "https" => {}
-        "http" if mode == Mode::Development && is_loopback_host(&url) => {}
+        "http" if mode == Mode::Development && scalekit_auth::settings::is_loopback_url(&url) => {}
         "http" if mode == Mode::Development => {
             return Err(format!(
                 "`{raw}` uses http on a host other than localhost; use https"
@@ -813,7 +802,9 @@ fn dev_idp_stays_local(
             "127.0.0.1:3000",
         );
     }
-    let remote_url = app_url.filter(|raw| !Url::parse(raw).is_ok_and(|url| is_loopback_host(&url)));
+    let remote_url = app_url.filter(|raw| {
+        !Url::parse(raw).is_ok_and(|url| scalekit_auth::settings::is_loopback_url(&url))
+    });
     if let Some(raw) = remote_url {
         r.problem(
             "APP_URL",

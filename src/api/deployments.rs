@@ -9,7 +9,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use http::header::CACHE_CONTROL;
-use http::HeaderValue;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -114,7 +113,7 @@ impl DeploymentStore {
 fn no_store(mut response: Response) -> Response {
     response
         .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        .insert(CACHE_CONTROL, scalekit_auth::NO_STORE);
     response
 }
 

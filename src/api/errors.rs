@@ -105,7 +105,7 @@ impl IntoResponse for Challenge<'_> {
         } else {
             headers.insert(RETRY_AFTER, HeaderValue::from_static("5"));
         }
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(CACHE_CONTROL, scalekit_auth::NO_STORE);
         response
     }
 }
@@ -118,7 +118,7 @@ pub async fn not_found() -> Response {
         .into_response();
     response
         .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        .insert(CACHE_CONTROL, scalekit_auth::NO_STORE);
     response
 }
 
@@ -141,6 +141,6 @@ pub fn role_lacks_permission(action: &str, permission: &str) -> Response {
         .into_response();
     response
         .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        .insert(CACHE_CONTROL, scalekit_auth::NO_STORE);
     response
 }

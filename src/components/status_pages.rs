@@ -3,6 +3,15 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
+use scalekit_leptos::GuardPages;
+
+/// What this app's guards show; passed to each guard (not provided at the root) so the views
+/// stay in the guarded pages' lazily loaded code.
+pub const GUARD_PAGES: GuardPages = GuardPages {
+    login_path: "/login",
+    forbidden: |permission| view! { <ForbiddenView permission/> }.into_any(),
+    unavailable: || view! { <UnavailableView/> }.into_any(),
+};
 
 #[component]
 pub fn ForbiddenView(permission: &'static str) -> impl IntoView {
@@ -15,7 +24,7 @@ pub fn ForbiddenView(permission: &'static str) -> impl IntoView {
                 "This page needs the "<code>{permission}</code>
                 " permission, which your account does not have. Ask an administrator of your organization to grant it."
             </p>
-            <p><A href="/dashboard" attr:class="button">"Back to the dashboard"</A></p>
+            <p><A href=crate::app::DEFAULT_RETURN_PATH attr:class="button">"Back to the dashboard"</A></p>
         </section>
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use scalekit_dev_idp::{standalone_router, DevIdp, IdpSettings};
 
-use crate::config::{is_loopback_addr, is_loopback_host, parse_bool, parse_mode, LogFormat, Mode};
+use crate::config::{is_loopback_addr, parse_bool, parse_mode, LogFormat, Mode};
 use crate::server::{init_tracing, shutdown_signal};
 
 fn var(name: &str) -> Option<String> {
@@ -98,7 +98,7 @@ fn remote_problems(addr: &SocketAddr, issuer: &str, issuer_url: &url::Url) -> Ve
     if !is_loopback_addr(addr) {
         problems.push(format!("DEV_IDP_ADDR: `{addr}` is not a loopback address; {WHY} (example: DEV_IDP_ADDR=127.0.0.1:4000)"));
     }
-    if !is_loopback_host(issuer_url) {
+    if !scalekit_auth::settings::is_loopback_url(issuer_url) {
         problems.push(format!("DEV_IDP_ISSUER: `{issuer}` is not on a loopback host; {WHY} (example: DEV_IDP_ISSUER=http://127.0.0.1:4000)"));
     }
     problems

@@ -189,7 +189,7 @@ pub async fn authorization_server(State(mcp): State<McpState>) -> Response {
                 .into_response();
             response
                 .headers_mut()
-                .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                .insert(CACHE_CONTROL, scalekit_auth::NO_STORE);
             response
         }
     }

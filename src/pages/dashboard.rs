@@ -10,6 +10,7 @@ use crate::account::get_claims;
 use crate::account::SessionClaims;
 use crate::components::claims_table::ClaimsTable;
 use crate::components::countdown::Countdown;
+use crate::components::status_pages::GUARD_PAGES;
 use crate::components::time_text::format_utc;
 use crate::organization::SETTINGS_PERMISSION;
 use scalekit_leptos::codec::PageCodec;
@@ -32,7 +33,7 @@ pub fn DashboardPage() -> impl IntoView {
     );
     view! {
         <Title text="Dashboard · Leptos × Scalekit"/>
-        <RequireSignIn children=move |session: SessionView| view! { <Dashboard session claims/> }/>
+        <RequireSignIn pages=GUARD_PAGES children=move |session: SessionView| view! { <Dashboard session claims/> }/>
     }
 }
 

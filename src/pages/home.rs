@@ -38,7 +38,7 @@ pub fn HomePage() -> impl IntoView {
                 let notice = signed_out.await.then(|| view! {
                     <p class="alert alert-ok" role="status">"You have signed out."</p>
                 });
-                (signed_in.then(|| view! { <Redirect path="/dashboard"/> }), notice)
+                (signed_in.then(|| view! { <Redirect path=crate::app::DEFAULT_RETURN_PATH/> }), notice)
             })}
         </Suspense>
         <section class="hero">

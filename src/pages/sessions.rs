@@ -11,6 +11,7 @@ use leptos::server::ServerAction;
 use leptos_meta::Title;
 
 use crate::components::countdown::Countdown;
+use crate::components::status_pages::GUARD_PAGES;
 use crate::components::time_text::format_utc;
 use crate::components::user_sessions::{UserSessions, UserSessionsData};
 use scalekit_leptos::RequireSignIn;
@@ -23,7 +24,7 @@ pub fn SessionsPage() -> impl IntoView {
     let sessions = UserSessionsData::load();
     view! {
         <Title text="Session · Leptos × Scalekit"/>
-        <RequireSignIn children=move |session: SessionView| view! {
+        <RequireSignIn pages=GUARD_PAGES children=move |session: SessionView| view! {
             <SessionPanel session/>
             <UserSessions data=sessions/>
         }/>

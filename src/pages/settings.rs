@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use leptos::either::Either;
 
 use crate::components::api_clients::{ApiClients, ApiClientsData};
+use crate::components::status_pages::GUARD_PAGES;
 use crate::organization::{API_CLIENTS_PERMISSION, SETTINGS_PERMISSION};
 use scalekit_leptos::RequireSignIn;
 use scalekit_leptos::SessionView;
@@ -17,7 +18,7 @@ pub fn SettingsPage() -> impl IntoView {
     let clients = ApiClientsData::load();
     view! {
         <Title text="Organization settings · Leptos × Scalekit"/>
-        <RequireSignIn
+        <RequireSignIn pages=GUARD_PAGES
             permission=SETTINGS_PERMISSION
             children=move |session: SessionView| view! { <Settings session clients/> }
         />

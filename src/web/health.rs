@@ -3,11 +3,10 @@
 use axum::response::IntoResponse;
 use axum::Json;
 use http::header::CACHE_CONTROL;
-use http::HeaderValue;
 
 pub async fn health() -> impl IntoResponse {
     (
-        [(CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        [(CACHE_CONTROL, scalekit_auth::NO_STORE)],
         Json(serde_json::json!({
             "status": "healthy",
             "version": env!("CARGO_PKG_VERSION"),

@@ -73,7 +73,7 @@ pub async fn security_headers(
     }
     // Personal pages must never be stored by a shared cache; anything cacheable says so itself.
     if !headers.contains_key(CACHE_CONTROL) {
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(CACHE_CONTROL, scalekit_auth::NO_STORE);
         // What a dynamic response shows depends on the session cookie (checklist H6).
         headers.append(http::header::VARY, HeaderValue::from_static("Cookie"));
     }

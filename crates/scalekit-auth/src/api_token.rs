@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use super::jwt::{check_rs256, JwtError};
+use super::jwt::{check_rs256, string_array, JwtError};
 use super::keys::KeySet;
 
 /// Why a bearer token was refused. The API answers all of these with the same generic
@@ -66,16 +66,7 @@ fn is_user_token(claims: &Map<String, Value>, sub: &str) -> bool {
 
 /// The `permissions` array; anything else (absent, not an array) is None, i.e. no permissions.
 fn permissions_of(claims: &Map<String, Value>) -> Option<Vec<String>> {
-    match claims.get("permissions") {
-        Some(Value::Array(items)) => Some(
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
-        ),
-        _ => None,
-    }
+    claims.get("permissions").and_then(string_array)
 }
 
 fn text(claims: &Map<String, Value>, name: &str) -> Option<String> {
@@ -88,13 +79,11 @@ fn text(claims: &Map<String, Value>, name: &str) -> Option<String> {
 
 /// Scalekit's `scopes` array, else the space-separated `scope` string.
 pub fn scopes_of(claims: &Map<String, Value>) -> Vec<String> {
-    match (claims.get("scopes"), claims.get("scope")) {
-        (Some(Value::Array(items)), _) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
-        (_, Some(Value::String(scope))) => scope.split_whitespace().map(str::to_string).collect(),
+    if let Some(scopes) = claims.get("scopes").and_then(string_array) {
+        return scopes;
+    }
+    match claims.get("scope") {
+        Some(Value::String(scope)) => scope.split_whitespace().map(str::to_string).collect(),
         _ => Vec::new(),
     }
 }

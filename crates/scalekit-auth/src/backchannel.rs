@@ -30,7 +30,7 @@ fn answer(status: StatusCode, body: Option<serde_json::Value>) -> Response {
         None => status.into_response(),
     };
     let headers = response.headers_mut();
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(CACHE_CONTROL, crate::NO_STORE);
     if status == StatusCode::SERVICE_UNAVAILABLE {
         headers.insert(RETRY_AFTER, HeaderValue::from_static("5"));
     }

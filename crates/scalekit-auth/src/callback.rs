@@ -101,7 +101,7 @@ pub async fn callback(
     };
     // L13: the URL carries the code, so it must not leak through Referer or a cache.
     let headers = response.headers_mut();
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(CACHE_CONTROL, crate::NO_STORE);
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     response
 }

@@ -115,6 +115,21 @@ pub fn verify_rs256(
 }
 
 /// `nbf` is optional, but when present it binds like `exp` (with the same leeway and clock).
+/// The strings of a claim that is an array (`permissions`, `roles`, `scopes`, `aud`); items that
+/// are not strings are skipped. None when the claim is not an array.
+pub fn string_array(value: &Value) -> Option<Vec<String>> {
+    match value {
+        Value::Array(items) => Some(
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
 pub fn check_not_before(claims: &Map<String, Value>, now: u64) -> Result<(), JwtError> {
     match claims.get("nbf") {
         None => Ok(()),

@@ -42,6 +42,9 @@ pub mod user_sessions;
 pub mod verified_tokens;
 
 pub use middleware::{Auth, RequestSession};
+
+/// `Cache-Control: no-store`, for every answer that depends on who asks or on a secret.
+pub const NO_STORE: http::HeaderValue = http::HeaderValue::from_static("no-store");
 pub use settings::AuthSettings;
 
 #[cfg(test)]

@@ -138,10 +138,13 @@ fn secure_cookies_for(app_url: &str) -> bool {
     url::Url::parse(app_url).is_ok_and(|url| url.scheme() == "https" || is_loopback_url(&url))
 }
 
-/// `localhost`, `127.0.0.0/8` or `::1`.
+/// A host only this machine reaches: `localhost`, `*.localhost`, `127.0.0.0/8` or `::1`.
 pub fn is_loopback_url(url: &url::Url) -> bool {
     match url.host() {
-        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Domain(domain)) => {
+            let domain = domain.to_ascii_lowercase();
+            domain == "localhost" || domain.ends_with(".localhost")
+        }
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,

@@ -22,15 +22,8 @@ fn text<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
 /// An array of strings, or one space-separated string.
 fn list(value: &Value) -> Option<Vec<String>> {
     match value {
-        Value::Array(items) => Some(
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
-        ),
         Value::String(s) => Some(s.split_whitespace().map(str::to_string).collect()),
-        _ => None,
+        other => crate::jwt::string_array(other),
     }
 }
 

@@ -74,10 +74,9 @@ mod ssr {
         fn into_response(self) -> Response {
             let body = serde_json::json!({ "error": self.to_string() });
             let mut response = (self.status(), axum::Json(body)).into_response();
-            response.headers_mut().insert(
-                http::header::CACHE_CONTROL,
-                http::HeaderValue::from_static("no-store"),
-            );
+            response
+                .headers_mut()
+                .insert(http::header::CACHE_CONTROL, scalekit_auth::NO_STORE);
             response
         }
     }

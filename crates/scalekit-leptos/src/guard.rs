@@ -39,7 +39,9 @@ pub fn use_session() -> SessionData {
 }
 
 /// What [`RequireSignIn`] shows instead of its page, and where it sends a visitor to sign in.
-/// Provide your own with `provide_context(GuardPages { .. })` in the root component.
+/// Give your own to each guard (`pages=MY_PAGES`, a `const`), or to all with
+/// `provide_context(GuardPages { .. })` in the root component. Passing it to the guard keeps
+/// the views out of the first-load bundle: they are then only in the lazily loaded pages' code.
 #[derive(Clone, Copy)]
 pub struct GuardPages {
     /// The sign-in page, which takes `?next=` (the core's `SignInPages::login_path`).
@@ -51,26 +53,15 @@ pub struct GuardPages {
 }
 
 impl Default for GuardPages {
+    /// Plain text: an app shows its own pages.
     fn default() -> GuardPages {
         GuardPages {
             login_path: "/login",
             forbidden: |permission| {
-                view! {
-                    <section class="error-page">
-                        <h1>"Access denied"</h1>
-                        <p>"This page needs the "<code>{permission}</code>" permission."</p>
-                    </section>
-                }
-                .into_any()
+                format!("Access denied: this page needs the `{permission}` permission.").into_any()
             },
             unavailable: || {
-                view! {
-                    <section class="error-page">
-                        <h1>"Temporarily unavailable"</h1>
-                        <p>"The identity provider is not answering. Please try again in a moment."</p>
-                    </section>
-                }
-                .into_any()
+                "The identity provider is not answering. Please try again in a moment.".into_any()
             },
         }
     }
@@ -152,6 +143,10 @@ pub fn RequireSignIn<F, V>(
     /// A permission the user must hold, e.g. `organization:settings`.
     #[prop(optional)]
     permission: Option<&'static str>,
+    /// The 403 and 503 views and the sign-in path; else a [`GuardPages`] in the context, else
+    /// the defaults.
+    #[prop(optional)]
+    pages: Option<GuardPages>,
     children: F,
 ) -> impl IntoView
 where
@@ -160,7 +155,7 @@ where
 {
     let session = use_session();
     let location = use_location();
-    let pages = use_context::<GuardPages>().unwrap_or_default();
+    let pages = pages.or_else(use_context::<GuardPages>).unwrap_or_default();
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Checking your session…"</p> }>
             {

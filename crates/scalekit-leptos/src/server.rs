@@ -47,7 +47,7 @@ pub async fn cookies() -> Result<Cookies, ServerError> {
 pub fn fail(error: ServerError) -> ServerError {
     if let Some(response) = use_context::<ResponseOptions>() {
         response.set_status(error.status());
-        response.insert_header(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response.insert_header(CACHE_CONTROL, scalekit_auth::NO_STORE);
         if error.status_code() == 503 {
             response.insert_header(http::header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
@@ -98,7 +98,7 @@ pub fn see_other(url: &str) -> Result<(), ServerError> {
         if accepts_html() {
             response.set_status(StatusCode::SEE_OTHER);
         }
-        response.insert_header(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response.insert_header(CACHE_CONTROL, scalekit_auth::NO_STORE);
     }
     Ok(())
 }

@@ -118,14 +118,12 @@ pub async fn validate_token() -> Result<TokenCheck, ServerError> {
     let session = crate::server::require_session()?;
     match auth.rp.validate_access_token(&session, now_secs()).await {
         Ok(claims) => {
+            // `aud` may be one string; `permissions` is always an array.
             let list = |name: &str| -> Vec<String> {
                 match claims.all.get(name) {
-                    Some(serde_json::Value::Array(items)) => items
-                        .iter()
-                        .filter_map(|v| v.as_str().map(str::to_string))
-                        .collect(),
                     Some(serde_json::Value::String(s)) => vec![s.clone()],
-                    _ => Vec::new(),
+                    Some(other) => scalekit_auth::jwt::string_array(other).unwrap_or_default(),
+                    None => Vec::new(),
                 }
             };
             Ok(TokenCheck {

@@ -26,11 +26,21 @@ pub struct ApiClientView {
     pub secret_suffix: Option<String>,
 }
 
-/// A client just created: the only time its secret is ever shown.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// A client just created: the only time its secret is ever shown. `Debug` leaves the secret out
+/// (checklist E4).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedApiClient {
     pub client: ApiClientView,
     pub plain_secret: String,
+}
+
+impl std::fmt::Debug for CreatedApiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedApiClient")
+            .field("client", &self.client)
+            .field("plain_secret", &"[redacted]")
+            .finish()
+    }
 }
 
 /// Token lifetimes offered for new clients, in seconds.

@@ -353,3 +353,58 @@ async fn o8_a_replayed_logout_token_is_refused_on_any_instance() {
     assert_eq!(forged.status(), 400);
     cluster.assert_every_key_expires().await;
 }
+
+/// O8, R9: a user's sign-in cutoff only grows. A logout token issued before a "sign out
+/// everywhere" may arrive after it (logout tokens are accepted for minutes); recording its older
+/// cutoff must not revive the sessions the later one ended, nor shorten how long it is kept. In
+/// process and in Redis alike.
+#[tokio::test]
+async fn o8_r9_a_users_cutoff_is_never_lowered_by_an_older_one() {
+    use scalekit_auth::secret::Secret;
+    use scalekit_auth::store::{RedisSettings, RedisStore, SessionKeys, Store};
+
+    let redis = RedisServer::start().await;
+    let prefix = format!("cutoff-{}:", uuid::Uuid::new_v4().simple());
+    let shared = RedisStore::connect(&RedisSettings {
+        url: Secret::new(redis.url()),
+        key_prefix: prefix.clone(),
+    })
+    .expect("the store connects");
+    let keys = |signed_in_at| SessionKeys {
+        id: "s1",
+        provider_sid: None,
+        sub: "usr_1",
+        signed_in_at,
+    };
+    for (name, store) in [
+        ("memory", Store::default()),
+        ("redis", Store::Redis(Arc::new(shared))),
+    ] {
+        let now = scalekit_auth::session::now_secs();
+        store
+            .end_user_sessions("usr_1", now - 100, now + 600, now)
+            .await
+            .unwrap();
+        store
+            .end_user_sessions("usr_1", now - 200, now + 60, now)
+            .await
+            .unwrap();
+        let ended = |signed_in_at, at| store.is_ended(keys(signed_in_at), at);
+        assert!(
+            ended(now - 150, now).await.unwrap(),
+            "{name}: signed in before the later cutoff, still ended"
+        );
+        assert!(
+            !ended(now - 50, now).await.unwrap(),
+            "{name}: after it, not"
+        );
+        // In Redis the TTL decides, not the time passed in; in memory this is the later expiry.
+        assert!(
+            ended(now - 150, now + 300).await.unwrap(),
+            "{name}: kept as long as the longer record"
+        );
+    }
+    let kept = redis.keys_with_ttl(&prefix).await;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(kept[0].1 > 500, "the longer TTL stays: {kept:?}");
+}

@@ -11,21 +11,32 @@ use super::keys::KeySet;
 /// Why an access token was refused.
 pub type AccessTokenError = JwtError;
 
+/// What an access token must match, for [`validate_access_token`].
 pub struct AccessExpected<'a> {
+    /// The discovered issuer; `iss` must equal it exactly.
     pub issuer: &'a str,
     /// Must be among the token's audiences.
     pub audience: &'a str,
+    /// Seconds since the epoch: the clock for `exp` and `nbf`.
     pub now: u64,
 }
 
 /// The validated claims, with `sub` and `exp` guaranteed present.
 #[derive(Clone, Debug)]
 pub struct AccessClaims {
+    /// The subject (`sub`), never empty: the user the token was issued for.
     pub sub: String,
+    /// When the token expires (`exp`), in seconds since the epoch.
     pub exp: u64,
+    /// Every claim of the token, `sub` and `exp` included (`oid`, `sid`, roles, permissions, …).
     pub all: Map<String, Value>,
 }
 
+/// Checks an access token with `keys`: RS256 only, the key chosen by `kid`, the signature, `iss`
+/// equal to the expected issuer, the expected audience among `aud`, a non-empty `sub`, `exp` not
+/// past (with [`LEEWAY_SECS`](crate::id_token::LEEWAY_SECS) of leeway) and `nbf`, when present,
+/// reached. Pure: on [`JwtError::UnknownKey`] the caller refetches the keys and tries once more
+/// (`JwksCache::validate_access_token` does).
 pub fn validate_access_token(
     token: &str,
     keys: &KeySet,

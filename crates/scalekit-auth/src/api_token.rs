@@ -13,16 +13,23 @@ use super::keys::KeySet;
 /// `invalid_token` text; the variant goes to the log.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ApiTokenError {
+    /// The token failed the checks every provider JWT goes through (algorithm, key, signature,
+    /// issuer, audience, `exp`, `nbf`, `sub`): checklist A4.
     #[error(transparent)]
     Jwt(#[from] JwtError),
+    /// The token carries `nonce` or `at_hash`: an ID token, proof of a sign-in for a client and
+    /// never an API credential, even when its audience matches (checklist A6).
     #[error("an ID token, not an access token")]
     IdToken,
 }
 
+/// What a bearer token must match, for [`validate_api_token`].
 pub struct ApiExpected<'a> {
     /// Any of these issuers (Scalekit is moving to `{env}/resources/{id}` for resource tokens).
     pub issuers: &'a [String],
+    /// The protected resource's audience; it must be among the token's `aud` (checklist A6).
     pub audience: &'a str,
+    /// Seconds since the epoch: the clock for `exp` and `nbf`.
     pub now: u64,
 }
 
@@ -31,8 +38,12 @@ pub struct ApiExpected<'a> {
 pub struct ApiCaller {
     /// The machine client (`client_id`, else `azp`, else `sub`).
     pub client_id: String,
+    /// The token's `sub`: the machine client itself, or the user.
     pub subject: String,
+    /// The organization the token is for (`oid`), when it names one: what tenants are told apart
+    /// by.
     pub organization_id: Option<String>,
+    /// The granted scopes: Scalekit's `scopes` array, else the space-separated `scope` string.
     pub scopes: Vec<String>,
     /// A person's token (authorization code), not a machine's (client credentials).
     pub is_user: bool,
@@ -43,6 +54,7 @@ pub struct ApiCaller {
 }
 
 impl ApiCaller {
+    /// Whether `scope` is among the token's scopes (exact match).
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope)
     }
@@ -88,6 +100,10 @@ pub fn scopes_of(claims: &Map<String, Value>) -> Vec<String> {
     }
 }
 
+/// Checks a bearer token with `keys` (checklist A4, A6, A8): the RS256 checks of
+/// [`check_rs256`] against any of the accepted issuers and the expected
+/// audience, then refuses ID tokens (a `nonce` or `at_hash` claim), and describes the caller. Pure:
+/// on an unknown `kid` the caller refetches the keys and tries once more.
 pub fn validate_api_token(
     token: &str,
     keys: &KeySet,

@@ -67,6 +67,17 @@ fn logout_token_of(body: &[u8]) -> Result<String, &'static str> {
     }
 }
 
+/// The back-channel logout handler (Back-Channel Logout 1.0, checklist O8), served at
+/// [`BACKCHANNEL_LOGOUT_PATH`]. It takes exactly one `logout_token` from an
+/// `application/x-www-form-urlencoded` body of at most 20 KB and validates it
+/// ([`validate_logout_token`]). It then ends the provider session the token names (`sid`), or else
+/// every session of the user (`sub`) signed in at or before the token's `iat`, and only after that
+/// records the `jti`, so a replayed token is refused.
+///
+/// Answers 200 with an empty body when done; 400 `invalid_request` when the request or the token is
+/// refused (a replayed `jti` included); 503 `temporarily_unavailable` with `Retry-After: 5` when
+/// the provider's keys or the session store cannot be reached, so the provider retries. Every
+/// answer is `Cache-Control: no-store`.
 pub async fn backchannel_logout(State(auth): State<Auth>, request: Request<Body>) -> Response {
     let is_form = request
         .headers()

@@ -79,6 +79,14 @@ fn get<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// The sign-in callback handler (checklist L5–L8, L11, L13, L14). It reads and then clears the
+/// transaction cookie whatever happens, and requires this browser's unexpired transaction and its
+/// `state` (compared in constant time) before anything else. A provider `error` is shown only after
+/// the state matched; an RFC 9207 `iss` parameter, when sent, must be the issuer; the store lets
+/// one token-endpoint call through per transaction. On success it ends the session the browser
+/// already had, if any, writes the new session cookie and answers 303 to the transaction's checked
+/// return path; every failure is an HTML page with the right status and a "Try again" link. Every
+/// answer is `no-store` with `Referrer-Policy: no-referrer`, since the URL carries the code.
 pub async fn callback(
     State(auth): State<Auth>,
     cookies: Cookies,

@@ -13,18 +13,32 @@ use super::http_client::{error_chain, read_limited, MAX_PROVIDER_RESPONSE_BYTES}
 /// The fields of `/.well-known/openid-configuration` this app uses.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderMetadata {
+    /// The issuer identifier: it must equal the environment URL exactly (OIDC Discovery §4.3),
+    /// and the `iss` of ID, access and logout tokens must equal it.
     pub issuer: String,
+    /// Where the browser is sent to sign in.
     pub authorization_endpoint: String,
+    /// Where codes and refresh tokens are exchanged for tokens.
     pub token_endpoint: String,
+    /// Where the provider publishes its signing keys (JWKS).
     pub jwks_uri: String,
+    /// The user-info endpoint, if published. Never called: the profile comes from the validated ID
+    /// token (checklist I14).
     #[serde(default)]
     pub userinfo_endpoint: Option<String>,
+    /// The RP-initiated logout endpoint, if published; without one, sign-out does not visit the
+    /// provider.
     #[serde(default)]
     pub end_session_endpoint: Option<String>,
+    /// The RFC 7009 revocation endpoint, if published; sign-out revokes the refresh token there.
     #[serde(default)]
     pub revocation_endpoint: Option<String>,
+    /// The ID-token signing algorithms the provider lists. Not used for validation: the allow-list
+    /// is ours (`ALLOWED_ALGORITHMS`), never the provider's or the token's.
     #[serde(default)]
     pub id_token_signing_alg_values_supported: Vec<String>,
+    /// The PKCE methods the provider lists; when it lists any, `S256` must be among them (see
+    /// [`ProviderMetadata::problems`]).
     #[serde(default)]
     pub code_challenge_methods_supported: Vec<String>,
 }
@@ -57,11 +71,23 @@ impl ProviderMetadata {
             ));
         }
         let origin_of = |url: &str| url::Url::parse(url).ok().map(|u| u.origin());
+        // Revocation gets the client secret and the refresh token, end-session the ID token: each
+        // endpoint the app sends something to is held to the same rule.
+        let optional = [
+            ("end_session_endpoint", self.end_session_endpoint.as_ref()),
+            ("revocation_endpoint", self.revocation_endpoint.as_ref()),
+        ];
         for (name, url) in [
             ("authorization_endpoint", &self.authorization_endpoint),
             ("token_endpoint", &self.token_endpoint),
             ("jwks_uri", &self.jwks_uri),
-        ] {
+        ]
+        .into_iter()
+        .chain(
+            optional
+                .into_iter()
+                .filter_map(|(name, url)| Some((name, url?))),
+        ) {
             match url::Url::parse(url) {
                 Err(_) => problems.push(format!("{name} `{url}` is not an absolute URL")),
                 Ok(parsed)
@@ -84,6 +110,8 @@ impl ProviderMetadata {
         problems
     }
 
+    /// The discovery document's URL for `environment_url`:
+    /// `{environment_url}/.well-known/openid-configuration`.
     pub fn discovery_url(environment_url: &str) -> String {
         format!("{environment_url}/.well-known/openid-configuration")
     }
@@ -92,12 +120,32 @@ impl ProviderMetadata {
 /// Why a document could not be fetched. Each variant names the URL.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
+    /// No usable answer arrived: the connection, TLS or the deadline failed, or the body broke
+    /// off or was larger than [`MAX_PROVIDER_RESPONSE_BYTES`].
     #[error("could not reach {url}: {reason}")]
-    Unreachable { url: String, reason: String },
+    Unreachable {
+        /// The URL asked.
+        url: String,
+        /// What failed, with its causes.
+        reason: String,
+    },
+    /// The server answered with a status other than 2xx.
     #[error("{url} answered HTTP {status}")]
-    Status { url: String, status: u16 },
+    Status {
+        /// The URL asked.
+        url: String,
+        /// The HTTP status code.
+        status: u16,
+    },
+    /// The body is not the JSON expected (or, for the key cache, a JWKS without a usable RSA
+    /// signing key).
     #[error("{url} did not return the expected JSON: {reason}")]
-    BadBody { url: String, reason: String },
+    BadBody {
+        /// The URL asked.
+        url: String,
+        /// The parse error, or what is missing.
+        reason: String,
+    },
 }
 
 impl FetchError {
@@ -150,6 +198,8 @@ async fn fetch_json_with_headers<T: DeserializeOwned>(
     Ok((value, headers))
 }
 
+/// Fetches the discovery document for `environment_url`. Not checked here: the caller runs
+/// [`ProviderMetadata::problems`] before using it.
 pub async fn fetch_provider_metadata(
     client: &reqwest::Client,
     environment_url: &str,
@@ -157,6 +207,7 @@ pub async fn fetch_provider_metadata(
     fetch_json(client, &ProviderMetadata::discovery_url(environment_url)).await
 }
 
+/// Fetches the JWKS at `jwks_uri`, without its caching headers (see [`fetch_jwks_with_freshness`]).
 pub async fn fetch_jwks(client: &reqwest::Client, jwks_uri: &str) -> Result<JwkSet, FetchError> {
     fetch_json(client, jwks_uri).await
 }
@@ -321,6 +372,23 @@ mod tests {
         m.jwks_uri = "/keys".into();
         let problems = m.problems("https://acme.scalekit.dev");
         assert_eq!(problems.len(), 2, "{problems:?}");
+    }
+
+    /// L10, O2: the endpoints that receive the client secret, a refresh token or the ID token
+    /// hint must be https too.
+    #[test]
+    fn revocation_and_end_session_endpoints_must_be_https_too() {
+        let mut m = ProviderMetadata::scalekit_defaults("https://acme.scalekit.dev");
+        m.revocation_endpoint = Some("http://evil.example/revoke".into());
+        m.end_session_endpoint = Some("logout".into());
+        let problems = m.problems("https://acme.scalekit.dev");
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems
+            .iter()
+            .any(|p| p.starts_with("revocation_endpoint")));
+        m.revocation_endpoint = None;
+        m.end_session_endpoint = None;
+        assert!(m.problems("https://acme.scalekit.dev").is_empty());
     }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

@@ -30,6 +30,9 @@ pub enum WhenFull {
     Refuse,
 }
 
+/// A map from string keys to values, each kept until its own expiry (seconds since the epoch), with
+/// at most `capacity` keys; what an insert into a full map does is its [`WhenFull`]. One mutex
+/// guards it all; expired keys are dropped by the next insert.
 pub struct ExpiringMap<V> {
     inner: Mutex<Inner<V>>,
     capacity: usize,
@@ -96,6 +99,7 @@ impl<V: Clone> Inner<V> {
 }
 
 impl<V: Clone> ExpiringMap<V> {
+    /// An empty map of at most `capacity` keys (at least one).
     pub fn new(capacity: usize, when_full: WhenFull) -> ExpiringMap<V> {
         ExpiringMap {
             inner: Mutex::new(Inner::default()),
@@ -111,11 +115,36 @@ impl<V: Clone> ExpiringMap<V> {
     /// Sets `key` to `value` until `expires_at`. A key already present takes the new value and
     /// keeps the later of the two expiries.
     pub fn insert(&self, key: &str, value: V, expires_at: u64, now: u64) -> Inserted {
+        self.insert_merged(key, value, expires_at, now, |_, new| new)
+    }
+
+    /// Like [`ExpiringMap::insert`], but a key already present keeps the larger of the two values:
+    /// a record that may only grow (a user's sign-in cutoff) cannot be lowered by a later,
+    /// older one.
+    pub fn insert_max(&self, key: &str, value: V, expires_at: u64, now: u64) -> Inserted
+    where
+        V: Ord,
+    {
+        self.insert_merged(key, value, expires_at, now, Ord::max)
+    }
+
+    /// Sets `key` until `expires_at`, to `merge(current, value)` when already present (under one
+    /// lock, so concurrent writers cannot lose a merge).
+    fn insert_merged(
+        &self,
+        key: &str,
+        value: V,
+        expires_at: u64,
+        now: u64,
+        merge: impl FnOnce(V, V) -> V,
+    ) -> Inserted {
         let mut inner = self.lock();
         inner.prune(now);
-        if let Some((_, current)) = inner.expiries.get(key).cloned() {
+        if let Some((current_value, current)) = inner.expiries.get(key).cloned() {
             let expiry = current.max(expires_at);
-            inner.expiries.insert(key.to_string(), (value, expiry));
+            inner
+                .expiries
+                .insert(key.to_string(), (merge(current_value, value), expiry));
             if expiry > current {
                 inner.queue.push(Reverse((expiry, key.to_string())));
                 inner.compact();
@@ -149,11 +178,12 @@ impl<V: Clone> ExpiringMap<V> {
             .map(|(value, _)| value.clone())
     }
 
-    /// Unexpired and not yet pruned keys held.
+    /// Keys held, counting expired keys not yet pruned (pruning happens on insert).
     pub fn len(&self) -> usize {
         self.lock().expiries.len()
     }
 
+    /// Whether no key is held (expired keys not yet pruned count as held).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -163,6 +193,7 @@ impl<V: Clone> ExpiringMap<V> {
 pub struct ExpiringSet(ExpiringMap<()>);
 
 impl ExpiringSet {
+    /// An empty set of at most `capacity` keys (at least one).
     pub fn new(capacity: usize, when_full: WhenFull) -> ExpiringSet {
         ExpiringSet(ExpiringMap::new(capacity, when_full))
     }
@@ -177,10 +208,12 @@ impl ExpiringSet {
         self.0.get(key, now).is_some()
     }
 
+    /// Keys held, counting expired keys not yet pruned (see [`ExpiringMap::len`]).
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Whether no key is held (expired keys not yet pruned count as held).
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -22,18 +22,28 @@ pub const IAT_WINDOW_SECS: u64 = 300;
 /// The claims this app reads; everything else stays in `other` (email, name, oid, ...).
 #[derive(Clone, Debug, Deserialize)]
 pub struct IdTokenClaims {
+    /// The issuer (`iss`), exactly the expected one.
     pub iss: String,
+    /// The subject (`sub`), never empty: the provider's id for the user.
     pub sub: String,
+    /// The audiences (`aud`), a string or an array in the token; every one is our client id.
     #[serde(deserialize_with = "string_or_array")]
     pub aud: Vec<String>,
+    /// Expiry (`exp`), in seconds since the epoch.
     pub exp: u64,
+    /// Issue time (`iat`), in seconds since the epoch; within [`IAT_WINDOW_SECS`] of now.
     pub iat: u64,
+    /// The authorized party (`azp`); when present, our client id.
     #[serde(default)]
     pub azp: Option<String>,
+    /// The `nonce` sent with the authorization request; when one is expected, equal to it.
     #[serde(default)]
     pub nonce: Option<String>,
+    /// The access-token hash (`at_hash`); when present, it matches the access token of the same
+    /// response.
     #[serde(default)]
     pub at_hash: Option<String>,
+    /// Every other claim (`email`, `name`, `oid`, `sid`, …).
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
@@ -56,6 +66,7 @@ fn string_or_array<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Str
 pub struct Expected<'a> {
     /// The discovered issuer, compared exactly.
     pub issuer: &'a str,
+    /// Our client id: every audience must be it, and so must `azp` when present.
     pub client_id: &'a str,
     /// The transaction's nonce; `None` only for an ID token from a refresh (no nonce there).
     pub nonce: Option<&'a str>,
@@ -65,36 +76,54 @@ pub struct Expected<'a> {
     pub now: u64,
 }
 
+/// Why an ID token was refused, one variant per check (checklist I1–I12). Text taken from the token
+/// is in its loggable form (`untrusted`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum IdTokenError {
+    /// Not a parseable JWT (three base64url parts, a JSON header naming `alg`, JSON claims), or a
+    /// claim of the wrong type.
     #[error("the ID token is not a well-formed JWT")]
     Malformed,
+    /// The header's `alg` is not RS256: `none`, HS256 and every other algorithm are refused (I2).
     #[error("the ID token uses algorithm `{0}`, which is not allowed")]
     AlgorithmNotAllowed(String),
+    /// The header's `kid` names no key of the set; the caller refetches the keys once (I4).
     #[error("the ID token names key `{0}`, which the provider does not publish")]
     UnknownKey(String),
+    /// The token has no `kid` and the set holds several keys (I3).
     #[error("the ID token has no key id and the provider publishes several keys")]
     AmbiguousKey,
+    /// The key set holds no usable key.
     #[error("the provider publishes no usable signing key")]
     NoKeys,
+    /// The signature does not verify with the chosen key (I1).
     #[error("the ID token's signature is invalid")]
     BadSignature,
+    /// A required claim (`exp`, `iat`, `iss`, `aud`, `sub`) is absent, or `sub` is empty (I10).
     #[error("the ID token lacks the `{0}` claim")]
     MissingClaim(String),
+    /// `iss` is not exactly the expected issuer (I5).
     #[error("the ID token was issued by someone else")]
     WrongIssuer,
+    /// Our client id is not among the audiences (I6).
     #[error("the ID token is not meant for this application")]
     WrongAudience,
+    /// Besides our client id, the audiences name someone else (I6).
     #[error("the ID token is also meant for an untrusted audience")]
     UntrustedAudience,
+    /// `azp` is present and not our client id, or absent while `aud` has several entries (I7).
     #[error("the ID token's authorized party is wrong or missing")]
     WrongAuthorizedParty,
+    /// `exp` passed more than [`LEEWAY_SECS`] ago (I8).
     #[error("the ID token has expired")]
     Expired,
+    /// `iat` is more than [`IAT_WINDOW_SECS`] away from now, either way (I9).
     #[error("the ID token's issue time is out of range")]
     IssuedAtOutOfRange,
+    /// A nonce was expected and `nonce` is absent or different (I11).
     #[error("the ID token's nonce does not match this sign-in")]
     NonceMismatch,
+    /// `at_hash` is present and does not match the access token (I12).
     #[error("the ID token's at_hash does not match the access token")]
     AccessTokenHashMismatch,
 }
@@ -126,6 +155,14 @@ fn missing_field(message: &str) -> Option<String> {
     Some(rest[..rest.find('`')?].to_string())
 }
 
+/// Validates an ID token per OIDC Core §3.1.3.7 (checklist I1–I12), in this order: `alg` from our
+/// allow-list, the key by `kid`, the signature, `iss`, `aud` and the required claims (`exp`, `iat`,
+/// `iss`, `aud`, `sub`) in one step, a non-empty `sub`, `exp` within [`LEEWAY_SECS`], every
+/// audience ours and `azp`, `iat` within [`IAT_WINDOW_SECS`], the nonce when one is expected, and
+/// `at_hash` when both it and the access token are there. All time checks use `expected.now`.
+///
+/// Pure: on [`IdTokenError::UnknownKey`] the caller refetches the keys and tries once more
+/// ([`JwksCache::validate_id_token`](crate::jwks_cache::JwksCache::validate_id_token)).
 pub fn validate_id_token(
     token: &str,
     keys: &KeySet,

@@ -39,7 +39,9 @@ pub const FAILED_REFRESH_RETRY: Duration = Duration::from_secs(30);
 /// How long fetched keys are used before they are fetched again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MaxAgePolicy {
+    /// The shortest max age honoured, whatever the provider says.
     pub floor: Duration,
+    /// The longest max age honoured, however long the provider allows.
     pub cap: Duration,
     /// When the response has no caching headers.
     pub default: Duration,
@@ -128,10 +130,15 @@ impl CachedKeys {
 /// epoch): whoever caches the result must not keep it longer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyChecked<T> {
+    /// What the check returned.
     pub value: T,
+    /// Until when the keys that passed the check are trusted, in seconds since the epoch.
     pub keys_trusted_until: u64,
 }
 
+/// The signing keys published at one `jwks_uri`, fetched on first use, refetched for an unknown
+/// `kid` at most once per interval, and fetched again past their max age (see the module docs).
+/// Sign-in, back-channel logout and the API share one per provider.
 pub struct JwksCache {
     client: reqwest::Client,
     jwks_uri: String,
@@ -148,6 +155,7 @@ pub struct JwksCache {
 /// Why a token could not be checked.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyedValidationError {
+    /// The keys were at hand and the ID token failed validation.
     #[error(transparent)]
     Invalid(#[from] IdTokenError),
     /// The keys could not be fetched and none are cached.
@@ -161,6 +169,9 @@ impl JwksCache {
         JwksCache::with_interval(client, jwks_uri, MIN_REFETCH_INTERVAL)
     }
 
+    /// A cache whose refetches for unknown key ids are at least `min_refetch_interval` apart, with
+    /// the default max-age policy (its floor lowered for this URL if
+    /// `lower_max_age_floor_for_tests` said so).
     pub fn with_interval(
         client: reqwest::Client,
         jwks_uri: String,
@@ -170,6 +181,7 @@ impl JwksCache {
         JwksCache::with_policy(client, jwks_uri, min_refetch_interval, policy)
     }
 
+    /// A cache with the given refetch interval and max-age policy.
     pub fn with_policy(
         client: reqwest::Client,
         jwks_uri: String,

@@ -10,34 +10,50 @@ use super::id_token::{header_alg_and_kid, ALLOWED_ALGORITHMS, LEEWAY_SECS};
 use super::keys::{KeyChoiceError, KeySet};
 use crate::log_text::untrusted;
 
+/// Why a provider JWT failed the shared checks of [`check_rs256`] or [`verify_rs256`]. Text taken
+/// from the token is in its loggable form (`untrusted`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum JwtError {
+    /// Not a parseable JWT, a claim of the wrong type, or an `nbf` that is not a whole number.
     #[error("not a well-formed JWT")]
     Malformed,
+    /// The header's `alg` is not RS256.
     #[error("algorithm `{0}` is not allowed")]
     AlgorithmNotAllowed(String),
+    /// The header's `kid` names no key of the set; the caller may refetch the keys once.
     #[error("unknown key `{0}`")]
     UnknownKey(String),
+    /// No key could be chosen: the set is empty, or the token has no `kid` and the set holds
+    /// several.
     #[error("no provider key fits")]
     NoKey,
+    /// The signature does not verify with the chosen key.
     #[error("bad signature")]
     BadSignature,
+    /// `iss` is none of the accepted issuers.
     #[error("wrong issuer")]
     WrongIssuer,
+    /// The expected audience is not among `aud`.
     #[error("wrong audience")]
     WrongAudience,
+    /// A required claim is absent, `sub` is empty or not a string, or `exp` is not a whole number.
     #[error("missing claim `{0}`")]
     MissingClaim(String),
+    /// `exp` passed more than [`LEEWAY_SECS`] ago.
     #[error("expired")]
     Expired,
+    /// `nbf` is more than [`LEEWAY_SECS`] ahead of now.
     #[error("not valid yet (nbf)")]
     NotYetValid,
 }
 
 /// A decoded token with `sub` and `exp` guaranteed.
 pub struct Checked {
+    /// The subject, never empty.
     pub sub: String,
+    /// Expiry (`exp`), in seconds since the epoch.
     pub exp: u64,
+    /// Every claim of the token.
     pub claims: Map<String, Value>,
 }
 
@@ -114,7 +130,6 @@ pub fn verify_rs256(
     Ok(claims)
 }
 
-/// `nbf` is optional, but when present it binds like `exp` (with the same leeway and clock).
 /// The strings of a claim that is an array (`permissions`, `roles`, `scopes`, `aud`); items that
 /// are not strings are skipped. None when the claim is not an array.
 pub fn string_array(value: &Value) -> Option<Vec<String>> {
@@ -130,6 +145,9 @@ pub fn string_array(value: &Value) -> Option<Vec<String>> {
     }
 }
 
+/// `nbf` is optional, but when present it binds like `exp` (with the same leeway and clock):
+/// [`JwtError::NotYetValid`] when it is more than [`LEEWAY_SECS`] after `now`,
+/// [`JwtError::Malformed`] when it is not a whole number of seconds since the epoch.
 pub fn check_not_before(claims: &Map<String, Value>, now: u64) -> Result<(), JwtError> {
     match claims.get("nbf") {
         None => Ok(()),

@@ -5,8 +5,11 @@
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet, PublicKeyUse};
 use jsonwebtoken::DecodingKey;
 
+/// One usable key of a JWKS: its key id and the RSA public key to verify with.
 pub struct VerificationKey {
+    /// The JWK's `kid`, if it has one.
     pub kid: Option<String>,
+    /// The public key, ready for `jsonwebtoken`.
     pub key: DecodingKey,
 }
 
@@ -28,6 +31,8 @@ pub enum KeyChoiceError {
 }
 
 impl KeySet {
+    /// The usable keys of `jwks`: RSA keys whose `use` is `sig` or absent and that parse; every
+    /// other key is left out.
     pub fn from_jwks(jwks: &JwkSet) -> KeySet {
         let keys = jwks
             .keys
@@ -49,18 +54,24 @@ impl KeySet {
         KeySet { keys }
     }
 
+    /// How many usable keys the set holds.
     pub fn len(&self) -> usize {
         self.keys.len()
     }
 
+    /// Whether the set holds no usable key.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
 
+    /// Whether the set holds a key with this `kid`.
     pub fn contains_kid(&self, kid: &str) -> bool {
         self.keys.iter().any(|k| k.kid.as_deref() == Some(kid))
     }
 
+    /// The key for a token whose header names `kid` (checklist I3): the key with that id; with no
+    /// `kid`, the only key. Refused when the id is unknown, or without an id when the set holds
+    /// none or several.
     pub fn choose(&self, kid: Option<&str>) -> Result<&DecodingKey, KeyChoiceError> {
         match kid {
             Some(kid) => self

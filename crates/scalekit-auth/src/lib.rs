@@ -8,6 +8,8 @@
 //! It knows nothing of Leptos or of any app: the app gives it its settings and builds its own
 //! views from [`session::Session`] and [`user::User`].
 
+#![deny(missing_docs)]
+
 pub mod access_token;
 pub mod api_token;
 pub mod backchannel;

@@ -11,6 +11,9 @@ pub const LOGOUT_STATE_TTL_SECS: u64 = 600;
 /// Associated data that makes a logout state useless as anything else.
 const PURPOSE: &str = "logout-state";
 
+/// A new `state` for RP-initiated logout: the issue time (`now`, seconds since the epoch), sealed
+/// with the cookie key under a purpose of its own. [`check_logout_state`] accepts it for
+/// [`LOGOUT_STATE_TTL_SECS`]; nothing records its use, so it is not single-use.
 pub fn issue_logout_state(key: &Key, now: u64) -> String {
     seal(key, PURPOSE, &now.to_string())
 }

@@ -37,6 +37,8 @@ pub const MAX_JTI_BYTES: usize = 256;
 pub struct LogoutExpected<'a> {
     /// The discovered issuer, compared exactly.
     pub issuer: &'a str,
+    /// Our client id: it must be among the audiences, and be `azp` when the token has several
+    /// audiences and an `azp`.
     pub client_id: &'a str,
     /// Seconds since the epoch; the one clock for every time check.
     pub now: u64,
@@ -50,7 +52,11 @@ pub struct LogoutClaims {
     pub sid: Option<String>,
     /// The user: without `sid`, end every session of theirs.
     pub sub: Option<String>,
+    /// The token's unique id, non-empty and at most [`MAX_JTI_BYTES`] long: the key of the replay
+    /// check.
     pub jti: String,
+    /// Issue time (`iat`), in seconds since the epoch: a logout naming only the user ends the
+    /// sessions signed in at or before it.
     pub iat: u64,
     /// When the jti may be forgotten (seconds since the epoch): the first second at which this
     /// token fails the time checks anyway, `min(iat + MAX_AGE_SECS, exp + LEEWAY_SECS) + 1`. Not
@@ -63,51 +69,77 @@ pub struct LogoutClaims {
 /// checks). Any token-supplied text in a variant is in its loggable form ([`untrusted`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LogoutTokenError {
+    /// The token is longer than [`MAX_TOKEN_BYTES`]; refused before anything is decoded.
     #[error("the logout token is larger than {MAX_TOKEN_BYTES} bytes")]
     TooLarge,
+    /// Not a parseable JWT, or an `nbf` that is not a whole number.
     #[error("the logout token is not a well-formed JWT")]
     Malformed,
+    /// The header's `alg` is not RS256.
     #[error("the logout token uses algorithm `{0}`, which is not allowed")]
     AlgorithmNotAllowed(String),
     /// The caller refetches the provider's keys once and retries (the provider may have rotated).
     #[error("the logout token names key `{0}`, which the provider does not publish")]
     UnknownKey(String),
+    /// No key could be chosen: the set is empty, or the token has no `kid` and the set holds
+    /// several.
     #[error("no provider key fits the logout token")]
     NoKey,
+    /// The signature does not verify with the provider's key.
     #[error("the logout token's signature is invalid")]
     BadSignature,
+    /// The header's `typ` is neither `logout+jwt` nor the generic `JWT` (with or without the
+    /// `application/` prefix, in any case).
     #[error("the logout token's type is `{0}`, not `logout+jwt`")]
     WrongType(String),
+    /// `iss` or `aud` is absent.
     #[error("the logout token lacks the `{0}` claim")]
     MissingClaim(String),
+    /// `iat`, `exp`, `sid` or `sub` is present but not what it must be: a whole number, or a
+    /// non-empty string.
     #[error("the logout token's `{0}` claim has the wrong type or is empty")]
     BadClaim(&'static str),
+    /// `iss` is not exactly the expected issuer (an array containing it is refused too).
     #[error("the logout token was issued by someone else")]
     WrongIssuer,
+    /// Our client id is not among the audiences.
     #[error("the logout token is not meant for this application")]
     WrongAudience,
+    /// The token has several audiences and an `azp` that is not our client id.
     #[error("the logout token's authorized party is another client")]
     WrongAuthorizedParty,
+    /// `iat` is absent.
     #[error("the logout token has no issue time")]
     MissingIssuedAt,
+    /// `iat` is more than [`LEEWAY_SECS`] ahead of now.
     #[error("the logout token is issued in the future")]
     IssuedInTheFuture,
+    /// `iat` is more than [`MAX_AGE_SECS`] in the past.
     #[error("the logout token is older than {MAX_AGE_SECS} seconds")]
     TooOld,
+    /// `exp` is present and passed more than [`LEEWAY_SECS`] ago.
     #[error("the logout token has expired")]
     Expired,
+    /// `nbf` is present and more than [`LEEWAY_SECS`] ahead of now.
     #[error("the logout token is not valid yet (nbf)")]
     NotYetValid,
+    /// `jti` is absent, empty or not a string.
     #[error("the logout token has no jti")]
     MissingJti,
+    /// `jti` is longer than [`MAX_JTI_BYTES`].
     #[error("the logout token's jti is longer than {MAX_JTI_BYTES} bytes")]
     JtiTooLong,
+    /// `events` is absent.
     #[error("the logout token has no events claim")]
     MissingEvents,
+    /// `events` has no [`BACKCHANNEL_LOGOUT_EVENT`] member, or its value is not an object.
     #[error("the logout token's events claim does not declare a back-channel logout")]
     WrongEvent,
+    /// The token carries a `nonce`, which §2.4 prohibits so that a logout token can never pass as
+    /// an ID token.
     #[error("the logout token carries a nonce, which logout tokens must not")]
     NoncePresent,
+    /// Neither `sid` nor `sub` is present.
     #[error("the logout token names neither a session (sid) nor a user (sub)")]
     NoSessionOrSubject,
 }

@@ -15,22 +15,37 @@ use super::provider::Provider;
 /// A cached token is replaced this long before it expires.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
 
+/// Why a call to the management or user-sessions API failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ManagementError {
+    /// The call could not be made or gave no usable answer: the provider's endpoints or the app's
+    /// client-credentials token could not be had, the API was unreachable or answered 5xx, or the
+    /// answer was not what was expected. Worth retrying later.
     #[error("the management API is unavailable: {0}")]
     Unavailable(String),
-    /// The API refused the request; the message is Scalekit's, safe to show.
+    /// The request was refused: the API answered 4xx, or an identifier failed our own check and
+    /// nothing was sent. The message is Scalekit's (or ours), safe to show.
     #[error("{message}")]
-    Refused { status: u16, message: String },
+    Refused {
+        /// The HTTP status (400 for an identifier refused before sending).
+        status: u16,
+        /// Scalekit's `message`, a generic text when it sent none, or "invalid identifier".
+        message: String,
+    },
 }
 
 /// What a new client gets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewApiClient {
+    /// The display name.
     pub name: String,
+    /// The description.
     pub description: String,
+    /// The scopes its tokens will carry.
     pub scopes: Vec<String>,
+    /// The audiences its tokens will carry (`aud`).
     pub audience: Vec<String>,
+    /// Token lifetime in seconds.
     pub expiry: u64,
 }
 
@@ -61,8 +76,9 @@ pub struct ApiClient {
     pub secret_suffix: Option<String>,
 }
 
-/// A client just created: the only time its secret is ever known.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// A client just created: the only time its secret is ever known. `Debug` leaves the secret out
+/// (checklist E4).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct CreatedApiClient {
     /// The client.
     pub client: ApiClient,
@@ -70,6 +86,18 @@ pub struct CreatedApiClient {
     pub plain_secret: String,
 }
 
+impl std::fmt::Debug for CreatedApiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedApiClient")
+            .field("client", &self.client)
+            .field("plain_secret", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Client for Scalekit's management API: an organization's API clients here, a user's sessions in
+/// `user_sessions`. Authorised by the app's own client-credentials token, which is cached until a
+/// minute before it expires and dropped when the API answers 401.
 pub struct ManagementClient {
     provider: Arc<Provider>,
     token: tokio::sync::Mutex<Option<(String, Instant)>>,
@@ -105,6 +133,7 @@ fn client_view(client: &Value) -> ApiClient {
 }
 
 impl ManagementClient {
+    /// A client for `provider`'s environment; the first call fetches the token.
     pub fn new(provider: Arc<Provider>) -> ManagementClient {
         ManagementClient {
             provider,
@@ -223,6 +252,7 @@ impl ManagementClient {
         })
     }
 
+    /// The organization's API clients (`GET …/organizations/{org}/clients`), without their secrets.
     pub async fn list(&self, organization_id: &str) -> Result<Vec<ApiClient>, ManagementError> {
         let url = self.url(organization_id, None)?;
         let json = self.send(self.provider.http().get(url)).await?;
@@ -232,6 +262,8 @@ impl ManagementClient {
             .unwrap_or_default())
     }
 
+    /// Creates an API client in the organization. The answer's plain secret is the only time it is
+    /// known; an answer without one counts as [`ManagementError::Unavailable`].
     pub async fn create(
         &self,
         organization_id: &str,
@@ -259,6 +291,7 @@ impl ManagementClient {
         })
     }
 
+    /// Deletes one of the organization's API clients.
     pub async fn delete(
         &self,
         organization_id: &str,
@@ -268,5 +301,21 @@ impl ManagementClient {
         self.send(self.provider.http().delete(url))
             .await
             .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ApiClient, CreatedApiClient};
+
+    #[test]
+    fn e4_a_created_clients_debug_leaves_its_secret_out() {
+        let created = CreatedApiClient {
+            client: ApiClient::default(),
+            plain_secret: "sk_live_very_secret".into(),
+        };
+        let text = format!("{created:?}");
+        assert!(!text.contains("sk_live_very_secret"), "{text}");
+        assert!(text.contains("[redacted]"), "{text}");
     }
 }

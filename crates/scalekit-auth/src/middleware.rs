@@ -19,8 +19,11 @@ use super::store::record_with_retries;
 /// Everything the auth edges need, cheap to clone.
 #[derive(Clone)]
 pub struct Auth {
+    /// The relying party: the provider, the session store and the session policy.
     pub rp: Arc<RelyingParty>,
+    /// The cookie key: it seals the session and transaction cookies and the logout `state`.
     pub key: Key,
+    /// The cookies' names and attributes.
     pub cookies: CookieSettings,
     /// The app's paths and names the callback's pages use.
     pub pages: Arc<crate::callback::SignInPages>,
@@ -29,10 +32,14 @@ pub struct Auth {
 /// The request's session, as the middleware found it.
 #[derive(Clone, Debug)]
 pub enum RequestSession {
+    /// No session: no cookie, one that could not be opened, or a session the store records as ended
+    /// (sign-out, "sign out everywhere", back-channel logout); the last two are cleared.
     SignedOut,
     /// The session ended on this request (timeout, or the provider refused the refresh): signed
     /// out, and the sign-in page can say why.
     Ended,
+    /// A usable session, touched or refreshed as needed. Also kept when a refresh failed for an
+    /// outage and the current access token has not expired yet.
     SignedIn(Arc<Session>),
     /// The access token has expired and the provider could not be reached to refresh it. The
     /// session is kept; whatever needs a valid token answers 503 until the provider is back.
@@ -164,6 +171,9 @@ impl Auth {
     }
 }
 
+/// The session middleware (axum's `from_fn_with_state` with an [`Auth`]): resolves the request's
+/// session with [`Auth::resolve`] and puts the [`RequestSession`] into the request's extensions
+/// before the inner service runs. Needs tower-cookies' `CookieManagerLayer` outside it.
 pub async fn session_middleware(
     State(auth): State<Auth>,
     cookies: Cookies,

@@ -45,8 +45,13 @@ impl Default for DiscoveryTimes {
 
 /// Metadata with the clients built from it.
 pub struct Endpoints {
+    /// The metadata in use: discovered, the last good document, or Scalekit's fixed paths while
+    /// discovery is unreachable.
     pub metadata: ProviderMetadata,
+    /// The signing-key cache for `metadata.jwks_uri`, kept across rediscoveries while that URL
+    /// stays the same.
     pub jwks: Arc<JwksCache>,
+    /// The token-endpoint client for `metadata.token_endpoint`.
     pub token: TokenClient,
 }
 
@@ -63,6 +68,7 @@ impl Cached {
     }
 }
 
+/// Why the provider's endpoints could not be had.
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum ProviderError {
     /// The provider published metadata this app cannot use (a configuration problem).
@@ -70,6 +76,8 @@ pub enum ProviderError {
     BadMetadata(String),
 }
 
+/// The identity provider for one Scalekit environment and client: its HTTP client, the client's
+/// credentials, and the endpoints found by lazy discovery (see the module docs).
 pub struct Provider {
     discovery: Arc<Discovery>,
 }
@@ -89,6 +97,8 @@ struct Discovery {
 }
 
 impl Provider {
+    /// A provider for `environment_url` with the default [`DiscoveryTimes`]; nothing is fetched
+    /// before the first call to [`Provider::endpoints`].
     pub fn new(
         http: reqwest::Client,
         environment_url: String,
@@ -102,6 +112,7 @@ impl Provider {
         )
     }
 
+    /// The same, with other discovery times (tests shorten them).
     pub fn with_times(
         http: reqwest::Client,
         environment_url: String,
@@ -121,18 +132,23 @@ impl Provider {
         }
     }
 
+    /// The HTTP client for the provider (no redirects, timeouts).
     pub fn http(&self) -> &reqwest::Client {
         &self.discovery.http
     }
 
+    /// The Scalekit environment URL, as configured (discovery requires the issuer to equal it).
     pub fn environment_url(&self) -> &str {
         &self.discovery.environment_url
     }
 
+    /// The app's client id at the provider.
     pub fn client_id(&self) -> &str {
         &self.discovery.credentials.client_id
     }
 
+    /// The app's client id and secret, for the token endpoint, token revocation and the management
+    /// API.
     pub fn credentials(&self) -> &ClientCredentials {
         &self.discovery.credentials
     }

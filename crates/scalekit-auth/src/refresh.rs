@@ -36,6 +36,8 @@ pub struct SingleFlight<T> {
 }
 
 impl<T: Clone + Send + Sync + 'static> SingleFlight<T> {
+    /// No flights yet; `keep_for` says how long a finished result is handed to later callers (the
+    /// relying party keeps new tokens for [`GRACE`], an outage for [`FAILURE_MEMORY`]).
     pub fn new(keep_for: fn(&T) -> Duration) -> SingleFlight<T> {
         SingleFlight {
             flights: Mutex::new(HashMap::new()),
@@ -93,6 +95,7 @@ impl<T: Clone + Send + Sync + 'static> SingleFlight<T> {
         self.flights.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
+    /// Whether no flight is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

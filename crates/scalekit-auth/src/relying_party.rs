@@ -22,25 +22,38 @@ use super::user::summarize;
 /// variant's own text (with details) goes to the log only.
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
+    /// The provider, its keys or its token endpoint could not be reached, or the token endpoint's
+    /// answer was garbled or 5xx (503).
     #[error("the provider is unavailable: {0}")]
     ProviderUnavailable(String),
+    /// The provider's metadata is unusable, or its authorization endpoint is not a URL (502).
     #[error("the provider's configuration is unusable: {0}")]
     ProviderMisconfigured(String),
+    /// The token endpoint answered `invalid_grant`: the code was already used, has expired, or
+    /// does not go with this client, redirect URI or PKCE verifier (400).
     #[error("the authorization code was refused (invalid_grant)")]
     CodeRefused,
+    /// The token endpoint answered another OAuth error, such as `invalid_client`: a configuration
+    /// problem (502).
     #[error("the token endpoint refused the client: {0}")]
     ClientRefused(String),
+    /// The token response carried no ID token (502).
     #[error("the token response had no ID token")]
     NoIdToken,
+    /// The ID token failed validation (400 for a nonce mismatch, else 502).
     #[error("ID token rejected: {0}")]
     BadIdToken(IdTokenError),
+    /// The access token failed validation (502).
     #[error("access token rejected: {0}")]
     BadAccessToken(AccessTokenError),
+    /// The ID token and the access token name different subjects (502).
     #[error("the ID token and the access token name different users")]
     SubjectMismatch,
 }
 
 impl SignInError {
+    /// The HTTP status of the failure page: 503 when the provider is unavailable, 400 when the code
+    /// was refused or the nonce does not match this sign-in, 502 otherwise.
     pub fn status(&self) -> u16 {
         match self {
             SignInError::ProviderUnavailable(_) => 503,
@@ -49,6 +62,7 @@ impl SignInError {
         }
     }
 
+    /// The text the failure page shows: fixed sentences, nothing from the provider or the tokens.
     pub fn message(&self) -> &'static str {
         match self {
             SignInError::ProviderUnavailable(_) => {
@@ -76,13 +90,22 @@ pub enum RefreshError {
     Unavailable(String),
 }
 
+/// The relying party's own settings.
 pub struct RelyingPartySettings {
+    /// The redirect URI registered at the provider, sent with the authorization request and the
+    /// code exchange.
     pub redirect_uri: String,
+    /// Where the provider sends the browser after RP-initiated logout (`post_logout_redirect_uri`).
     pub post_logout_redirect_uri: String,
+    /// The scopes asked for; `openid` must be among them.
     pub scopes: Vec<String>,
+    /// The idle and absolute session timeouts.
     pub policy: SessionPolicy,
 }
 
+/// The OpenID Connect relying party: begins and completes sign-ins, validates and refreshes
+/// sessions' tokens (one refresh per refresh token, across instances when the store is shared),
+/// revokes refresh tokens and builds the end-session URL.
 pub struct RelyingParty {
     provider: Arc<Provider>,
     settings: RelyingPartySettings,
@@ -94,8 +117,11 @@ pub struct RelyingParty {
     seal_key: tower_cookies::Key,
 }
 
-/// The associated data refresh results are sealed under (never a cookie name).
-const REFRESH_SEAL: &str = "skit-refresh-result";
+/// The associated data a refresh result is sealed under: bound to its flight (never a cookie
+/// name, which has no colon).
+fn refresh_seal(flight: &str) -> String {
+    format!("skit-refresh-result:{flight}")
+}
 /// How often an instance waiting for another's refresh looks for its result.
 const REFRESH_POLL: std::time::Duration = std::time::Duration::from_millis(100);
 
@@ -136,6 +162,8 @@ fn token_error(error: TokenEndpointError) -> SignInError {
 }
 
 impl RelyingParty {
+    /// A relying party for `provider`, recording in `store`; `seal_key` (the cookie key) seals the
+    /// refresh results left in a shared store.
     pub fn new(
         provider: Arc<Provider>,
         settings: RelyingPartySettings,
@@ -151,10 +179,12 @@ impl RelyingParty {
         }
     }
 
+    /// The idle and absolute session timeouts.
     pub fn policy(&self) -> &SessionPolicy {
         &self.settings.policy
     }
 
+    /// The app's client id at the provider.
     pub fn client_id(&self) -> &str {
         self.provider.client_id()
     }
@@ -169,10 +199,12 @@ impl RelyingParty {
         &self.provider
     }
 
+    /// The Scalekit environment URL.
     pub fn environment_url(&self) -> &str {
         self.provider.environment_url()
     }
 
+    /// The provider's current endpoints (see [`Provider::endpoints`]).
     pub async fn endpoints(&self) -> Result<Arc<Endpoints>, ProviderError> {
         self.provider.endpoints().await
     }
@@ -350,7 +382,7 @@ impl RelyingParty {
         let unavailable = |e: StoreUnavailable| RefreshError::Unavailable(e.to_string());
         let flight = super::store::digest("flight", refresh_token);
         if let Some(done) = shared.refresh_result(&flight).await.map_err(unavailable)? {
-            return self.open_refresh_result(&done);
+            return self.open_refresh_result(&done, &flight, session);
         }
         if shared
             .claim_refresh(&flight, REFRESH_LOCK)
@@ -358,7 +390,7 @@ impl RelyingParty {
             .map_err(unavailable)?
         {
             let result = self.refresh_once(session, refresh_token, now).await;
-            if let Some(value) = self.shareable(&result) {
+            if let Some(value) = self.shareable(&result, &flight) {
                 if let Err(e) = shared.put_refresh_result(&flight, &value, GRACE).await {
                     tracing::warn!(error = %e, "could not share a refresh result; other instances will retry");
                 }
@@ -371,7 +403,7 @@ impl RelyingParty {
         while tokio::time::Instant::now() < deadline {
             tokio::time::sleep(REFRESH_POLL).await;
             if let Some(done) = shared.refresh_result(&flight).await.map_err(unavailable)? {
-                return self.open_refresh_result(&done);
+                return self.open_refresh_result(&done, &flight, session);
             }
         }
         Err(RefreshError::Unavailable(
@@ -381,12 +413,17 @@ impl RelyingParty {
 
     /// A refresh outcome as other instances may read it: new tokens sealed with the cookie key,
     /// or that the session ended. An outage is not shared: each instance tries again itself.
-    fn shareable(&self, result: &Result<Arc<Session>, RefreshError>) -> Option<String> {
+    /// Sealed for `flight` only, so a result copied to another session's key does not open.
+    fn shareable(
+        &self,
+        result: &Result<Arc<Session>, RefreshError>,
+        flight: &str,
+    ) -> Option<String> {
         match result {
             Ok(refreshed) => serde_json::to_string(refreshed.as_ref()).ok().map(|json| {
                 format!(
                     "ok:{}",
-                    super::sealed::seal(&self.seal_key, REFRESH_SEAL, &json)
+                    super::sealed::seal(&self.seal_key, &refresh_seal(flight), &json)
                 )
             }),
             Err(RefreshError::Ended(reason)) => Some(format!("ended:{reason}")),
@@ -394,15 +431,24 @@ impl RelyingParty {
         }
     }
 
-    /// A refresh result another instance (or this one) left in the shared store.
-    fn open_refresh_result(&self, stored: &str) -> Result<Arc<Session>, RefreshError> {
+    /// A refresh result another instance (or this one) left in the shared store for `flight`,
+    /// the refresh of `session`: it opens only under its own flight and must be that session's.
+    fn open_refresh_result(
+        &self,
+        stored: &str,
+        flight: &str,
+        session: &Session,
+    ) -> Result<Arc<Session>, RefreshError> {
         if let Some(reason) = stored.strip_prefix("ended:") {
             return Err(RefreshError::Ended(reason.to_string()));
         }
         stored
             .strip_prefix("ok:")
-            .and_then(|sealed| super::sealed::open(&self.seal_key, REFRESH_SEAL, sealed))
+            .and_then(|sealed| super::sealed::open(&self.seal_key, &refresh_seal(flight), sealed))
             .and_then(|json| serde_json::from_str::<Session>(&json).ok())
+            .filter(|refreshed| {
+                refreshed.id == session.id && refreshed.user.sub == session.user.sub
+            })
             .map(Arc::new)
             // Not ours to read (another key) or damaged: the safe answer is "try again".
             .ok_or_else(|| RefreshError::Unavailable("an unreadable shared refresh result".into()))
@@ -531,6 +577,9 @@ impl RelyingParty {
     }
 }
 
+/// The RP-initiated logout URL: the provider's `end_session_endpoint` with `id_token_hint` (when
+/// given), `post_logout_redirect_uri` and `state` added to its query. `None` when the metadata has
+/// no end-session endpoint or it does not parse as a URL.
 pub fn end_session_url(
     metadata: &ProviderMetadata,
     id_token_hint: Option<&str>,
@@ -548,4 +597,65 @@ pub fn end_session_url(
             .append_pair("state", state);
     }
     Some(url.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::{RefreshError, Session};
+    use crate::middleware::Auth;
+    use crate::secret::Secret;
+    use crate::settings::AuthSettings;
+    use crate::user::User;
+
+    fn session(id: &str, sub: &str) -> Session {
+        Session {
+            id: id.into(),
+            issuer: "https://env.example".into(),
+            user: User {
+                sub: sub.into(),
+                ..User::default()
+            },
+            access_token: "at".into(),
+            access_token_expires_at: 0,
+            refresh_token: Some("rt".into()),
+            id_token: None,
+            signed_in_at: 0,
+            last_seen: 0,
+            provider_sid: None,
+        }
+    }
+
+    /// R9: a refresh result left in the shared store opens only under its own flight (the
+    /// refresh token's digest) and only for the session it refreshed: one copied to another
+    /// session's key by whoever can write to Redis is refused, not served.
+    #[test]
+    fn r9_a_shared_refresh_result_opens_only_for_its_own_flight_and_session() {
+        let settings = AuthSettings::new(
+            "https://env.example",
+            "skc_1",
+            Secret::new("s"),
+            "https://app.example",
+            tower_cookies::Key::generate(),
+        );
+        let rp = Auth::new(settings).expect("builds").rp;
+        let ada = session("s1", "usr_ada");
+        let stored = rp
+            .shareable(&Ok(Arc::new(ada.clone())), "flight-a")
+            .expect("a success is shared");
+        let opened = rp.open_refresh_result(&stored, "flight-a", &ada);
+        assert_eq!(opened.map(|s| s.id.clone()).ok().as_deref(), Some("s1"));
+        let max = session("s2", "usr_max");
+        for (flight, whose) in [("flight-b", &max), ("flight-a", &max), ("flight-b", &ada)] {
+            assert!(
+                matches!(
+                    rp.open_refresh_result(&stored, flight, whose),
+                    Err(RefreshError::Unavailable(_))
+                ),
+                "{flight} for {}",
+                whose.id
+            );
+        }
+    }
 }

@@ -15,23 +15,40 @@ pub const REFRESH_SKEW_SECS: u64 = 60;
 /// `last_seen` is rewritten at most this often, so not every request sets a cookie.
 pub const TOUCH_INTERVAL_SECS: u64 = 60;
 
+/// How long a session may live; the server checks both limits against the session's own timestamps
+/// (checklist C8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SessionPolicy {
+    /// Seconds without a request after which the session ends.
     pub idle_timeout_secs: u64,
+    /// Seconds after sign-in after which the session ends, whatever happens.
     pub absolute_timeout_secs: u64,
 }
 
+/// One signed-in session, as sealed in the session cookie: the validated tokens and what was
+/// derived from them. `Debug` shows a fingerprint of the id and no token.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     /// Random, new at every sign-in: names this session in the ended-session list and logs.
     pub id: String,
+    /// The issuer the tokens were validated against; a refresh under another issuer ends the
+    /// session.
     pub issuer: String,
+    /// Who is signed in, derived from the validated tokens.
     pub user: User,
+    /// The current access token, validated when it arrived.
     pub access_token: String,
+    /// The access token's `exp`, in seconds since the epoch.
     pub access_token_expires_at: u64,
+    /// The refresh token, when the provider issued one (scope `offline_access`).
     pub refresh_token: Option<String>,
+    /// The latest ID token, kept as the `id_token_hint` for RP-initiated logout.
     pub id_token: Option<String>,
+    /// When the user signed in, in seconds since the epoch: the absolute timeout counts from here,
+    /// and a refresh keeps it (checklist R7).
     pub signed_in_at: u64,
+    /// The last request seen, in seconds since the epoch (rewritten at most every
+    /// [`TOUCH_INTERVAL_SECS`]): the idle timeout counts from here.
     pub last_seen: u64,
     /// The provider's session (`sid` claim), which back-channel logout names. Absent in cookies
     /// written before it was recorded, and with providers that send none.
@@ -56,15 +73,20 @@ impl fmt::Debug for Session {
 /// What a request should do with its session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SessionCheck {
+    /// Usable as it is.
     Valid,
     /// Valid, but the access token is about to expire (or has): refresh before use.
     NeedsRefresh,
+    /// Over, for the given reason: sign in again.
     Ended(EndReason),
 }
 
+/// Why [`Session::check`] ended a session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EndReason {
+    /// No request within the idle timeout.
     IdleTimeout,
+    /// The absolute timeout since sign-in has passed.
     AbsoluteTimeout,
     /// Expired access token and no refresh token to get another.
     TokenExpired,
@@ -102,17 +124,25 @@ impl Session {
         }
     }
 
+    /// When the absolute timeout ends the session: `signed_in_at` plus the absolute timeout, in
+    /// seconds since the epoch.
     pub fn absolute_expires_at(&self, policy: &SessionPolicy) -> u64 {
         self.signed_in_at
             .saturating_add(policy.absolute_timeout_secs)
     }
 
+    /// When the idle timeout ends the session unless a request comes first, never later than the
+    /// absolute timeout; in seconds since the epoch.
     pub fn idle_expires_at(&self, policy: &SessionPolicy) -> u64 {
         self.last_seen
             .saturating_add(policy.idle_timeout_secs)
             .min(self.absolute_expires_at(policy))
     }
 
+    /// What a request at `now` should do with the session: the absolute timeout is checked first,
+    /// then the idle one, then whether the access token is within [`REFRESH_SKEW_SECS`] of its
+    /// expiry (refresh then, or end the session once the token has expired and there is no refresh
+    /// token).
     pub fn check(&self, now: u64, policy: &SessionPolicy) -> SessionCheck {
         if now >= self.absolute_expires_at(policy) {
             return SessionCheck::Ended(EndReason::AbsoluteTimeout);

@@ -13,6 +13,8 @@ use super::sealed::{open, seal, split, MAX_PIECES};
 use super::session::Session;
 use super::transaction::{Transaction, TRANSACTION_TTL_SECS};
 
+/// The cookies' names and attributes: every cookie is written and removed through these, so a
+/// removal matches what it removes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CookieSettings {
     /// `Secure` and the `__Host-` prefix (https, or a loopback host in development).
@@ -22,13 +24,18 @@ pub struct CookieSettings {
 /// What the request's session cookies held.
 #[derive(Debug)]
 pub enum SessionCookie {
+    /// No session cookie at all.
     Absent,
     /// Present but not ours: tampered, another key, or cut short. Treated as signed out.
     Invalid,
+    /// A session this server's key sealed under the session cookie's name. Its timeouts and the
+    /// ended-session records are still to be checked.
     Present(Box<Session>),
 }
 
 impl CookieSettings {
+    /// The session cookie's name (`__Host-skit_session` when secure); further pieces append `_1`,
+    /// `_2` and so on.
     pub fn session_name(&self) -> &'static str {
         if self.secure {
             "__Host-skit_session"
@@ -37,6 +44,7 @@ impl CookieSettings {
         }
     }
 
+    /// The sign-in transaction cookie's name (`__Host-skit_signin` when secure).
     pub fn transaction_name(&self) -> &'static str {
         if self.secure {
             "__Host-skit_signin"
@@ -71,6 +79,9 @@ impl CookieSettings {
         cookie
     }
 
+    /// The session in the request's cookies: the pieces joined in order (at most [`MAX_PIECES`])
+    /// and opened with `key` under the session cookie's name. Anything that does not open and parse
+    /// is [`SessionCookie::Invalid`].
     pub fn read_session(&self, cookies: &Cookies, key: &Key) -> SessionCookie {
         let mut sealed = String::new();
         for index in 0..MAX_PIECES {
@@ -130,6 +141,7 @@ impl CookieSettings {
         }
     }
 
+    /// Sets the sealed transaction cookie, living [`TRANSACTION_TTL_SECS`] (checklist L4).
     pub fn write_transaction(&self, cookies: &Cookies, key: &Key, transaction: &Transaction) {
         let Ok(json) = serde_json::to_string(transaction) else {
             return;
@@ -149,6 +161,7 @@ impl CookieSettings {
         open(key, name, cookie.value()).and_then(|json| serde_json::from_str(&json).ok())
     }
 
+    /// Removes the transaction cookie, with the attributes it was set with.
     pub fn clear_transaction(&self, cookies: &Cookies) {
         cookies.add(self.removal(self.transaction_name().to_string()));
     }

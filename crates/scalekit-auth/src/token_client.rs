@@ -12,22 +12,31 @@ use crate::secret::Secret;
 /// The client's credentials at the provider (`client_secret_post`, as Scalekit's SDKs send).
 #[derive(Clone, Debug)]
 pub struct ClientCredentials {
+    /// The client id.
     pub client_id: String,
+    /// The client secret; never printed.
     pub client_secret: Secret,
 }
 
 /// A successful token response. `Debug` shows which tokens came, never their values.
 #[derive(Clone, Deserialize)]
 pub struct TokenResponse {
+    /// The access token, not yet validated.
     pub access_token: String,
+    /// The ID token, not yet validated; a refresh may come without one.
     #[serde(default)]
     pub id_token: Option<String>,
+    /// The refresh token; absent when the provider issued or rotated none.
     #[serde(default)]
     pub refresh_token: Option<String>,
+    /// The access token's lifetime in seconds, as the provider states it. Not used: the validated
+    /// `exp` counts.
     #[serde(default)]
     pub expires_in: Option<u64>,
+    /// The granted scopes, space-separated. Not used.
     #[serde(default)]
     pub scope: Option<String>,
+    /// The token type (`Bearer`). Not used.
     #[serde(default)]
     pub token_type: Option<String>,
 }
@@ -47,6 +56,7 @@ impl fmt::Debug for TokenResponse {
     }
 }
 
+/// Why a token-endpoint call failed, sorted by what the app must do.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TokenEndpointError {
     /// The code or refresh token is dead (used, expired, revoked): sign in again.
@@ -56,7 +66,9 @@ pub enum TokenEndpointError {
     /// URI, scopes). `description` is the provider's text, for the log only.
     #[error("the provider answered `{error}`")]
     Refused {
+        /// The OAuth `error` code.
         error: String,
+        /// The provider's `error_description`, if any.
         description: Option<String>,
     },
     /// Unreachable, timed out, 5xx, or an answer that is not a token response: try again later.
@@ -71,6 +83,8 @@ struct ErrorBody {
     error_description: Option<String>,
 }
 
+/// Calls the provider's token endpoint with the client's credentials in the form body
+/// (`client_secret_post`).
 pub struct TokenClient {
     http: reqwest::Client,
     token_endpoint: String,
@@ -78,6 +92,7 @@ pub struct TokenClient {
 }
 
 impl TokenClient {
+    /// A client for `token_endpoint`.
     pub fn new(
         http: reqwest::Client,
         token_endpoint: String,

@@ -13,13 +13,20 @@ use crate::secret::random_token;
 /// A sign-in must come back within ten minutes (Scalekit's codes live as long).
 pub const TRANSACTION_TTL_SECS: u64 = 600;
 
+/// One sign-in attempt, sealed in the transaction cookie between the login request and the
+/// callback. `Debug` shows neither the state, the nonce nor the verifier.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transaction {
+    /// The `state` parameter (256 random bits): the callback must bring it back (checklist L5).
     pub state: String,
+    /// The `nonce` parameter (256 random bits): the ID token must carry it (checklist I11).
     pub nonce: String,
+    /// The PKCE verifier (256 random bits): its S256 challenge goes with the authorization request,
+    /// the verifier itself with the code exchange.
     pub code_verifier: String,
     /// A checked local path (see `return_to`).
     pub return_to: String,
+    /// When the attempt started, in seconds since the epoch.
     pub created_at: u64,
 }
 
@@ -36,12 +43,17 @@ impl std::fmt::Debug for Transaction {
 /// Optional authorization parameters passed through from the login request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AuthorizationHints {
+    /// Scalekit's `organization_id` parameter: sign in through this organization.
     pub organization_id: Option<String>,
+    /// The `login_hint` parameter: who is signing in, such as an email address.
     pub login_hint: Option<String>,
+    /// The `prompt` parameter, such as `login`.
     pub prompt: Option<String>,
 }
 
 impl Transaction {
+    /// A new attempt that returns to `return_to` (a path the caller already checked), with a fresh
+    /// state, nonce and PKCE verifier from the OS random generator.
     pub fn new(return_to: String, now: u64) -> Transaction {
         Transaction {
             state: random_token(32),
@@ -57,6 +69,8 @@ impl Transaction {
         URL_SAFE_NO_PAD.encode(Sha256::digest(self.code_verifier.as_bytes()))
     }
 
+    /// Whether the attempt is over: more than [`TRANSACTION_TTL_SECS`] old, or started more than a
+    /// minute in the future (clock skew is tolerated up to there).
     pub fn is_expired(&self, now: u64) -> bool {
         now.saturating_sub(self.created_at) > TRANSACTION_TTL_SECS || self.created_at > now + 60
     }

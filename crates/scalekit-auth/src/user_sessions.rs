@@ -36,23 +36,33 @@ pub struct ProviderSession {
     pub session_id: String,
     /// `ACTIVE`, `LOGOUT`, `REVOKED`, `EXPIRED`.
     pub status: String,
+    /// When it was created, in seconds since the epoch, if the answer says.
     pub created_at: Option<u64>,
+    /// When it was last active, in seconds since the epoch, if the answer says.
     pub last_active_at: Option<u64>,
+    /// The browser that signed in.
     pub device: Device,
 }
 
 /// What the provider tells of the browser that signed in.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Device {
+    /// The browser's `User-Agent`.
     pub user_agent: String,
+    /// The browser's name.
     pub browser: String,
+    /// The browser's version.
     pub browser_version: String,
+    /// The operating system.
     pub os: String,
+    /// The operating system's version.
     pub os_version: String,
+    /// The kind of device, as the provider names it.
     pub device_type: String,
 }
 
 impl ProviderSession {
+    /// Whether the provider reports the session `ACTIVE`.
     pub fn is_active(&self) -> bool {
         self.status == "ACTIVE"
     }

@@ -16,6 +16,8 @@ use sha2::{Digest, Sha256};
 /// The longest a verified token is trusted without checking its signature again.
 pub const MAX_AGE: u64 = 300;
 
+/// The cache: what each token was verified as, keyed by the SHA-256 of the whole token, with until
+/// when that holds; at most `capacity` entries.
 pub struct VerifiedTokens<T> {
     capacity: usize,
     entries: Mutex<HashMap<[u8; 32], (T, u64)>>,
@@ -26,6 +28,7 @@ fn digest(token: &str) -> [u8; 32] {
 }
 
 impl<T: Clone> VerifiedTokens<T> {
+    /// An empty cache of at most `capacity` tokens (at least one).
     pub fn new(capacity: usize) -> VerifiedTokens<T> {
         VerifiedTokens {
             capacity: capacity.max(1),
@@ -80,10 +83,12 @@ impl<T: Clone> VerifiedTokens<T> {
         self.insert(token, value, expires_at.min(keys_trusted_until), now);
     }
 
+    /// Entries held, counting expired ones not yet dropped.
     pub fn len(&self) -> usize {
         self.entries.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
+    /// Whether no entry is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -11,6 +11,8 @@ pub const MAX_ENDED: usize = 1_000_000;
 /// their maximum age. Past it new ones are refused (503) rather than a value accepted twice.
 pub const MAX_ONE_TIME: usize = 200_000;
 
+/// The in-process store: ended-session records, which evict the one closest to expiry when full,
+/// and one-time values, refused (503) when full rather than accepted twice.
 pub struct MemoryStore {
     /// Digest → a number (the sign-in cutoff for a user; 0 otherwise).
     ended: ExpiringMap<u64>,
@@ -24,6 +26,7 @@ impl Default for MemoryStore {
 }
 
 impl MemoryStore {
+    /// A store of at most `ended` ended-session records and `once` one-time values.
     pub fn with_capacity(ended: usize, once: usize) -> MemoryStore {
         MemoryStore {
             ended: ExpiringMap::new(ended, WhenFull::EvictSoonest),
@@ -38,7 +41,7 @@ impl MemoryStore {
         until: u64,
         now: u64,
     ) -> Result<(), StoreUnavailable> {
-        if self.ended.insert(key, value, until, now) == Inserted::NewInPlaceOfAnother {
+        if self.ended.insert_max(key, value, until, now) == Inserted::NewInPlaceOfAnother {
             tracing::warn!(
                 capacity = self.ended.len(),
                 "the ended-session records are full; forgot the one closest to its timeout"

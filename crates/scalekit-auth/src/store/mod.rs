@@ -26,7 +26,10 @@ pub struct SessionKeys<'a> {
     pub id: &'a str,
     /// The provider's session (`sid`), when its tokens carry one.
     pub provider_sid: Option<&'a str>,
+    /// The user (`sub`): "sign out everywhere" and logout tokens naming only the user end the
+    /// sessions signed in by a cutoff.
     pub sub: &'a str,
+    /// When the session signed in, in seconds since the epoch, compared with the user's cutoff.
     pub signed_in_at: u64,
 }
 
@@ -57,7 +60,9 @@ pub struct StoreUnavailable(pub String);
 /// The configured store. Cheap to clone.
 #[derive(Clone)]
 pub enum Store {
+    /// In process memory: for a single instance.
     Memory(Arc<MemoryStore>),
+    /// Redis or Valkey, shared by every instance.
     Redis(Arc<RedisStore>),
 }
 

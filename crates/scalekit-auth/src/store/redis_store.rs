@@ -23,6 +23,19 @@ pub struct RedisSettings {
     pub key_prefix: String,
 }
 
+/// `SET key max(current, ARGV[1]) EX max(current TTL, ARGV[2])`, atomically (Lua runs alone on
+/// the server; Valkey runs the same scripts).
+const RAISE_SCRIPT: &str = "local value = tonumber(ARGV[1]) \
+    local ttl = tonumber(ARGV[2]) \
+    local current = redis.call('GET', KEYS[1]) \
+    if current and tonumber(current) and tonumber(current) > value then value = tonumber(current) end \
+    local left = redis.call('TTL', KEYS[1]) \
+    if left > ttl then ttl = left end \
+    redis.call('SET', KEYS[1], value, 'EX', ttl) \
+    return 1";
+
+/// The Redis (or Valkey) store: every key under the configured prefix, every command bounded by a
+/// short timeout, an ongoing outage logged at most every 30 s.
 pub struct RedisStore {
     connection: ConnectionManager,
     prefix: String,
@@ -107,8 +120,14 @@ impl RedisStore {
         value: u64,
         ttl: u64,
     ) -> Result<(), StoreUnavailable> {
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(self.key(key)).arg(value).arg("EX").arg(ttl);
+        // One atomic step that only ever raises the value and lengthens the TTL: a later, older
+        // cutoff (a logout token issued before a "sign out everywhere") must not revive sessions.
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(RAISE_SCRIPT)
+            .arg(1)
+            .arg(self.key(key))
+            .arg(value)
+            .arg(ttl);
         self.run::<()>(&cmd).await
     }
 

@@ -47,7 +47,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     // Created once at the root, the same way on server and browser, so hydration ids line up.
     // Their sources never change: the browser keeps the server's values (see `from_server`).
-    // Both travel in the page as PageCodec text, so the first load decodes no JSON.
+    // Both travel in the page in PageCodec (postcard in base64), so the first load decodes no JSON.
     let site =
         Resource::<_, PageCodec>::new_with_options(|| (), |_| from_server(get_site_info), false);
     let session = provide_session();

@@ -3,7 +3,6 @@
 //! "Your sessions", with signing out one of them or all).
 
 use leptos::prelude::*;
-use scalekit_leptos::codec::{PageText, Reader, Writer};
 use scalekit_leptos::ServerError;
 use serde::{Deserialize, Serialize};
 
@@ -188,37 +187,6 @@ pub async fn sign_out_everywhere() -> Result<(), ServerError> {
     scalekit_leptos::server::see_other("/login")
 }
 
-impl PageText for ClaimRow {
-    /// Two empty texts.
-    const MIN_BYTES: u64 = 4;
-
-    fn write(&self, out: &mut Writer) {
-        out.text(&self.name);
-        out.text(&self.value);
-    }
-
-    fn read(input: &mut Reader) -> Option<ClaimRow> {
-        Some(ClaimRow {
-            name: input.text()?,
-            value: input.text()?,
-        })
-    }
-}
-
-impl PageText for SessionClaims {
-    fn write(&self, out: &mut Writer) {
-        out.list(&self.id_token);
-        out.list(&self.access_token);
-    }
-
-    fn read(input: &mut Reader) -> Option<Self> {
-        Some(SessionClaims {
-            id_token: input.list()?,
-            access_token: input.list()?,
-        })
-    }
-}
-
 #[cfg(feature = "ssr")]
 mod ssr {
     /// `Firefox 128 on Linux (desktop)`, from what the provider tells of a session's browser.
@@ -250,7 +218,7 @@ mod ssr {
 #[cfg(test)]
 mod tests {
     use leptos::server::codee::{Decoder, Encoder};
-    use scalekit_leptos::codec::{Malformed, PageCodec};
+    use scalekit_leptos::codec::PageCodec;
 
     use super::*;
 
@@ -269,25 +237,6 @@ mod tests {
     }
 
     #[test]
-    fn malformed_claims_are_refused() {
-        let decode =
-            |text: &str| <PageCodec as Decoder<Result<SessionClaims, ServerError>>>::decode(text);
-        let good =
-            <PageCodec as Encoder<Result<SessionClaims, ServerError>>>::encode(&Ok(claims()))
-                .unwrap();
-        assert_eq!(decode(&good), Ok(Ok(claims())));
-        for bad in [
-            good[..good.len() - 1].to_string(),
-            format!("{good}0;"),
-            "k1;3:amr0;".into(),
-            "k99999;0:0:0;".into(),
-            "k1;3:amr6:conn_1".into(),
-        ] {
-            assert_eq!(decode(&bad), Err(Malformed), "{bad:?}");
-        }
-    }
-
-    #[test]
     fn claims_survive_the_trip() {
         for value in [
             Ok(claims()),
@@ -297,8 +246,8 @@ mod tests {
             let text =
                 <PageCodec as Encoder<Result<SessionClaims, ServerError>>>::encode(&value).unwrap();
             assert_eq!(
-                <PageCodec as Decoder<Result<SessionClaims, ServerError>>>::decode(&text),
-                Ok(value)
+                <PageCodec as Decoder<Result<SessionClaims, ServerError>>>::decode(&text).ok(),
+                Some(value)
             );
         }
     }

@@ -18,8 +18,8 @@ use scalekit_leptos::ServerError;
 use scalekit_leptos::SessionView;
 use scalekit_leptos::{use_session, when_allowed, RequireSignIn};
 
-/// The claims as they travel in the page: PageCodec text rather than JSON, cheaper for the server
-/// to write and escape.
+/// The claims as they travel in the page: PageCodec (postcard in base64) rather than JSON, which
+/// the renderer had to escape quote by quote.
 type ClaimsData = Resource<Result<SessionClaims, ServerError>, PageCodec>;
 
 #[component]

@@ -200,7 +200,7 @@ fn r8_no_server_function_takes_a_user_session_or_token_identifier() {
     ];
     // The one exception: which of the caller's own provider sessions to sign out. The server
     // function looks it up in the caller's own list and refuses any other (404), proved by
-    // bff::o8_sign_out_everywhere_from_one_session_ends_the_other.
+    // bff::user_sessions::o8_sign_out_everywhere_from_one_session_ends_the_other.
     const CHECKED_AGAINST_THE_CALLERS_OWN: [(&str, &str); 1] = [("sign_out_session", "session_id")];
     for f in &fns {
         for param in &f.params {
@@ -298,7 +298,7 @@ fn c10_pages_render_whole_before_the_response_starts_and_never_write_cookies() {
 
 /// Checklist I13 does not apply: the app never asks for `max_age` or `acr_values`, so no
 /// `auth_time` or `acr` check is owed. Outside the development provider no code names either
-/// parameter (the URL the login server function sends is checked in `bff::i13_…`).
+/// parameter (the URL the login server function sends is checked in `bff::sign_in::i13_…`).
 #[test]
 fn i13_no_code_outside_the_dev_provider_asks_for_max_age_or_acr_values() {
     let files = sources_outside_dev_provider();

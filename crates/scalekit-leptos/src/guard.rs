@@ -24,7 +24,7 @@ struct SessionResource(SessionData);
 /// Creates the session resource and provides it to every page below: call it once, in the root
 /// component, before the router (the same way on server and browser, so hydration ids line up).
 /// Its source never changes: the browser keeps the server's value, travelling in the page as
-/// [`PageCodec`] text, so the first load decodes no JSON.
+/// [`PageCodec`] data, so the first load decodes no JSON.
 pub fn provide_session() -> SessionData {
     let session =
         Resource::<_, PageCodec>::new_with_options(|| (), |_| from_server(get_session), false);

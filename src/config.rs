@@ -393,10 +393,7 @@ impl Config {
     /// Whether cookies can carry `Secure` and the `__Host-` prefix: the app is served over https,
     /// or on a loopback host, which browsers treat as a secure context.
     pub fn cookies_secure(&self) -> bool {
-        let Ok(url) = url::Url::parse(&self.app_url) else {
-            return false;
-        };
-        url.scheme() == "https" || scalekit_auth::settings::is_loopback_url(&url)
+        scalekit_auth::settings::secure_cookies_for(&self.app_url)
     }
 }
 

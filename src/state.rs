@@ -54,7 +54,6 @@ impl AppState {
             idle_timeout_secs: config.session_idle_timeout_secs,
             absolute_timeout_secs: config.session_absolute_timeout_secs,
         })
-        .with_secure_cookies(config.cookies_secure())
         .with_store(store)
         .with_pages(SignInPages {
             default_return_to: crate::app::DEFAULT_RETURN_PATH.into(),

@@ -17,19 +17,11 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 /// never reach one; the CSRF layer only has to look at non-safe methods.
 #[test]
 fn x1_no_server_function_uses_a_get_encoding() {
-    let mut files = Vec::new();
-    for dir in ["/src", "/crates/scalekit-leptos/src"] {
-        rust_files(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join(&dir[1..]),
-            &mut files,
-        );
-    }
     let mut server_fns = 0;
-    for file in files {
-        let text = std::fs::read_to_string(&file).unwrap();
+    for (file, text) in server_fn_sources() {
         server_fns += text.matches("#[server(").count();
         for banned in ["GetUrl", "GetCbor", "input = Get", "input=Get"] {
-            assert!(!text.contains(banned), "{} uses {banned}", file.display());
+            assert!(!text.contains(banned), "{file} uses {banned}");
         }
     }
     assert!(server_fns >= 15, "found {server_fns} server functions");
@@ -39,24 +31,29 @@ fn src_dir(sub: &str) -> std::path::PathBuf {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")).join(sub)
 }
 
-/// Every `.rs` file under `src/<sub>`, with its text and its path relative to `src/`.
-fn sources(sub: &str) -> Vec<(String, String)> {
-    let root = src_dir("");
+/// Every `.rs` file under `dir`, sorted, with its text and its path relative to `root` after
+/// `prefix`.
+fn named_sources(dir: &Path, root: &Path, prefix: &str) -> Vec<(String, String)> {
     let mut files = Vec::new();
-    rust_files(&src_dir(sub), &mut files);
+    rust_files(dir, &mut files);
     files.sort();
     files
         .into_iter()
         .map(|path| {
             let text = std::fs::read_to_string(&path).unwrap();
             let relative = path
-                .strip_prefix(&root)
+                .strip_prefix(root)
                 .unwrap()
                 .to_string_lossy()
                 .replace('\\', "/");
-            (relative, text)
+            (format!("{prefix}{relative}"), text)
         })
         .collect()
+}
+
+/// Every `.rs` file under `src/<sub>`, with its text and its path relative to `src/`.
+fn sources(sub: &str) -> Vec<(String, String)> {
+    named_sources(&src_dir(sub), &src_dir(""), "")
 }
 
 /// The files of the crate at `crates/<dir>/src`, named `<prefix>/…`.
@@ -65,21 +62,14 @@ fn crate_sources(dir: &str, prefix: &str) -> Vec<(String, String)> {
         .join("crates")
         .join(dir)
         .join("src");
-    let mut files = Vec::new();
-    rust_files(&root, &mut files);
-    files.sort();
+    named_sources(&root, &root, &format!("{prefix}/"))
+}
+
+/// Where server functions are defined: the app and the Leptos layer.
+fn server_fn_sources() -> Vec<(String, String)> {
+    let mut files = sources("");
+    files.extend(crate_sources("scalekit-leptos", "leptos"));
     files
-        .into_iter()
-        .map(|path| {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let relative = path
-                .strip_prefix(&root)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            (format!("{prefix}/{relative}"), text)
-        })
-        .collect()
 }
 
 /// The auth core's files, named `auth/…` (as when it lived in `src/auth`), the Leptos layer's
@@ -144,9 +134,7 @@ fn split_params(list: &str) -> Vec<String> {
 
 fn server_fns() -> Vec<ServerFn> {
     let mut found = Vec::new();
-    let mut files = sources("");
-    files.extend(crate_sources("scalekit-leptos", "leptos"));
-    for (file, text) in files {
+    for (file, text) in server_fn_sources() {
         for (at, _) in text.match_indices("#[server(") {
             let rest = &text[at..];
             let fn_at = rest.find("fn ").expect("a function follows #[server]");

@@ -133,8 +133,9 @@ impl AuthSettings {
     }
 }
 
-/// `Secure` cookies need https, except on loopback, where browsers accept them over http.
-fn secure_cookies_for(app_url: &str) -> bool {
+/// Whether an app at `app_url` can have `Secure` (and `__Host-`) cookies: https, or loopback,
+/// where browsers accept them over http.
+pub fn secure_cookies_for(app_url: &str) -> bool {
     url::Url::parse(app_url).is_ok_and(|url| url.scheme() == "https" || is_loopback_url(&url))
 }
 

@@ -43,11 +43,6 @@ impl SignIn {
             callback_path,
         }
     }
-
-    /// The auth core's handle, as server functions get it.
-    pub fn auth(&self) -> &Auth {
-        &self.auth
-    }
 }
 
 /// The Leptos context every render and server function needs: [`Auth`], and a server redirect

@@ -6,12 +6,12 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use jsonwebtoken::jwk::JwkSet;
-use scalekit_auth::api_token::{scopes_of, validate_api_token, ApiExpected};
-use scalekit_auth::keys::KeySet;
-use scalekit_auth::sealed::{open, seal};
-use scalekit_auth::session::Session;
-use scalekit_auth::user::summarize;
-use scalekit_auth::verified_tokens::VerifiedTokens;
+use scalekit_auth::bearer::VerifiedTokens;
+use scalekit_auth::bearer::{scopes_of, validate_api_token, ApiExpected};
+use scalekit_auth::protocol::summarize;
+use scalekit_auth::protocol::KeySet;
+use scalekit_auth::protocol::{open, seal};
+use scalekit_auth::Session;
 use scalekit_dev_idp::KeyRing;
 use serde_json::{json, Map, Value};
 use tower_cookies::Key;

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use url::Url;
 
-use scalekit_auth::secret::Secret;
+use scalekit_auth::Secret;
 
 /// Scopes requested when `SCALEKIT_SCOPES` is not set: `offline_access` is what gets a refresh token.
 pub const DEFAULT_SCOPES: &str = "openid profile email offline_access";

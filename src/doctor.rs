@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use serde::Deserialize;
 
 use crate::config::{Config, ProviderConfig};
-use scalekit_auth::discovery::{fetch_jwks, fetch_provider_metadata, ProviderMetadata};
-use scalekit_auth::http_client::{error_chain, provider_http_client};
+use scalekit_auth::protocol::{error_chain, provider_http_client};
+use scalekit_auth::protocol::{fetch_jwks, fetch_provider_metadata, ProviderMetadata};
 
 /// The outcome of one check.
 #[derive(Debug, PartialEq, Eq)]

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::prelude::*;
-use scalekit_auth::callback::SignInPages;
 use scalekit_auth::management::ManagementClient;
-use scalekit_auth::session::SessionPolicy;
 use scalekit_auth::store::{RedisStore, Store};
+use scalekit_auth::SessionPolicy;
+use scalekit_auth::SignInPages;
 use scalekit_auth::{Auth, AuthSettings};
 use scalekit_leptos::ServerError;
 use tower_cookies::Key;
@@ -62,7 +62,7 @@ impl AppState {
             stylesheet: format!("/{}/{}.css", config.site_pkg_dir, config.output_name),
         });
         let auth = Auth::new(settings)?;
-        let management = Arc::new(ManagementClient::new(auth.rp.provider().clone()));
+        let management = Arc::new(ManagementClient::new(auth.provider().clone()));
         Ok(AppState {
             leptos_options,
             config: Arc::new(config),

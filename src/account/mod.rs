@@ -24,14 +24,14 @@ pub struct SessionClaims {
 #[server(prefix = "/_app", endpoint = "claims")]
 pub async fn get_claims() -> Result<SessionClaims, ServerError> {
     use crate::views::claims_table::claims_table_cached;
-    use scalekit_auth::session::now_secs;
+    use scalekit_auth::now_secs;
 
     let session = scalekit_leptos::server::require_session()?;
     let now = now_secs();
     let rows = |token: &str| claims_table_cached(token, now).as_ref().clone();
     Ok(SessionClaims {
-        id_token: session.id_token.as_deref().map(rows).unwrap_or_default(),
-        access_token: rows(&session.access_token),
+        id_token: session.id_token().map(rows).unwrap_or_default(),
+        access_token: rows(session.access_token()),
     })
 }
 
@@ -56,7 +56,7 @@ pub async fn user_sessions() -> Result<Vec<UserSessionView>, ServerError> {
     let state = crate::state::app_state()?;
     let listed = match state
         .management
-        .list_user_sessions(&session.user.sub, &session.id)
+        .list_user_sessions(session.user().sub(), session.id())
         .await
     {
         Ok(listed) => listed,
@@ -77,7 +77,7 @@ pub async fn user_sessions() -> Result<Vec<UserSessionView>, ServerError> {
     let mut views: Vec<UserSessionView> = listed
         .into_iter()
         .map(|s| UserSessionView {
-            current: session.provider_sid.as_deref() == Some(s.session_id.as_str()),
+            current: session.provider_sid() == Some(s.session_id.as_str()),
             device: ssr::device_summary(&s.device),
             session_id: s.session_id,
             created_at: s.created_at,
@@ -108,7 +108,7 @@ pub async fn sign_out_session(session_id: String) -> Result<(), ServerError> {
             "that is not a session id".into(),
         )));
     }
-    if session.provider_sid.as_deref() == Some(session_id.as_str()) {
+    if session.provider_sid() == Some(session_id.as_str()) {
         return Err(scalekit_leptos::server::fail(ServerError::BadRequest(
             "this is the session you are using: sign out with the Sign out button".into(),
         )));
@@ -116,11 +116,11 @@ pub async fn sign_out_session(session_id: String) -> Result<(), ServerError> {
     let management_error = crate::organization::ssr::management_error;
     let own = state
         .management
-        .list_user_sessions(&session.user.sub, &session.id)
+        .list_user_sessions(session.user().sub(), session.id())
         .await
         .map_err(management_error)?;
     if !own.iter().any(|s| s.session_id == session_id) {
-        tracing::warn!(sub = %session.user.sub, "refused to sign out a session not in the caller's list");
+        tracing::warn!(sub = %session.user().sub(), "refused to sign out a session not in the caller's list");
         return Err(scalekit_leptos::server::fail(ServerError::NotFound));
     }
     state
@@ -128,20 +128,8 @@ pub async fn sign_out_session(session_id: String) -> Result<(), ServerError> {
         .revoke_session(&session_id)
         .await
         .map_err(management_error)?;
-    let absolute = auth.rp.policy().absolute_timeout_secs;
-    let store = auth.rp.store.clone();
-    let sid = session_id.clone();
-    scalekit_auth::store::record_with_retries("an ended provider session", move |now| {
-        let store = store.clone();
-        let sid = sid.clone();
-        async move {
-            store
-                .end_provider_session(&sid, now.saturating_add(absolute), now)
-                .await
-        }
-    })
-    .await;
-    tracing::info!(sub = %session.user.sub, "signed out another session");
+    auth.end_provider_session(&session_id).await;
+    tracing::info!(sub = %session.user().sub(), "signed out another session");
     if scalekit_leptos::server::accepts_html() {
         scalekit_leptos::server::see_other("/sessions#your-sessions")?;
     }
@@ -154,7 +142,7 @@ pub async fn sign_out_session(session_id: String) -> Result<(), ServerError> {
 /// sign-out and the browser sent to `/login`.
 #[server(prefix = "/_app", endpoint = "sign_out_everywhere")]
 pub async fn sign_out_everywhere() -> Result<(), ServerError> {
-    use scalekit_auth::session::now_secs;
+    use scalekit_auth::now_secs;
 
     let auth = scalekit_leptos::server::auth()?;
     let cookies = scalekit_leptos::server::cookies().await?;
@@ -162,28 +150,14 @@ pub async fn sign_out_everywhere() -> Result<(), ServerError> {
     let state = crate::state::app_state()?;
     let revoked = state
         .management
-        .revoke_all_user_sessions(&session.user.sub)
+        .revoke_all_user_sessions(session.user().sub())
         .await
         .map_err(crate::organization::ssr::management_error)?;
-    let cutoff = now_secs();
-    let absolute = auth.rp.policy().absolute_timeout_secs;
-    let store = auth.rp.store.clone();
-    let sub = session.user.sub.clone();
-    scalekit_auth::store::record_with_retries("a user's ended sessions", move |now| {
-        let store = store.clone();
-        let sub = sub.clone();
-        async move {
-            store
-                .end_user_sessions(&sub, cutoff, now.saturating_add(absolute), now)
-                .await
-        }
-    })
-    .await;
-    auth.rp.revoke(&session).await;
-    auth.end(&cookies, &session).await;
-    auth.cookies.clear_transaction(&cookies);
+    auth.end_user_sessions(session.user().sub(), now_secs())
+        .await;
+    auth.sign_out(&cookies, Some(&session)).await;
     scalekit_leptos::server::clear_site_data();
-    tracing::info!(sub = %session.user.sub, revoked, "signed out everywhere");
+    tracing::info!(sub = %session.user().sub(), revoked, "signed out everywhere");
     scalekit_leptos::server::see_other("/login")
 }
 

@@ -11,11 +11,11 @@ use http::header::AUTHORIZATION;
 use http::request::Parts;
 
 use super::errors::{ApiError, Challenge, ChallengeTarget};
-use scalekit_auth::api_token::{validate_api_token, ApiCaller, ApiExpected, ApiTokenError};
-use scalekit_auth::jwt::JwtError;
-use scalekit_auth::middleware::Auth;
-use scalekit_auth::session::now_secs;
-use scalekit_auth::verified_tokens::VerifiedTokens;
+use scalekit_auth::bearer::JwtError;
+use scalekit_auth::bearer::VerifiedTokens;
+use scalekit_auth::bearer::{validate_api_token, ApiCaller, ApiExpected, ApiTokenError};
+use scalekit_auth::now_secs;
+use scalekit_auth::Auth;
 
 /// The token from `Authorization: Bearer …`, or why there is none usable.
 pub fn bearer_token(request: &Request) -> Result<&str, ApiError> {
@@ -103,7 +103,7 @@ impl BearerGuard {
         if let Some(caller) = self.verified.get(token, now) {
             return Ok(caller);
         }
-        let Ok(endpoints) = self.auth.rp.endpoints().await else {
+        let Ok(endpoints) = self.auth.endpoints().await else {
             return Err(ApiError::Unavailable);
         };
         let mut issuers = vec![endpoints.metadata.issuer.clone()];

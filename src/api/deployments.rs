@@ -95,7 +95,7 @@ impl DeploymentStore {
             name: new.name,
             environment,
             created_by: created_by.to_string(),
-            created_at: scalekit_auth::session::now_secs(),
+            created_at: scalekit_auth::now_secs(),
         };
         let mut store = self
             .by_organization

@@ -36,9 +36,9 @@ pub fn metadata_url(audience: &str, app_url: &str) -> String {
 }
 
 pub async fn protected_resource(State(api): State<ApiState>) -> Response {
-    let issuer = match api.guard.auth.rp.endpoints().await {
+    let issuer = match api.guard.auth.endpoints().await {
         Ok(endpoints) => endpoints.metadata.issuer.clone(),
-        Err(_) => api.guard.auth.rp.environment_url().to_string(),
+        Err(_) => api.guard.auth.environment_url().to_string(),
     };
     let mut response = Json(json!({
         "resource": api.guard.audience,

@@ -14,7 +14,7 @@ use axum::Router;
 
 use self::bearer::BearerGuard;
 use self::errors::ChallengeTarget;
-use scalekit_auth::middleware::Auth;
+use scalekit_auth::Auth;
 
 /// What the API's handlers and layers share.
 #[derive(Clone)]

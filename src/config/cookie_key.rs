@@ -78,7 +78,7 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scalekit_auth::secret::Secret;
+    use scalekit_auth::Secret;
 
     fn scratch_dir(name: &str) -> PathBuf {
         let dir =

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use tokio::sync::RwLock;
 
 use super::McpState;
-use scalekit_auth::http_client::{error_chain, read_limited};
+use scalekit_auth::protocol::{error_chain, read_limited};
 
 /// How long Scalekit's metadata is reused.
 const METADATA_TTL: Duration = Duration::from_secs(3600);

@@ -22,7 +22,7 @@ use self::tools::DeploymentTools;
 use crate::api::bearer::{authenticate, BearerGuard};
 use crate::api::deployments::DeploymentStore;
 use crate::api::errors::ChallengeTarget;
-use scalekit_auth::middleware::Auth;
+use scalekit_auth::Auth;
 
 pub const MCP_PATH: &str = "/mcp";
 pub const RESOURCE_METADATA_PATH: &str = "/.well-known/oauth-protected-resource/mcp";
@@ -62,13 +62,13 @@ pub fn routes<S: Clone + Send + Sync + 'static>(
     resource_id: &str,
     deployments: Arc<DeploymentStore>,
 ) -> Router<S> {
-    let environment = auth.rp.environment_url().to_string();
+    let environment = auth.environment_url().to_string();
     let authorization_server = format!("{environment}/resources/{resource_id}");
     let state = McpState {
         resource_url: format!("{app_url}{MCP_PATH}"),
         authorization_server: authorization_server.clone(),
         upstream: Arc::new(UpstreamMetadata::new(
-            auth.rp.http().clone(),
+            auth.provider().http().clone(),
             format!("{environment}/.well-known/oauth-authorization-server/resources/{resource_id}"),
         )),
     };

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use super::tools::{refusal, Refusal};
 use crate::api::errors::{role_lacks_permission, ApiError, Challenge, ChallengeTarget};
-use scalekit_auth::api_token::ApiCaller;
+use scalekit_auth::bearer::ApiCaller;
 
 /// Largest MCP request body read; the tools take a few short strings.
 pub const MAX_BODY: usize = 256 * 1024;

@@ -16,7 +16,7 @@ use crate::api::bearer::Scope;
 use crate::api::deployments::{
     DeployApplications, DeploymentStore, NewDeployment, ReadDeployments,
 };
-use scalekit_auth::api_token::ApiCaller;
+use scalekit_auth::bearer::ApiCaller;
 
 pub const WHOAMI: &str = "whoami";
 pub const LIST_DEPLOYMENTS: &str = "list_deployments";

@@ -148,7 +148,6 @@ pub mod ssr {
     use leptos::prelude::*;
 
     use scalekit_auth::management::ManagementError;
-    use scalekit_auth::sealed::{open, seal};
     use scalekit_leptos::server::{cookies, fail, require_permission};
     use scalekit_leptos::ServerError;
 
@@ -159,9 +158,9 @@ pub mod ssr {
     pub fn manager() -> Result<(AppState, String), ServerError> {
         let session = require_permission(API_CLIENTS_PERMISSION)?;
         let organization = session
-            .user
-            .organization_id
-            .clone()
+            .user()
+            .organization_id()
+            .map(str::to_string)
             .ok_or_else(|| fail(ServerError::Forbidden(API_CLIENTS_PERMISSION.into())))?;
         let state = use_context::<AppState>().ok_or(ServerError::Internal)?;
         Ok((state, organization))
@@ -178,50 +177,31 @@ pub mod ssr {
         })
     }
 
-    const KEPT: &str = "__Host-skit_new_client";
-
-    fn cookie(value: String, max_age: i64) -> tower_cookies::Cookie<'static> {
-        let mut cookie = tower_cookies::Cookie::new(KEPT, value);
-        cookie.set_path("/");
-        cookie.set_http_only(true);
-        cookie.set_secure(true);
-        cookie.set_same_site(tower_cookies::cookie::SameSite::Strict);
-        cookie.set_max_age(tower_cookies::cookie::time::Duration::seconds(max_age));
-        cookie
-    }
+    /// The kept cookie's purpose: it names the cookie and binds its seal.
+    const KEPT: &str = "new_client";
 
     /// Keeps the new client, sealed, for the next page view (two minutes at most).
     pub async fn keep_for_next_page(created: &CreatedApiClient) -> Result<(), ServerError> {
-        let state = use_context::<AppState>().ok_or(ServerError::Internal)?;
+        let auth = scalekit_leptos::server::auth()?;
         let json = serde_json::to_string(created).map_err(|_| ServerError::Internal)?;
-        cookies()
-            .await?
-            .add(cookie(seal(&state.auth.key, KEPT, &json), 120));
+        auth.keep_for_next_page(&cookies().await?, KEPT, &json, 120);
         Ok(())
     }
 
-    /// Reads the kept client from the request as it arrived (not from the jar, which holds the
-    /// removal after a first read, so asking twice in one request still answers the same) and
-    /// removes it for the next request.
+    /// Reads the kept client from the request as it arrived (so asking twice in one request still
+    /// answers the same) and removes it for the next request.
     pub async fn take_kept() -> Result<Option<CreatedApiClient>, ServerError> {
-        let state = use_context::<AppState>().ok_or(ServerError::Internal)?;
-        let sent = use_context::<http::request::Parts>().and_then(|parts| {
-            parts
-                .headers
-                .get_all(http::header::COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|line| line.split(';'))
-                .filter_map(|pair| pair.trim().split_once('='))
-                .find(|(name, _)| *name == KEPT)
-                .map(|(_, value)| value.to_string())
-        });
-        let Some(sent) = sent else {
+        let auth = scalekit_leptos::server::auth()?;
+        let Some(parts) = use_context::<http::request::Parts>() else {
             return Ok(None);
         };
-        let mut removal = cookie(String::new(), 0);
-        removal.make_removal();
-        cookies().await?.add(removal);
-        Ok(open(&state.auth.key, KEPT, &sent).and_then(|json| serde_json::from_str(&json).ok()))
+        let sent = parts
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        Ok(auth
+            .take_kept(&cookies().await?, KEPT, sent)
+            .and_then(|json| serde_json::from_str(&json).ok()))
     }
 }

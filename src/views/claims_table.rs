@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::account::ClaimRow;
 use crate::components::time_text::format_utc;
-use scalekit_auth::verified_tokens::{VerifiedTokens, MAX_AGE};
+use scalekit_auth::bearer::{VerifiedTokens, MAX_AGE};
 
 /// Values longer than this are shortened in the middle.
 const MAX_VALUE_CHARS: usize = 64;

@@ -27,7 +27,7 @@ pub async fn request_log(mut request: Request, next: Next) -> Response {
         "request",
         request_id = %id,
         method = %request.method(),
-        path = %scalekit_auth::log_text::untrusted(request.uri().path()),
+        path = %scalekit_auth::protocol::untrusted(request.uri().path()),
     );
     let started = Instant::now();
     async move {

@@ -56,7 +56,7 @@ pub async fn security_headers(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let nonce = scalekit_auth::secret::random_token(16);
+    let nonce = scalekit_auth::protocol::random_token(16);
     request.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();

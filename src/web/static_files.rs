@@ -16,7 +16,7 @@ use tower_http::services::ServeDir;
 
 use crate::app::shell;
 use crate::state::AppState;
-use scalekit_auth::session::now_secs;
+use scalekit_auth::now_secs;
 
 /// Bundle files keep their names between builds, so the browser must revalidate them (cheap: the
 /// file server answers `304 Not Modified`). Other public assets change rarely.

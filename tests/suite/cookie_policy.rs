@@ -118,7 +118,7 @@ async fn check_secure_cookies(cases: Vec<(&'static str, Vec<(&'static str, &'sta
         // The setting the running app uses comes from there: nothing else can turn it off.
         let idp = start_dev_idp(&config).expect("dev identity provider starts");
         let state = AppState::new(config, tower_cookies::Key::generate(), idp).expect("state");
-        let cookies = state.auth.cookies;
+        let cookies = state.auth.cookie_settings();
         assert!(cookies.secure, "{what}: {app_url}");
         assert_eq!(cookies.session_name(), "__Host-skit_session", "{what}");
         assert_eq!(cookies.transaction_name(), "__Host-skit_signin", "{what}");

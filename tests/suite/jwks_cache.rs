@@ -21,9 +21,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use common::browser::{serve_app, RunningApp};
 use common::provider::{control, login, start_provider, Provider, CLIENT_ID};
-use scalekit_auth::access_token::{AccessExpected, JwtError};
-use scalekit_auth::id_token::{Expected, IdTokenError};
-use scalekit_auth::jwks_cache::{lower_max_age_floor_for_tests, JwksCache, KeyedValidationError};
+use scalekit_auth::protocol::{lower_max_age_floor_for_tests, JwksCache, KeyedValidationError};
+use scalekit_auth::protocol::{AccessExpected, JwtError};
+use scalekit_auth::protocol::{Expected, IdTokenError};
 use scalekit_dev_idp::KeyRing;
 use serde_json::Value;
 

@@ -28,6 +28,8 @@ struct Script {
     rotate_before_refresh: bool,
     /// Sign the login ID token with `alg: none` instead.
     unsigned_login: bool,
+    /// The audience of the refreshed access token (default: our client).
+    refresh_access_aud: Option<&'static str>,
 }
 
 struct Mock {
@@ -47,12 +49,16 @@ fn now() -> u64 {
 
 impl Mock {
     fn access_token(&self, sub: &str) -> String {
+        self.access_token_for(sub, CLIENT_ID)
+    }
+
+    fn access_token_for(&self, sub: &str, aud: &str) -> String {
         let now = now();
         self.ring
             .lock()
             .unwrap()
             .sign(&json!({
-                "iss": self.base, "aud": [CLIENT_ID], "sub": sub, "oid": "org_1",
+                "iss": self.base, "aud": [aud], "sub": sub, "oid": "org_1",
                 "iat": now, "exp": now + 30, "permissions": ["organization:read"]
             }))
             .unwrap()
@@ -63,7 +69,7 @@ impl Mock {
         let mut claims = json!({
             "iss": self.base, "aud": [CLIENT_ID], "azp": CLIENT_ID, "sub": sub,
             "iat": now, "exp": now + 3600, "name": "Mock User", "email": "mock@example.com",
-            "at_hash": scalekit_auth::id_token::half_hash(access_token),
+            "at_hash": scalekit_auth::protocol::half_hash(access_token),
         });
         if let Some(nonce) = nonce {
             claims["nonce"] = json!(nonce);
@@ -119,7 +125,8 @@ async fn token(
             .unwrap()
             .refresh_id_sub
             .unwrap_or("usr_1");
-        let access = mock.access_token("usr_1");
+        let aud = mock.script.lock().unwrap().refresh_access_aud;
+        let access = mock.access_token_for("usr_1", aud.unwrap_or(CLIENT_ID));
         let id = mock.id_token(sub, None, &access);
         let id = mock.ring.lock().unwrap().sign(&id).unwrap();
         return Json(json!({
@@ -252,6 +259,23 @@ async fn i15_r6_oidcc_client_test_refresh_token_invalid_sub_ends_the_session() {
         302,
         "signed out, not signed in as someone else"
     );
+    assert!(!browser.jar.contains_key("__Host-skit_session"));
+}
+
+/// A refreshed access token that fails validation (here: for another client) is the provider's
+/// answer for this session, not an outage: the session ends rather than lingering as
+/// "provider unavailable" until its access token expires.
+#[tokio::test]
+async fn r6_a_refreshed_access_token_that_fails_validation_ends_the_session() {
+    let (_mock, mut browser, callback) = sign_in(Script {
+        refresh_access_aud: Some("skc_another_client"),
+        ..Script::default()
+    })
+    .await;
+    assert_eq!(callback.status(), 303);
+    let page = browser.get("/dashboard").await;
+    assert_eq!(page.status(), 302, "signed out");
+    assert_eq!(location(&page), "/login?next=/dashboard&error=expired");
     assert!(!browser.jar.contains_key("__Host-skit_session"));
 }
 

@@ -360,8 +360,8 @@ async fn o8_a_replayed_logout_token_is_refused_on_any_instance() {
 /// process and in Redis alike.
 #[tokio::test]
 async fn o8_r9_a_users_cutoff_is_never_lowered_by_an_older_one() {
-    use scalekit_auth::secret::Secret;
     use scalekit_auth::store::{RedisSettings, RedisStore, SessionKeys, Store};
+    use scalekit_auth::Secret;
 
     let redis = RedisServer::start().await;
     let prefix = format!("cutoff-{}:", uuid::Uuid::new_v4().simple());
@@ -380,7 +380,7 @@ async fn o8_r9_a_users_cutoff_is_never_lowered_by_an_older_one() {
         ("memory", Store::default()),
         ("redis", Store::Redis(Arc::new(shared))),
     ] {
-        let now = scalekit_auth::session::now_secs();
+        let now = scalekit_auth::now_secs();
         store
             .end_user_sessions("usr_1", now - 100, now + 600, now)
             .await

@@ -12,9 +12,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use scalekit_auth::provider::{DiscoveryTimes, Endpoints, Provider, ProviderError};
-use scalekit_auth::secret::Secret;
-use scalekit_auth::token_client::ClientCredentials;
+use scalekit_auth::protocol::ClientCredentials;
+use scalekit_auth::protocol::{DiscoveryTimes, Endpoints, Provider, ProviderError};
+use scalekit_auth::Secret;
 use serde_json::json;
 use tokio::task::JoinSet;
 

@@ -8,8 +8,8 @@ use common::provider::{
     authorization_code, control, start_provider, Provider, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI,
     VERIFIER,
 };
-use scalekit_auth::secret::Secret;
-use scalekit_auth::token_client::{ClientCredentials, TokenClient, TokenEndpointError};
+use scalekit_auth::protocol::{ClientCredentials, TokenClient, TokenEndpointError};
+use scalekit_auth::Secret;
 
 fn client_at(provider: &Provider, token_endpoint: String, secret: &str) -> TokenClient {
     TokenClient::new(
@@ -131,7 +131,7 @@ use std::time::{Duration, Instant};
 
 use axum::routing::{any, get};
 use axum::Router;
-use scalekit_auth::http_client::{provider_http_client, read_limited, MAX_PROVIDER_RESPONSE_BYTES};
+use scalekit_auth::protocol::{provider_http_client, read_limited, MAX_PROVIDER_RESPONSE_BYTES};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn serve(router: Router) -> String {

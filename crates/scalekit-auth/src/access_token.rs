@@ -11,7 +11,7 @@ use super::keys::KeySet;
 /// Why an access token was refused.
 pub type AccessTokenError = JwtError;
 
-/// What an access token must match, for [`validate_access_token`].
+/// What an access token must match, for `validate_access_token`.
 pub struct AccessExpected<'a> {
     /// The discovered issuer; `iss` must equal it exactly.
     pub issuer: &'a str,

@@ -207,7 +207,7 @@ pub async fn fetch_provider_metadata(
     fetch_json(client, &ProviderMetadata::discovery_url(environment_url)).await
 }
 
-/// Fetches the JWKS at `jwks_uri`, without its caching headers (see [`fetch_jwks_with_freshness`]).
+/// Fetches the JWKS at `jwks_uri`, without its caching headers (see `fetch_jwks_with_freshness`).
 pub async fn fetch_jwks(client: &reqwest::Client, jwks_uri: &str) -> Result<JwkSet, FetchError> {
     fetch_json(client, jwks_uri).await
 }

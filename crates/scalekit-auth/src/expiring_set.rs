@@ -182,11 +182,6 @@ impl<V: Clone> ExpiringMap<V> {
     pub fn len(&self) -> usize {
         self.lock().expiries.len()
     }
-
-    /// Whether no key is held (expired keys not yet pruned count as held).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// Keys without values.
@@ -204,18 +199,15 @@ impl ExpiringSet {
     }
 
     /// Whether `key` is present and unexpired.
+    #[cfg(test)]
     pub fn contains(&self, key: &str, now: u64) -> bool {
         self.0.get(key, now).is_some()
     }
 
     /// Keys held, counting expired keys not yet pruned (see [`ExpiringMap::len`]).
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.0.len()
-    }
-
-    /// Whether no key is held (expired keys not yet pruned count as held).
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }
 

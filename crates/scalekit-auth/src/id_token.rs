@@ -31,7 +31,7 @@ pub struct IdTokenClaims {
     pub aud: Vec<String>,
     /// Expiry (`exp`), in seconds since the epoch.
     pub exp: u64,
-    /// Issue time (`iat`), in seconds since the epoch; within [`IAT_WINDOW_SECS`] of now.
+    /// Issue time (`iat`), in seconds since the epoch; within `IAT_WINDOW_SECS` of now.
     pub iat: u64,
     /// The authorized party (`azp`); when present, our client id.
     #[serde(default)]
@@ -114,10 +114,10 @@ pub enum IdTokenError {
     /// `azp` is present and not our client id, or absent while `aud` has several entries (I7).
     #[error("the ID token's authorized party is wrong or missing")]
     WrongAuthorizedParty,
-    /// `exp` passed more than [`LEEWAY_SECS`] ago (I8).
+    /// `exp` passed more than `LEEWAY_SECS` ago (I8).
     #[error("the ID token has expired")]
     Expired,
-    /// `iat` is more than [`IAT_WINDOW_SECS`] away from now, either way (I9).
+    /// `iat` is more than `IAT_WINDOW_SECS` away from now, either way (I9).
     #[error("the ID token's issue time is out of range")]
     IssuedAtOutOfRange,
     /// A nonce was expected and `nonce` is absent or different (I11).

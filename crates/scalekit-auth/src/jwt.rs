@@ -10,7 +10,7 @@ use super::id_token::{header_alg_and_kid, ALLOWED_ALGORITHMS, LEEWAY_SECS};
 use super::keys::{KeyChoiceError, KeySet};
 use crate::log_text::untrusted;
 
-/// Why a provider JWT failed the shared checks of [`check_rs256`] or [`verify_rs256`]. Text taken
+/// Why a provider JWT failed the shared checks of [`check_rs256`] or `verify_rs256`. Text taken
 /// from the token is in its loggable form (`untrusted`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum JwtError {
@@ -39,10 +39,10 @@ pub enum JwtError {
     /// A required claim is absent, `sub` is empty or not a string, or `exp` is not a whole number.
     #[error("missing claim `{0}`")]
     MissingClaim(String),
-    /// `exp` passed more than [`LEEWAY_SECS`] ago.
+    /// `exp` passed more than `LEEWAY_SECS` ago.
     #[error("expired")]
     Expired,
-    /// `nbf` is more than [`LEEWAY_SECS`] ahead of now.
+    /// `nbf` is more than `LEEWAY_SECS` ahead of now.
     #[error("not valid yet (nbf)")]
     NotYetValid,
 }

@@ -1,53 +1,135 @@
-//! Scalekit sign-in as a backend-for-frontend, without a UI framework: the relying party
-//! (discovery, JWKS, the token endpoint, ID-, access- and logout-token validation, the sign-in
-//! transaction with state, nonce and PKCE, refresh with single flight across instances), sealed
-//! session cookies, the session store (in process or Redis), bearer-token validation for APIs,
-//! Scalekit's management and user-sessions APIs, and the axum edges that need them: the sign-in
-//! callback, back-channel logout and the session middleware.
+//! Scalekit sign-in as a backend-for-frontend, without a UI framework.
+//!
+//! An app builds one [`Auth`] from [`AuthSettings`] and calls its verbs:
+//!
+//! | verb | what it does |
+//! |---|---|
+//! | [`Auth::begin_sign_in`] | a fresh state, nonce and PKCE verifier in a sealed cookie; the provider's authorization URL |
+//! | [`Auth::finish_sign_in`] | the callback: state, issuer, code exchange, ID- and access-token validation, the session cookie |
+//! | [`Auth::resolve`] | who is making this request: cookie opened, timeouts and ended-session records checked, tokens refreshed once across instances |
+//! | [`Auth::refresh`] | refresh now (single flight shared with `resolve`) |
+//! | [`Auth::sign_out`] / [`Auth::end_session_url`] | end this session everywhere, then at the provider |
+//! | [`Auth::end_user_sessions`] / [`Auth::end_provider_session`] | end a user's sessions on every instance |
+//! | [`Auth::accept_logout_token`] | back-channel logout |
+//!
+//! The facade's types are at the crate root: the handle and its settings, the [`Session`] and its
+//! [`User`], the [`RequestSession`] a request resolves to, the errors, and the protocol values as
+//! types ([`State`], [`Nonce`], [`PkceVerifier`], [`Issuer`], and [`ReturnPath`], which only the
+//! open-redirect check makes). Beside it: [`store`] (in process or Redis), [`bearer`] (access
+//! tokens of machine clients), [`management`] and [`user_sessions`] (Scalekit's APIs), and with the
+//! `axum` feature `axum_edge` (the callback, back-channel logout and session middleware as axum
+//! handlers). [`protocol`] holds the lower-level pieces the facade is made of, for tools and tests
+//! that need one step on its own.
 //!
 //! It knows nothing of Leptos or of any app: the app gives it its settings and builds its own
-//! views from [`session::Session`] and [`user::User`].
+//! views from [`Session`] and [`User`].
+//!
+//! ```
+//! use scalekit_auth::{Auth, AuthSettings, Key, ReturnPath, Secret};
+//!
+//! let settings = AuthSettings::new(
+//!     "https://acme.scalekit.dev",
+//!     "skc_123",
+//!     Secret::new("the client secret"),
+//!     "https://app.example.com",
+//!     Key::generate(), // keep one key across restarts and instances
+//! );
+//! let auth = Auth::new(settings).expect("an HTTP client");
+//! assert_eq!(auth.redirect_uri(), "https://app.example.com/auth/callback");
+//! assert!(ReturnPath::parse("/reports?q=1").is_some());
+//! assert!(ReturnPath::parse("//evil.example").is_none());
+//! ```
 
 #![deny(missing_docs)]
 
-pub mod access_token;
-pub mod api_token;
-pub mod backchannel;
-pub mod callback;
-pub mod discovery;
-pub mod expiring_set;
-pub mod http_client;
-pub mod id_token;
-pub mod jwks_cache;
-pub mod jwt;
-pub mod keys;
-pub mod log_text;
-pub mod logout;
-pub mod logout_token;
+mod access_token;
+mod api_token;
+mod auth;
+#[cfg(feature = "axum")]
+pub mod axum_edge;
+mod discovery;
+mod expiring_set;
+mod http_client;
+mod id_token;
+mod jwks_cache;
+mod jwt;
+mod keys;
+mod log_text;
+mod logout_token;
 pub mod management;
-pub mod middleware;
-pub mod provider;
-pub mod refresh;
-pub mod relying_party;
-pub mod return_to;
-pub mod sealed;
-pub mod secret;
-pub mod session;
-pub mod session_cookies;
+mod provider;
+mod refresh;
+mod relying_party;
+mod return_to;
+mod sealed;
+mod secret;
+mod session;
+mod session_cookies;
 pub mod settings;
+mod sign_in;
+mod sign_out;
 pub mod store;
-pub mod time;
-pub mod token_client;
-pub mod transaction;
-pub mod user;
+mod time;
+mod token_client;
+mod transaction;
+mod user;
 pub mod user_sessions;
-pub mod verified_tokens;
+mod values;
+mod verified_tokens;
 
-pub use middleware::{Auth, RequestSession};
+pub use auth::{Auth, RequestSession};
+pub use relying_party::{RefreshError, SignInError};
+pub use secret::Secret;
+pub use session::{now_secs, Session, SessionPolicy};
+pub use session_cookies::CookieSettings;
+pub use settings::AuthSettings;
+pub use sign_in::{SignInFailure, SignInPages};
+pub use sign_out::LogoutTokenRefusal;
+pub use store::Store;
+pub use transaction::AuthorizationHints;
+pub use user::User;
+pub use values::{Issuer, Nonce, PkceVerifier, ReturnPath, State};
+
+/// The key that seals the cookies (64 bytes; the `cookie` crate's, through tower-cookies).
+pub use tower_cookies::Key;
 
 /// `Cache-Control: no-store`, for every answer that depends on who asks or on a secret.
 pub const NO_STORE: http::HeaderValue = http::HeaderValue::from_static("no-store");
-pub use settings::AuthSettings;
+
+/// Access tokens of machine clients (RFC 6750): validation against the provider's keys with the
+/// claims an API checks, and a bounded cache of tokens already verified.
+pub mod bearer {
+    pub use crate::api_token::{
+        scopes_of, validate_api_token, ApiCaller, ApiExpected, ApiTokenError,
+    };
+    pub use crate::jwt::JwtError;
+    pub use crate::verified_tokens::{VerifiedTokens, MAX_AGE};
+}
+
+/// The lower-level pieces [`Auth`] is made of: discovery, the provider client and
+/// its key cache, the token endpoint, token validation, the sign-in transaction, sealing, and the
+/// bounded HTTP reads. Apps rarely need them; tools (`doctor`) and tests do.
+pub mod protocol {
+    pub use crate::access_token::{AccessClaims, AccessExpected, AccessTokenError};
+    pub use crate::discovery::{fetch_jwks, fetch_provider_metadata, FetchError, ProviderMetadata};
+    pub use crate::http_client::{
+        error_chain, provider_http_client, read_limited, MAX_PROVIDER_RESPONSE_BYTES,
+    };
+    pub use crate::id_token::{half_hash, Expected, IdTokenClaims, IdTokenError};
+    pub use crate::jwks_cache::{lower_max_age_floor_for_tests, JwksCache, KeyedValidationError};
+    pub use crate::jwt::{check_rs256, string_array, JwtError};
+    pub use crate::keys::KeySet;
+    pub use crate::log_text::untrusted;
+    pub use crate::logout_token::{LogoutClaims, LogoutTokenError};
+    pub use crate::provider::{DiscoveryTimes, Endpoints, Provider, ProviderError};
+    pub use crate::refresh::FAILURE_MEMORY;
+    pub use crate::sealed::{open, seal};
+    pub use crate::secret::{constant_time_eq, random_token};
+    pub use crate::session::fingerprint;
+    pub use crate::token_client::{ClientCredentials, TokenClient, TokenEndpointError};
+    pub use crate::transaction::{Transaction, TRANSACTION_TTL_SECS};
+    pub use crate::user::summarize;
+}
 
 #[cfg(test)]
 mod test_keys;

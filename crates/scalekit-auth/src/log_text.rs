@@ -8,7 +8,7 @@ use std::borrow::Cow;
 /// At most this many characters of an outside value reach a log line.
 pub const MAX_LOGGED_CHARS: usize = 128;
 
-/// `raw`, escaped and cut to [`MAX_LOGGED_CHARS`] characters (marked when cut); borrowed when it
+/// `raw`, escaped and cut to `MAX_LOGGED_CHARS` characters (marked when cut); borrowed when it
 /// needs neither, so the common case (a short, plain path) costs no allocation.
 pub fn untrusted(raw: &str) -> Cow<'_, str> {
     if raw.len() <= MAX_LOGGED_CHARS && !raw.chars().any(needs_escape) {

@@ -52,7 +52,7 @@ pub struct LogoutClaims {
     pub sid: Option<String>,
     /// The user: without `sid`, end every session of theirs.
     pub sub: Option<String>,
-    /// The token's unique id, non-empty and at most [`MAX_JTI_BYTES`] long: the key of the replay
+    /// The token's unique id, non-empty and at most `MAX_JTI_BYTES` long: the key of the replay
     /// check.
     pub jti: String,
     /// Issue time (`iat`), in seconds since the epoch: a logout naming only the user ends the
@@ -69,7 +69,7 @@ pub struct LogoutClaims {
 /// checks). Any token-supplied text in a variant is in its loggable form ([`untrusted`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LogoutTokenError {
-    /// The token is longer than [`MAX_TOKEN_BYTES`]; refused before anything is decoded.
+    /// The token is longer than `MAX_TOKEN_BYTES`; refused before anything is decoded.
     #[error("the logout token is larger than {MAX_TOKEN_BYTES} bytes")]
     TooLarge,
     /// Not a parseable JWT, or an `nbf` that is not a whole number.
@@ -111,28 +111,28 @@ pub enum LogoutTokenError {
     /// `iat` is absent.
     #[error("the logout token has no issue time")]
     MissingIssuedAt,
-    /// `iat` is more than [`LEEWAY_SECS`] ahead of now.
+    /// `iat` is more than `LEEWAY_SECS` ahead of now.
     #[error("the logout token is issued in the future")]
     IssuedInTheFuture,
-    /// `iat` is more than [`MAX_AGE_SECS`] in the past.
+    /// `iat` is more than `MAX_AGE_SECS` in the past.
     #[error("the logout token is older than {MAX_AGE_SECS} seconds")]
     TooOld,
-    /// `exp` is present and passed more than [`LEEWAY_SECS`] ago.
+    /// `exp` is present and passed more than `LEEWAY_SECS` ago.
     #[error("the logout token has expired")]
     Expired,
-    /// `nbf` is present and more than [`LEEWAY_SECS`] ahead of now.
+    /// `nbf` is present and more than `LEEWAY_SECS` ahead of now.
     #[error("the logout token is not valid yet (nbf)")]
     NotYetValid,
     /// `jti` is absent, empty or not a string.
     #[error("the logout token has no jti")]
     MissingJti,
-    /// `jti` is longer than [`MAX_JTI_BYTES`].
+    /// `jti` is longer than `MAX_JTI_BYTES`.
     #[error("the logout token's jti is longer than {MAX_JTI_BYTES} bytes")]
     JtiTooLong,
     /// `events` is absent.
     #[error("the logout token has no events claim")]
     MissingEvents,
-    /// `events` has no [`BACKCHANNEL_LOGOUT_EVENT`] member, or its value is not an object.
+    /// `events` has no `BACKCHANNEL_LOGOUT_EVENT` member, or its value is not an object.
     #[error("the logout token's events claim does not declare a back-channel logout")]
     WrongEvent,
     /// The token carries a `nonce`, which §2.4 prohibits so that a logout token can never pass as

@@ -91,13 +91,9 @@ impl<T: Clone + Send + Sync + 'static> SingleFlight<T> {
     }
 
     /// Entries held (running or within their keep time).
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.flights.lock().unwrap_or_else(|p| p.into_inner()).len()
-    }
-
-    /// Whether no flight is held.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

@@ -17,6 +17,7 @@ use super::store::{Store, StoreUnavailable, REFRESH_LOCK};
 use super::token_client::{TokenEndpointError, TokenResponse};
 use super::transaction::{AuthorizationHints, Transaction};
 use super::user::summarize;
+use crate::values::{Issuer, ReturnPath};
 
 /// Why a sign-in could not be completed. `status` and `message` are what the browser sees; the
 /// variant's own text (with details) goes to the log only.
@@ -209,15 +210,10 @@ impl RelyingParty {
         self.provider.endpoints().await
     }
 
-    /// The HTTP client for the provider (timeouts, no redirects).
-    pub fn http(&self) -> &reqwest::Client {
-        self.provider.http()
-    }
-
     /// A new transaction and the authorization URL to send the browser to (checklist L1–L3).
     pub async fn begin_login(
         &self,
-        return_to: String,
+        return_to: ReturnPath,
         hints: &AuthorizationHints,
         now: u64,
     ) -> Result<(Transaction, String), SignInError> {
@@ -236,8 +232,10 @@ impl RelyingParty {
     }
 
     /// The issuer that responses must come from (RFC 9207 `iss`, checklist L8).
-    pub async fn issuer(&self) -> Result<String, SignInError> {
-        Ok(self.provider.endpoints().await?.metadata.issuer.clone())
+    pub async fn issuer(&self) -> Result<Issuer, SignInError> {
+        Ok(Issuer::validated(
+            &self.provider.endpoints().await?.metadata.issuer,
+        ))
     }
 
     /// Exchanges the code and validates both tokens before using either (RFC 9700 §4.5.3.2).
@@ -253,7 +251,7 @@ impl RelyingParty {
             .exchange_code(
                 code,
                 &self.settings.redirect_uri,
-                &transaction.code_verifier,
+                transaction.code_verifier().expose(),
             )
             .await
             .map_err(token_error)?;
@@ -262,7 +260,7 @@ impl RelyingParty {
             .check_id_token(
                 &endpoints,
                 &id_token,
-                Some(&transaction.nonce),
+                Some(transaction.nonce().expose()),
                 &tokens,
                 now,
             )
@@ -276,7 +274,7 @@ impl RelyingParty {
         let provider_sid = provider_session_id(&id_claims.other, &access.all);
         Ok(Session {
             id: new_session_id(),
-            issuer: endpoints.metadata.issuer.clone(),
+            issuer: Issuer::validated(&endpoints.metadata.issuer),
             user: summarize(&id_claims.sub, &access.all, &id_claims.other),
             access_token: tokens.access_token,
             access_token_expires_at: access.exp,
@@ -473,14 +471,21 @@ impl RelyingParty {
             }
             Err(e) => return Err(unavailable(&e)),
         };
+        // A refreshed access token that fails validation is the provider's final word on this
+        // session (sign in again); only not reaching its keys is an outage.
         let access = match self
             .check_access_token(&endpoints, &tokens.access_token, now)
             .await
         {
             Ok(access) => access,
-            Err(e) => return Err(unavailable(&e)),
+            Err(e @ SignInError::ProviderUnavailable(_)) => return Err(unavailable(&e)),
+            Err(e) => {
+                return Err(RefreshError::Ended(format!(
+                    "the refreshed access token failed: {e}"
+                )))
+            }
         };
-        if access.sub != session.user.sub || endpoints.metadata.issuer != session.issuer {
+        if access.sub != session.user.sub || endpoints.metadata.issuer != session.issuer.as_str() {
             return Err(RefreshError::Ended(
                 "the refreshed access token names another user".into(),
             ));
@@ -603,8 +608,8 @@ pub fn end_session_url(
 mod tests {
     use std::sync::Arc;
 
-    use super::{RefreshError, Session};
-    use crate::middleware::Auth;
+    use super::{Issuer, RefreshError, Session};
+    use crate::auth::Auth;
     use crate::secret::Secret;
     use crate::settings::AuthSettings;
     use crate::user::User;
@@ -612,7 +617,7 @@ mod tests {
     fn session(id: &str, sub: &str) -> Session {
         Session {
             id: id.into(),
-            issuer: "https://env.example".into(),
+            issuer: Issuer::validated("https://env.example"),
             user: User {
                 sub: sub.into(),
                 ..User::default()

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::secret::random_token;
 use crate::user::User;
+use crate::values::Issuer;
 
 /// Refresh when the access token has less than this left (Scalekit's own examples use a minute).
 pub const REFRESH_SKEW_SECS: u64 = 60;
@@ -30,30 +31,30 @@ pub struct SessionPolicy {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     /// Random, new at every sign-in: names this session in the ended-session list and logs.
-    pub id: String,
+    pub(crate) id: String,
     /// The issuer the tokens were validated against; a refresh under another issuer ends the
     /// session.
-    pub issuer: String,
+    pub(crate) issuer: Issuer,
     /// Who is signed in, derived from the validated tokens.
-    pub user: User,
+    pub(crate) user: User,
     /// The current access token, validated when it arrived.
-    pub access_token: String,
+    pub(crate) access_token: String,
     /// The access token's `exp`, in seconds since the epoch.
-    pub access_token_expires_at: u64,
+    pub(crate) access_token_expires_at: u64,
     /// The refresh token, when the provider issued one (scope `offline_access`).
-    pub refresh_token: Option<String>,
+    pub(crate) refresh_token: Option<String>,
     /// The latest ID token, kept as the `id_token_hint` for RP-initiated logout.
-    pub id_token: Option<String>,
+    pub(crate) id_token: Option<String>,
     /// When the user signed in, in seconds since the epoch: the absolute timeout counts from here,
     /// and a refresh keeps it (checklist R7).
-    pub signed_in_at: u64,
+    pub(crate) signed_in_at: u64,
     /// The last request seen, in seconds since the epoch (rewritten at most every
     /// [`TOUCH_INTERVAL_SECS`]): the idle timeout counts from here.
-    pub last_seen: u64,
+    pub(crate) last_seen: u64,
     /// The provider's session (`sid` claim), which back-channel logout names. Absent in cookies
     /// written before it was recorded, and with providers that send none.
     #[serde(default)]
-    pub provider_sid: Option<String>,
+    pub(crate) provider_sid: Option<String>,
 }
 
 /// Never prints a token.
@@ -114,6 +115,56 @@ pub fn fingerprint(secret: &str) -> String {
 }
 
 impl Session {
+    /// Random, new at every sign-in: names this session in the ended-session list and logs.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The issuer the tokens were validated against.
+    pub fn issuer(&self) -> &Issuer {
+        &self.issuer
+    }
+
+    /// Who is signed in, derived from the validated tokens.
+    pub fn user(&self) -> &User {
+        &self.user
+    }
+
+    /// The current access token, validated when it arrived: for calls to APIs that accept it.
+    pub fn access_token(&self) -> &str {
+        &self.access_token
+    }
+
+    /// The access token's `exp`, in seconds since the epoch.
+    pub fn access_token_expires_at(&self) -> u64 {
+        self.access_token_expires_at
+    }
+
+    /// The refresh token, when the provider issued one (scope `offline_access`).
+    pub fn refresh_token(&self) -> Option<&str> {
+        self.refresh_token.as_deref()
+    }
+
+    /// The latest ID token (the `id_token_hint` for RP-initiated logout).
+    pub fn id_token(&self) -> Option<&str> {
+        self.id_token.as_deref()
+    }
+
+    /// When the user signed in, in seconds since the epoch.
+    pub fn signed_in_at(&self) -> u64 {
+        self.signed_in_at
+    }
+
+    /// The last request seen, in seconds since the epoch.
+    pub fn last_seen(&self) -> u64 {
+        self.last_seen
+    }
+
+    /// The provider's session id (`sid`), when the provider sent one.
+    pub fn provider_sid(&self) -> Option<&str> {
+        self.provider_sid.as_deref()
+    }
+
     /// What the ended-session records know this session by.
     pub fn keys(&self) -> crate::store::SessionKeys<'_> {
         crate::store::SessionKeys {
@@ -140,7 +191,7 @@ impl Session {
     }
 
     /// What a request at `now` should do with the session: the absolute timeout is checked first,
-    /// then the idle one, then whether the access token is within [`REFRESH_SKEW_SECS`] of its
+    /// then the idle one, then whether the access token is within `REFRESH_SKEW_SECS` of its
     /// expiry (refresh then, or end the session once the token has expired and there is no refresh
     /// token).
     pub fn check(&self, now: u64, policy: &SessionPolicy) -> SessionCheck {
@@ -186,7 +237,7 @@ mod tests {
     fn session(now: u64) -> Session {
         Session {
             id: new_session_id(),
-            issuer: "https://env.example".into(),
+            issuer: Issuer::validated("https://env.example"),
             user: User {
                 sub: "usr_1".into(),
                 ..User::default()

@@ -1,9 +1,11 @@
-//! The app's cookies: the session (sealed, split into pieces when long) and the sign-in
-//! transaction. One place decides names and attributes, so a removal always matches what was set
-//! (checklist C1, C9, O3): `__Host-` prefix, `Secure`, `HttpOnly`, `Path=/`, no `Domain`,
-//! `SameSite=Lax`. Lax rather than Strict because the first request after the provider's redirect
-//! is cross-site in origin, and Strict cookies would not be sent on it; cross-site posts are
-//! stopped by the CSRF layer instead (C2).
+//! The app's cookies: the session (sealed, split into pieces when long), the sign-in transaction,
+//! and sealed values an app keeps for its next page (a secret shown once after a post). One place
+//! decides names and attributes, so a removal always matches what was set (checklist C1, C9, O3):
+//! `__Host-` prefix, `Secure`, `HttpOnly`, `Path=/`, no `Domain`. The session and transaction are
+//! `SameSite=Lax`, because the first request after the provider's redirect is cross-site in origin
+//! and Strict cookies would not be sent on it (cross-site posts are stopped by the CSRF layer
+//! instead, C2); a value kept for the next page never rides a cross-site request, so it is
+//! `Strict`.
 
 use tower_cookies::cookie::time::Duration;
 use tower_cookies::cookie::SameSite;
@@ -61,12 +63,31 @@ impl CookieSettings {
         }
     }
 
+    /// The name of a value kept for the next page: `__Host-skit_kept_<purpose>` when secure.
+    pub fn kept_name(&self, purpose: &str) -> String {
+        if self.secure {
+            format!("__Host-skit_kept_{purpose}")
+        } else {
+            format!("skit_kept_{purpose}")
+        }
+    }
+
     fn cookie(&self, name: String, value: String, max_age_secs: u64) -> Cookie<'static> {
+        self.cookie_with(name, value, max_age_secs, SameSite::Lax)
+    }
+
+    fn cookie_with(
+        &self,
+        name: String,
+        value: String,
+        max_age_secs: u64,
+        same_site: SameSite,
+    ) -> Cookie<'static> {
         let mut cookie = Cookie::new(name, value);
         cookie.set_path("/");
         cookie.set_http_only(true);
         cookie.set_secure(self.secure);
-        cookie.set_same_site(SameSite::Lax);
+        cookie.set_same_site(same_site);
         cookie.set_max_age(Duration::seconds(
             i64::try_from(max_age_secs).unwrap_or(i64::MAX),
         ));
@@ -79,9 +100,9 @@ impl CookieSettings {
         cookie
     }
 
-    /// The session in the request's cookies: the pieces joined in order (at most [`MAX_PIECES`])
+    /// The session in the request's cookies: the pieces joined in order (at most `MAX_PIECES`)
     /// and opened with `key` under the session cookie's name. Anything that does not open and parse
-    /// is [`SessionCookie::Invalid`].
+    /// is `SessionCookie::Invalid`.
     pub fn read_session(&self, cookies: &Cookies, key: &Key) -> SessionCookie {
         let mut sealed = String::new();
         for index in 0..MAX_PIECES {
@@ -165,6 +186,44 @@ impl CookieSettings {
     pub fn clear_transaction(&self, cookies: &Cookies) {
         cookies.add(self.removal(self.transaction_name().to_string()));
     }
+
+    /// Keeps `value` sealed for the next page, under a name and sealing purpose of its own
+    /// (`purpose`: lowercase letters and `_`), for at most `max_age_secs`.
+    pub fn write_kept(
+        &self,
+        cookies: &Cookies,
+        key: &Key,
+        purpose: &str,
+        value: &str,
+        max_age_secs: u64,
+    ) {
+        let name = self.kept_name(purpose);
+        let sealed = seal(key, &name, value);
+        cookies.add(self.cookie_with(name, sealed, max_age_secs, SameSite::Strict));
+    }
+
+    /// The value kept for `purpose`, from the cookies the request arrived with (`sent`: the
+    /// values of its `Cookie` headers), and its removal for the next request. Read from the
+    /// headers rather than the jar, so asking twice in one request answers the same.
+    pub fn take_kept<'a>(
+        &self,
+        cookies: &Cookies,
+        key: &Key,
+        purpose: &str,
+        sent: impl IntoIterator<Item = &'a str>,
+    ) -> Option<String> {
+        let name = self.kept_name(purpose);
+        let value = sent
+            .into_iter()
+            .flat_map(|line| line.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(sent_name, _)| *sent_name == name)
+            .map(|(_, value)| value.to_string())?;
+        let mut removal = self.cookie_with(name.clone(), String::new(), 0, SameSite::Strict);
+        removal.make_removal();
+        cookies.add(removal);
+        open(key, &name, &value)
+    }
 }
 
 #[cfg(test)]
@@ -174,13 +233,14 @@ mod tests {
 
     use super::*;
     use crate::user::User;
+    use crate::values::ReturnPath;
 
     const SETTINGS: CookieSettings = CookieSettings { secure: true };
 
     fn session(access_token: String) -> Session {
         Session {
             id: "session-id".into(),
-            issuer: "https://env.example".into(),
+            issuer: crate::values::Issuer::validated("https://env.example"),
             user: User {
                 sub: "usr_1".into(),
                 permissions: vec!["organization:settings".into()],
@@ -266,7 +326,7 @@ mod tests {
         ));
 
         // The transaction cookie is held to the same rule.
-        let transaction = Transaction::new("/dashboard".into(), 1_000);
+        let transaction = Transaction::new(ReturnPath::parse("/dashboard").unwrap(), 1_000);
         let transaction_json = serde_json::to_string(&transaction).unwrap();
         let tx = SETTINGS.transaction_name();
         assert_eq!(
@@ -319,7 +379,7 @@ mod tests {
         ] {
             let key = Key::generate();
             let jar = Cookies::default();
-            settings.write_transaction(&jar, &key, &Transaction::new("/".into(), 1_000));
+            settings.write_transaction(&jar, &key, &Transaction::new(ReturnPath::root(), 1_000));
             let tx_name = settings.transaction_name();
             let set = jar.get(tx_name).expect("transaction cookie");
             settings.clear_transaction(&jar);
@@ -362,5 +422,39 @@ mod tests {
             assert_eq!(cleared.max_age(), Some(Duration::ZERO));
             assert_eq!(scope(&cleared), scope(&first));
         }
+    }
+
+    /// A value kept for the next page is sealed under its own name, opens once per request as
+    /// sent, is removed with the attributes it was set with, and is `SameSite=Strict`.
+    #[test]
+    fn c1_a_kept_value_is_sealed_strict_and_removed_after_reading() {
+        let key = Key::generate();
+        let jar = Cookies::default();
+        SETTINGS.write_kept(&jar, &key, "new_client", "the secret", 120);
+        let name = SETTINGS.kept_name("new_client");
+        assert_eq!(name, "__Host-skit_kept_new_client");
+        let set = jar.get(&name).expect("kept cookie").into_owned();
+        assert!(!set.value().contains("the secret"));
+        assert_eq!(set.same_site(), Some(SameSite::Strict));
+        assert_eq!(set.max_age(), Some(Duration::seconds(120)));
+
+        let header = format!("other=1; {name}={}", set.value());
+        let next = Cookies::default();
+        for _ in 0..2 {
+            assert_eq!(
+                SETTINGS
+                    .take_kept(&next, &key, "new_client", [header.as_str()])
+                    .as_deref(),
+                Some("the secret")
+            );
+        }
+        let removal = next.get(&name).expect("removal");
+        assert_eq!(removal.max_age(), Some(Duration::ZERO));
+        assert_eq!(scope(&removal), scope(&set));
+        let forged = format!("{name}={}", seal(&key, "other", "the secret"));
+        assert_eq!(
+            SETTINGS.take_kept(&next, &key, "new_client", [forged.as_str()]),
+            None
+        );
     }
 }

@@ -6,14 +6,14 @@ use std::sync::Arc;
 
 use tower_cookies::Key;
 
-use crate::callback::SignInPages;
+use crate::auth::Auth;
 use crate::http_client::provider_http_client;
-use crate::middleware::Auth;
 use crate::provider::Provider;
 use crate::relying_party::{RelyingParty, RelyingPartySettings};
 use crate::secret::Secret;
 use crate::session::SessionPolicy;
 use crate::session_cookies::CookieSettings;
+use crate::sign_in::SignInPages;
 use crate::store::Store;
 use crate::token_client::ClientCredentials;
 

@@ -8,33 +8,28 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::discovery::ProviderMetadata;
-use crate::secret::random_token;
+use crate::values::{Nonce, PkceVerifier, ReturnPath, State};
 
 /// A sign-in must come back within ten minutes (Scalekit's codes live as long).
 pub const TRANSACTION_TTL_SECS: u64 = 600;
 
 /// One sign-in attempt, sealed in the transaction cookie between the login request and the
-/// callback. `Debug` shows neither the state, the nonce nor the verifier.
+/// callback. Its values are typed (see `values`), so `Debug` shows neither the state, the nonce
+/// nor the verifier, and one read back from a cookie has the shape we wrote or is refused.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transaction {
-    /// The `state` parameter (256 random bits): the callback must bring it back (checklist L5).
-    pub state: String,
-    /// The `nonce` parameter (256 random bits): the ID token must carry it (checklist I11).
-    pub nonce: String,
-    /// The PKCE verifier (256 random bits): its S256 challenge goes with the authorization request,
-    /// the verifier itself with the code exchange.
-    pub code_verifier: String,
-    /// A checked local path (see `return_to`).
-    pub return_to: String,
-    /// When the attempt started, in seconds since the epoch.
-    pub created_at: u64,
+    state: State,
+    nonce: Nonce,
+    code_verifier: PkceVerifier,
+    return_to: ReturnPath,
+    created_at: u64,
 }
 
 /// Never prints the verifier, state or nonce.
 impl std::fmt::Debug for Transaction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Transaction")
-            .field("return_to", &self.return_to)
+            .field("return_to", &self.return_to.as_str())
             .field("created_at", &self.created_at)
             .finish_non_exhaustive()
     }
@@ -54,19 +49,44 @@ pub struct AuthorizationHints {
 impl Transaction {
     /// A new attempt that returns to `return_to` (a path the caller already checked), with a fresh
     /// state, nonce and PKCE verifier from the OS random generator.
-    pub fn new(return_to: String, now: u64) -> Transaction {
+    pub fn new(return_to: ReturnPath, now: u64) -> Transaction {
         Transaction {
-            state: random_token(32),
-            nonce: random_token(32),
-            code_verifier: random_token(32),
+            state: State::random(),
+            nonce: Nonce::random(),
+            code_verifier: PkceVerifier::random(),
             return_to,
             created_at: now,
         }
     }
 
+    /// The `state` the callback must bring back.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The `nonce` the ID token must carry.
+    pub fn nonce(&self) -> &Nonce {
+        &self.nonce
+    }
+
+    /// The PKCE verifier, for the code exchange.
+    pub fn code_verifier(&self) -> &PkceVerifier {
+        &self.code_verifier
+    }
+
+    /// Where the browser goes once signed in.
+    pub fn return_to(&self) -> &ReturnPath {
+        &self.return_to
+    }
+
+    /// When the attempt started, in seconds since the epoch.
+    pub fn created_at(&self) -> u64 {
+        self.created_at
+    }
+
     /// RFC 7636 S256: base64url(SHA-256(verifier)).
     pub fn code_challenge(&self) -> String {
-        URL_SAFE_NO_PAD.encode(Sha256::digest(self.code_verifier.as_bytes()))
+        URL_SAFE_NO_PAD.encode(Sha256::digest(self.code_verifier.expose().as_bytes()))
     }
 
     /// Whether the attempt is over: more than [`TRANSACTION_TTL_SECS`] old, or started more than a
@@ -92,8 +112,8 @@ impl Transaction {
                 .append_pair("client_id", client_id)
                 .append_pair("redirect_uri", redirect_uri)
                 .append_pair("scope", &scopes.join(" "))
-                .append_pair("state", &self.state)
-                .append_pair("nonce", &self.nonce)
+                .append_pair("state", self.state.expose())
+                .append_pair("nonce", self.nonce.expose())
                 .append_pair("code_challenge", &self.code_challenge())
                 .append_pair("code_challenge_method", "S256");
             for (name, value) in [
@@ -114,13 +134,17 @@ impl Transaction {
 mod tests {
     use super::*;
 
+    fn path(raw: &str) -> ReturnPath {
+        ReturnPath::parse(raw).unwrap()
+    }
+
     fn metadata() -> ProviderMetadata {
         ProviderMetadata::scalekit_defaults("https://acme.scalekit.dev")
     }
 
     #[test]
     fn l2_authorization_url_carries_every_required_parameter() {
-        let tx = Transaction::new("/dashboard".into(), 1000);
+        let tx = Transaction::new(path("/dashboard"), 1000);
         let scopes = vec!["openid".to_string(), "offline_access".to_string()];
         let url = tx
             .authorization_url(
@@ -142,8 +166,8 @@ mod tests {
             "http://127.0.0.1:3000/auth/callback"
         );
         assert_eq!(params["scope"], "openid offline_access");
-        assert_eq!(params["state"], tx.state);
-        assert_eq!(params["nonce"], tx.nonce);
+        assert_eq!(params["state"], tx.state.expose());
+        assert_eq!(params["nonce"], tx.nonce.expose());
         assert_eq!(params["code_challenge"], tx.code_challenge());
         assert_eq!(params["code_challenge_method"], "S256");
         assert!(!params.contains_key("login_hint"));
@@ -151,7 +175,7 @@ mod tests {
 
     #[test]
     fn l2_hints_are_passed_through() {
-        let tx = Transaction::new("/".into(), 0);
+        let tx = Transaction::new(path("/"), 0);
         let hints = AuthorizationHints {
             organization_id: Some("org_1".into()),
             login_hint: Some("ada@example.com".into()),
@@ -167,23 +191,24 @@ mod tests {
 
     #[test]
     fn l3_values_are_long_random_and_differ_every_attempt() {
-        let a = Transaction::new("/".into(), 0);
-        let b = Transaction::new("/".into(), 0);
+        let a = Transaction::new(path("/"), 0);
+        let b = Transaction::new(path("/"), 0);
         for (x, y) in [
-            (&a.state, &b.state),
-            (&a.nonce, &b.nonce),
-            (&a.code_verifier, &b.code_verifier),
+            (a.state.expose(), b.state.expose()),
+            (a.nonce.expose(), b.nonce.expose()),
+            (a.code_verifier.expose(), b.code_verifier.expose()),
         ] {
             assert_ne!(x, y);
             assert_eq!(x.len(), 43, "256 bits, base64url");
         }
-        assert_ne!(a.state, a.nonce);
+        assert_ne!(a.state.expose(), a.nonce.expose());
     }
 
     #[test]
     fn pkce_challenge_matches_rfc7636_appendix_b() {
-        let mut tx = Transaction::new("/".into(), 0);
-        tx.code_verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into();
+        let mut tx = Transaction::new(path("/"), 0);
+        tx.code_verifier =
+            PkceVerifier::from_rfc_example("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
         assert_eq!(
             tx.code_challenge(),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
@@ -192,7 +217,7 @@ mod tests {
 
     #[test]
     fn l4_transactions_expire_after_ten_minutes() {
-        let tx = Transaction::new("/".into(), 1_000);
+        let tx = Transaction::new(path("/"), 1_000);
         assert!(!tx.is_expired(1_000 + TRANSACTION_TTL_SECS));
         assert!(tx.is_expired(1_000 + TRANSACTION_TTL_SECS + 1));
         assert!(tx.is_expired(0), "from the future");
@@ -200,12 +225,12 @@ mod tests {
 
     #[test]
     fn e4_debug_hides_the_secrets() {
-        let tx = Transaction::new("/x".into(), 0);
+        let tx = Transaction::new(path("/x"), 0);
         let text = format!("{tx:?}");
         assert!(
-            !text.contains(&tx.state)
-                && !text.contains(&tx.nonce)
-                && !text.contains(&tx.code_verifier)
+            !text.contains(tx.state.expose())
+                && !text.contains(tx.nonce.expose())
+                && !text.contains(tx.code_verifier.expose())
         );
     }
 }

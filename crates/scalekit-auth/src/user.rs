@@ -59,20 +59,50 @@ fn display_name(id: &Map<String, Value>, access: &Map<String, Value>, sub: &str)
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// The provider's stable user id (`usr_…` at Scalekit): the key for everything per user.
-    pub sub: String,
+    pub(crate) sub: String,
     /// A name to show: `name`, else given and family name, else the email, else `sub`.
-    pub name: String,
+    pub(crate) name: String,
     /// The `email` claim.
-    pub email: Option<String>,
+    pub(crate) email: Option<String>,
     /// The organization the session is for (`oid`, or `org_id`).
-    pub organization_id: Option<String>,
+    pub(crate) organization_id: Option<String>,
     /// The `roles` claim.
-    pub roles: Vec<String>,
+    pub(crate) roles: Vec<String>,
     /// The `permissions` claim (or Scalekit's namespaced forms).
-    pub permissions: Vec<String>,
+    pub(crate) permissions: Vec<String>,
 }
 
 impl User {
+    /// The provider's stable user id (`usr_…` at Scalekit): the key for everything per user.
+    pub fn sub(&self) -> &str {
+        &self.sub
+    }
+
+    /// A name to show: `name`, else given and family name, else the email, else `sub`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The `email` claim.
+    pub fn email(&self) -> Option<&str> {
+        self.email.as_deref()
+    }
+
+    /// The organization the session is for (`oid`, or `org_id`).
+    pub fn organization_id(&self) -> Option<&str> {
+        self.organization_id.as_deref()
+    }
+
+    /// The `roles` claim.
+    pub fn roles(&self) -> &[String] {
+        &self.roles
+    }
+
+    /// The `permissions` claim (or Scalekit's namespaced forms).
+    pub fn permissions(&self) -> &[String] {
+        &self.permissions
+    }
+
     /// Whether the user's role grants `permission`.
     pub fn has_permission(&self, permission: &str) -> bool {
         self.permissions.iter().any(|p| p == permission)

@@ -15,9 +15,10 @@ use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{AxumRouteListing, LeptosRoutes};
-use scalekit_auth::backchannel::{backchannel_logout, BACKCHANNEL_LOGOUT_PATH};
-use scalekit_auth::callback::callback;
-use scalekit_auth::middleware::{session_middleware, Auth};
+use scalekit_auth::axum_edge::{
+    backchannel_logout, callback, session_middleware, BACKCHANNEL_LOGOUT_PATH,
+};
+use scalekit_auth::Auth;
 use tower_cookies::CookieManagerLayer;
 
 use crate::csrf::{csrf_guard, AppOrigin};
@@ -34,7 +35,7 @@ pub struct SignIn {
 impl SignIn {
     /// `app_url` is the app's public origin (`https://app.example.com`, no path).
     pub fn new(auth: Auth, app_url: &str) -> SignIn {
-        let callback_path = url::Url::parse(auth.rp.redirect_uri())
+        let callback_path = url::Url::parse(auth.redirect_uri())
             .map(|uri| uri.path().to_string())
             .unwrap_or_else(|_| "/auth/callback".into());
         SignIn {

@@ -13,9 +13,8 @@ use tower_cookies::Cookies;
 
 use crate::error::ServerError;
 use crate::session::{AuthState, SessionView, TokenFingerprints, UserSummary};
-use scalekit_auth::middleware::{Auth, RequestSession};
-use scalekit_auth::session::{fingerprint, Session, SessionPolicy};
-use scalekit_auth::user::User;
+use scalekit_auth::protocol::fingerprint;
+use scalekit_auth::{Auth, RequestSession, Session, SessionPolicy, User};
 
 /// The auth core's handle, provided to every render and server function by
 /// [`crate::SignInRoutes::leptos_routes_with_sign_in`].
@@ -71,7 +70,7 @@ pub fn request_state() -> AuthState<Arc<Session>> {
 fn require(permission: Option<&'static str>) -> Result<Arc<Session>, ServerError> {
     request_state()
         .access(permission, |session, needed| {
-            session.user.has_permission(needed)
+            session.user().has_permission(needed)
         })
         .into_result()
         .map_err(fail)
@@ -123,11 +122,10 @@ pub fn clear_site_data() {
 }
 
 /// Paths that must not be the destination after sign-in (they would loop or sign out).
-pub fn is_auth_path(path: &str, login_path: &str) -> bool {
-    path.starts_with(login_path)
-        || ["/login", "/logout", "/auth/", "/_app/"]
-            .iter()
-            .any(|prefix| path.starts_with(prefix))
+pub fn is_auth_path(path: &scalekit_auth::ReturnPath, login_path: &str) -> bool {
+    [login_path, "/login", "/logout", "/auth", "/_app"]
+        .iter()
+        .any(|base| path.is_under(base))
 }
 
 /// Scalekit ids (`org_…`): letters, digits, `_` and `-`.
@@ -147,12 +145,12 @@ pub fn is_login_hint(value: &str) -> bool {
 /// The user as the pages show it.
 pub fn user_summary(user: &User) -> UserSummary {
     UserSummary {
-        sub: user.sub.clone(),
-        name: user.name.clone(),
-        email: user.email.clone(),
-        organization_id: user.organization_id.clone(),
-        roles: user.roles.clone(),
-        permissions: user.permissions.clone(),
+        sub: user.sub().to_string(),
+        name: user.name().to_string(),
+        email: user.email().map(str::to_string),
+        organization_id: user.organization_id().map(str::to_string),
+        roles: user.roles().to_vec(),
+        permissions: user.permissions().to_vec(),
     }
 }
 
@@ -160,15 +158,15 @@ pub fn user_summary(user: &User) -> UserSummary {
 /// its tokens.
 pub fn session_view(session: &Session, policy: &SessionPolicy) -> SessionView {
     SessionView {
-        user: user_summary(&session.user),
-        access_token_expires_at: session.access_token_expires_at,
+        user: user_summary(session.user()),
+        access_token_expires_at: session.access_token_expires_at(),
         idle_expires_at: session.idle_expires_at(policy),
         absolute_expires_at: session.absolute_expires_at(policy),
-        signed_in_at: session.signed_in_at,
+        signed_in_at: session.signed_in_at(),
         tokens: TokenFingerprints {
-            access_token: Some(fingerprint(&session.access_token)),
-            refresh_token: session.refresh_token.as_deref().map(fingerprint),
-            id_token: session.id_token.as_deref().map(fingerprint),
+            access_token: Some(fingerprint(session.access_token())),
+            refresh_token: session.refresh_token().map(fingerprint),
+            id_token: session.id_token().map(fingerprint),
         },
     }
 }
@@ -179,22 +177,22 @@ mod tests {
 
     #[test]
     fn c4_the_session_view_carries_fingerprints_not_tokens() {
-        let session = Session {
-            id: "id".into(),
-            issuer: "https://env.example".into(),
-            user: User {
-                sub: "usr_1".into(),
-                permissions: vec!["organization:settings".into()],
-                ..User::default()
+        // As the session cookie holds it (the core alone makes sessions, from validated tokens).
+        let session: Session = serde_json::from_value(serde_json::json!({
+            "id": "id",
+            "issuer": "https://env.example",
+            "user": {
+                "sub": "usr_1", "name": "Ada", "email": null, "organization_id": null,
+                "roles": [], "permissions": ["organization:settings"]
             },
-            access_token: "at-secret".into(),
-            access_token_expires_at: 299,
-            refresh_token: Some("rt-secret".into()),
-            id_token: Some("id-secret".into()),
-            signed_in_at: 0,
-            last_seen: 0,
-            provider_sid: None,
-        };
+            "access_token": "at-secret",
+            "access_token_expires_at": 299,
+            "refresh_token": "rt-secret",
+            "id_token": "id-secret",
+            "signed_in_at": 0,
+            "last_seen": 0
+        }))
+        .expect("a session as the cookie holds it");
         let policy = SessionPolicy {
             idle_timeout_secs: 1800,
             absolute_timeout_secs: 8 * 3600,

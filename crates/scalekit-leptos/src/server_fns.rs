@@ -14,7 +14,7 @@ use crate::session::{AuthState, SessionView, TokenCheck};
 #[server(prefix = "/_app", endpoint = "session")]
 pub async fn get_session() -> Result<AuthState, ServerError> {
     let auth = crate::server::auth()?;
-    let policy = auth.rp.policy();
+    let policy = auth.policy();
     Ok(crate::server::request_state().map(|session| crate::server::session_view(&session, policy)))
 }
 
@@ -27,17 +27,17 @@ pub async fn login(
     login_hint: Option<String>,
     prompt: Option<String>,
 ) -> Result<(), ServerError> {
-    use scalekit_auth::return_to::safe_return_path;
-    use scalekit_auth::session::now_secs;
-    use scalekit_auth::transaction::AuthorizationHints;
+    use scalekit_auth::{now_secs, AuthorizationHints, ReturnPath};
 
     let auth = crate::server::auth()?;
     let cookies = crate::server::cookies().await?;
+    let pages = auth.pages();
     let return_to = next
         .as_deref()
-        .and_then(safe_return_path)
-        .filter(|path| !crate::server::is_auth_path(path, &auth.pages.login_path))
-        .unwrap_or_else(|| auth.pages.default_return_to.clone());
+        .and_then(ReturnPath::parse)
+        .filter(|path| !crate::server::is_auth_path(path, &pages.login_path))
+        .or_else(|| ReturnPath::parse(&pages.default_return_to))
+        .unwrap_or_else(ReturnPath::root);
     let hints = AuthorizationHints {
         organization_id: organization_id.filter(|v| crate::server::is_identifier(v)),
         login_hint: login_hint.filter(|v| crate::server::is_login_hint(v)),
@@ -49,21 +49,17 @@ pub async fn login(
         }),
     };
     match auth
-        .rp
-        .begin_login(return_to.clone(), &hints, now_secs())
+        .begin_sign_in(&cookies, return_to.clone(), &hints, now_secs())
         .await
     {
-        Ok((transaction, url)) => {
-            auth.cookies
-                .write_transaction(&cookies, &auth.key, &transaction);
-            crate::server::see_other(&url)
-        }
+        Ok(url) => crate::server::see_other(&url),
         Err(e) => {
             tracing::warn!(error = %e, "could not start sign-in");
             let back = format!(
                 "{}?error=unavailable&next={}",
-                auth.pages.login_path,
-                url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
+                pages.login_path,
+                url::form_urlencoded::byte_serialize(return_to.as_str().as_bytes())
+                    .collect::<String>()
             );
             crate::server::see_other(&back)
         }
@@ -74,55 +70,41 @@ pub async fn login(
 /// browser to the provider's end-session endpoint (checklist O1–O5).
 #[server(prefix = "/_app", endpoint = "logout")]
 pub async fn logout() -> Result<(), ServerError> {
-    use scalekit_auth::logout::issue_logout_state;
-    use scalekit_auth::session::now_secs;
-
     let auth = crate::server::auth()?;
     let cookies = crate::server::cookies().await?;
-    let now = now_secs();
     let session = crate::server::request_session().session().cloned();
-    if let Some(session) = &session {
-        auth.rp.revoke(session).await;
-        auth.end(&cookies, session).await;
-        tracing::info!(sub = %session.user.sub, "signed out");
-    } else {
-        auth.cookies.clear_session(&cookies);
-    }
-    auth.cookies.clear_transaction(&cookies);
+    auth.sign_out(&cookies, session.as_deref()).await;
     crate::server::clear_site_data();
-    // O4: the ID token hint is read from the session before its cookies are gone.
-    let state = issue_logout_state(&auth.key, now);
-    let target = match auth.rp.end_session_url(session.as_deref(), &state).await {
-        Some(url) => url,
-        None => "/".to_string(),
-    };
+    // O4: the ID token hint is read from the session, which outlives its cookies here.
+    let target = auth
+        .end_session_url(session.as_deref(), scalekit_auth::now_secs())
+        .await
+        .unwrap_or_else(|| "/".to_string());
     crate::server::see_other(&target)
 }
 
 /// Whether `state` is the one this app sent with a sign-out (the home page then says so).
 #[server(prefix = "/_app", endpoint = "signed_out")]
 pub async fn check_signed_out(state: String) -> Result<bool, ServerError> {
-    use scalekit_auth::logout::check_logout_state;
-    use scalekit_auth::session::now_secs;
-
     let auth = crate::server::auth()?;
-    Ok(check_logout_state(&auth.key, &state, now_secs()))
+    Ok(auth.is_our_sign_out_state(&state, scalekit_auth::now_secs()))
 }
 
 /// Checks the current access token against the provider's keys now.
 #[server(prefix = "/_app", endpoint = "validate_token")]
 pub async fn validate_token() -> Result<TokenCheck, ServerError> {
-    use scalekit_auth::session::now_secs;
-
     let auth = crate::server::auth()?;
     let session = crate::server::require_session()?;
-    match auth.rp.validate_access_token(&session, now_secs()).await {
+    match auth
+        .validate_access_token(&session, scalekit_auth::now_secs())
+        .await
+    {
         Ok(claims) => {
             // `aud` may be one string; `permissions` is always an array.
             let list = |name: &str| -> Vec<String> {
                 match claims.all.get(name) {
                     Some(serde_json::Value::String(s)) => vec![s.clone()],
-                    Some(other) => scalekit_auth::jwt::string_array(other).unwrap_or_default(),
+                    Some(other) => scalekit_auth::protocol::string_array(other).unwrap_or_default(),
                     None => Vec::new(),
                 }
             };
@@ -141,7 +123,7 @@ pub async fn validate_token() -> Result<TokenCheck, ServerError> {
                 permissions: list("permissions"),
             })
         }
-        Err(scalekit_auth::relying_party::SignInError::BadAccessToken(problem)) => Ok(TokenCheck {
+        Err(scalekit_auth::SignInError::BadAccessToken(problem)) => Ok(TokenCheck {
             valid: false,
             problem: Some(problem.to_string()),
             subject: None,
@@ -162,20 +144,19 @@ pub async fn validate_token() -> Result<TokenCheck, ServerError> {
 /// automatic refresh, so it cannot race it.
 #[server(prefix = "/_app", endpoint = "refresh_session")]
 pub async fn refresh_session() -> Result<SessionView, ServerError> {
-    use scalekit_auth::relying_party::RefreshError;
-    use scalekit_auth::session::now_secs;
+    use scalekit_auth::{now_secs, RefreshError};
 
     let auth = crate::server::auth()?;
     let cookies = crate::server::cookies().await?;
     let session = crate::server::require_session()?;
-    if session.refresh_token.is_none() {
+    if session.refresh_token().is_none() {
         return Err(crate::server::fail(ServerError::BadRequest(
             "this session has no refresh token: request the `offline_access` scope to get one"
                 .into(),
         )));
     }
     match auth.refresh(&cookies, &session, now_secs()).await {
-        Ok(refreshed) => Ok(crate::server::session_view(&refreshed, auth.rp.policy())),
+        Ok(refreshed) => Ok(crate::server::session_view(&refreshed, auth.policy())),
         Err(RefreshError::Ended(_)) => Err(crate::server::fail(ServerError::Unauthorized)),
         Err(RefreshError::Unavailable(_)) => {
             Err(crate::server::fail(ServerError::ProviderUnavailable))

@@ -7,12 +7,10 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{file_and_error_handler_with_context, generate_route_list};
 use minimal::app::{shell, App};
-use scalekit_auth::secret::Secret;
-use scalekit_auth::{Auth, AuthSettings};
+use scalekit_auth::{Auth, AuthSettings, Key, Secret};
 use scalekit_dev_idp::settings::{DEV_CLIENT_ID, DEV_CLIENT_SECRET};
 use scalekit_dev_idp::{DevIdp, IN_APP_MOUNT_PATH};
 use scalekit_leptos::{provide_sign_in_context, SignIn, SignInRoutes};
-use tower_cookies::Key;
 
 #[tokio::main]
 async fn main() -> Result<(), String> {

@@ -21,7 +21,7 @@ async fn without_javascript_a_new_api_client_secret_is_shown_once() {
     assert_eq!(created.status(), 303);
     assert_eq!(location(&created), "/organization/settings#new-client");
     assert!(
-        browser.jar.contains_key("__Host-skit_new_client"),
+        browser.jar.contains_key("__Host-skit_kept_new_client"),
         "{:?}",
         browser.jar.keys()
     );
@@ -32,7 +32,10 @@ async fn without_javascript_a_new_api_client_secret_is_shown_once() {
         .await
         .unwrap();
     assert!(page.contains("shown only this once"), "{page}");
-    assert!(!browser.jar.contains_key("__Host-skit_new_client"), "taken");
+    assert!(
+        !browser.jar.contains_key("__Host-skit_kept_new_client"),
+        "taken"
+    );
     let again = browser
         .get("/organization/settings")
         .await

@@ -2,7 +2,7 @@
 
 use super::{signed_in, SESSION};
 use crate::common::browser::{location, serve_app, set_cookies, Browser, RunningApp};
-use scalekit_auth::refresh::FAILURE_MEMORY;
+use scalekit_auth::protocol::FAILURE_MEMORY;
 
 #[tokio::test]
 async fn r4_refresh_now_rotates_the_tokens_and_the_cookie() {

@@ -327,3 +327,22 @@ async fn a_registered_client_sending_the_browser_off_this_machine_needs_a_click(
     assert!(back.as_str().starts_with(ELSEWHERE), "{back}");
     assert!(query(&back, "code").is_some());
 }
+
+/// The development provider grants what the app checks: its personas' permissions and its API
+/// clients' scopes are the app's names, kept twice on purpose (the provider depends on neither
+/// the app nor the core), so this test is what keeps the two lists one.
+#[test]
+fn x5_the_dev_providers_grants_are_the_apps_permission_and_scope_names() {
+    use leptos_scalekit::api::bearer::Scope;
+    use leptos_scalekit::api::deployments::{DeployApplications, ReadDeployments};
+    use leptos_scalekit::organization::{API_CLIENTS_PERMISSION, SETTINGS_PERMISSION};
+    use scalekit_dev_idp::settings as idp;
+
+    assert_eq!(idp::SETTINGS_PERMISSION, SETTINGS_PERMISSION);
+    assert_eq!(idp::API_CLIENTS_PERMISSION, API_CLIENTS_PERMISSION);
+    assert_eq!(idp::READ_DEPLOYMENTS_PERMISSION, ReadDeployments::NAME);
+    assert_eq!(
+        idp::DEPLOY_APPLICATIONS_PERMISSION,
+        DeployApplications::NAME
+    );
+}

@@ -1,32 +1,31 @@
-//! Who is making this request: the session middleware reads and checks the session cookies before
-//! any page renders or server function runs, refreshes tokens that are about to expire (once per
-//! session, see `refresh`), writes the new cookies while the response has not started, and leaves
-//! the outcome in the request's extensions for pages, server functions and handlers
-//! (checklist C6–C10, R1, R5).
+//! [`Auth`], the handle an app keeps: who is making this request ([`Auth::resolve`], run by the
+//! session middleware before any page renders or server function runs: it reads and checks the
+//! session cookies, refreshes tokens that are about to expire once per session, and writes the
+//! new cookies while the response has not started, checklist C6–C10, R1, R5), and the handle's
+//! read-only facts. Signing in and out are in `sign_in` and `sign_out`.
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
 use tower_cookies::{Cookies, Key};
 
 use super::relying_party::{RefreshError, RelyingParty};
-use super::session::{now_secs, Session, SessionCheck};
+use super::session::{Session, SessionCheck, SessionPolicy};
 use super::session_cookies::{CookieSettings, SessionCookie};
-use super::store::record_with_retries;
+use super::store::{record_with_retries, Store};
+use crate::access_token::AccessClaims;
+use crate::provider::{Endpoints, Provider, ProviderError};
+use crate::relying_party::SignInError;
+use crate::sign_in::SignInPages;
 
-/// Everything the auth edges need, cheap to clone.
+/// Scalekit sign-in for one app: the relying party, the session store, the cookie key and the
+/// cookies' names. Cheap to clone; made once with [`Auth::new`] from
+/// [`AuthSettings`](crate::AuthSettings).
 #[derive(Clone)]
 pub struct Auth {
-    /// The relying party: the provider, the session store and the session policy.
-    pub rp: Arc<RelyingParty>,
-    /// The cookie key: it seals the session and transaction cookies and the logout `state`.
-    pub key: Key,
-    /// The cookies' names and attributes.
-    pub cookies: CookieSettings,
-    /// The app's paths and names the callback's pages use.
-    pub pages: Arc<crate::callback::SignInPages>,
+    pub(crate) rp: Arc<RelyingParty>,
+    pub(crate) key: Key,
+    pub(crate) cookies: CookieSettings,
+    pub(crate) pages: Arc<SignInPages>,
 }
 
 /// The request's session, as the middleware found it.
@@ -62,6 +61,85 @@ impl RequestSession {
 }
 
 impl Auth {
+    /// The idle and absolute session timeouts.
+    pub fn policy(&self) -> &SessionPolicy {
+        self.rp.policy()
+    }
+
+    /// The app's paths and names the sign-in pages use.
+    pub fn pages(&self) -> &SignInPages {
+        &self.pages
+    }
+
+    /// The app's client id at Scalekit.
+    pub fn client_id(&self) -> &str {
+        self.rp.client_id()
+    }
+
+    /// The Scalekit environment URL.
+    pub fn environment_url(&self) -> &str {
+        self.rp.environment_url()
+    }
+
+    /// The redirect URI registered at Scalekit (the callback is served at its path).
+    pub fn redirect_uri(&self) -> &str {
+        self.rp.redirect_uri()
+    }
+
+    /// The provider client (discovery, keys, token endpoint), shared with the management API.
+    pub fn provider(&self) -> &Arc<Provider> {
+        self.rp.provider()
+    }
+
+    /// The provider's current endpoints and keys, fetched on first use.
+    pub async fn endpoints(&self) -> Result<Arc<Endpoints>, ProviderError> {
+        self.rp.endpoints().await
+    }
+
+    /// The session store: ended sessions, single-use values and refresh locks.
+    pub fn store(&self) -> &Store {
+        &self.rp.store
+    }
+
+    /// The cookies' names and attributes.
+    pub fn cookie_settings(&self) -> CookieSettings {
+        self.cookies
+    }
+
+    /// Checks the session's access token against the provider's current keys, now.
+    pub async fn validate_access_token(
+        &self,
+        session: &Session,
+        now: u64,
+    ) -> Result<AccessClaims, SignInError> {
+        self.rp.validate_access_token(session, now).await
+    }
+
+    /// Keeps `value` sealed in a cookie for the next page (a secret shown once after a post),
+    /// for at most `max_age_secs`; `purpose` (lowercase letters and `_`) names the cookie and
+    /// binds the seal.
+    pub fn keep_for_next_page(
+        &self,
+        cookies: &Cookies,
+        purpose: &str,
+        value: &str,
+        max_age_secs: u64,
+    ) {
+        self.cookies
+            .write_kept(cookies, &self.key, purpose, value, max_age_secs);
+    }
+
+    /// The value [`Auth::keep_for_next_page`] kept for `purpose`, read from the request's
+    /// `Cookie` headers as sent (`sent`), and removed for the next request.
+    pub fn take_kept<'a>(
+        &self,
+        cookies: &Cookies,
+        purpose: &str,
+        sent: impl IntoIterator<Item = &'a str>,
+    ) -> Option<String> {
+        self.cookies.take_kept(cookies, &self.key, purpose, sent)
+    }
+
     /// Checks the request's session, refreshing or ending it as needed; cookie changes go into
     /// `cookies` (written when the response is sent).
     pub async fn resolve(&self, cookies: &Cookies, now: u64) -> RequestSession {
@@ -147,7 +225,7 @@ impl Auth {
     }
 
     /// Stores `session` in the cookies, living until its absolute timeout.
-    pub fn write(&self, cookies: &Cookies, session: &Session, now: u64) {
+    pub(crate) fn write(&self, cookies: &Cookies, session: &Session, now: u64) {
         let max_age = session
             .absolute_expires_at(self.rp.policy())
             .saturating_sub(now);
@@ -158,7 +236,7 @@ impl Auth {
     /// Ends `session` for good: remembered as ended on every instance (so a copied cookie is
     /// refused) and cleared. If the store cannot be reached, the record is retried in the
     /// background for a while: the cookie is cleared either way.
-    pub async fn end(&self, cookies: &Cookies, session: &Session) {
+    pub(crate) async fn end(&self, cookies: &Cookies, session: &Session) {
         self.cookies.clear_session(cookies);
         let until = session.absolute_expires_at(self.rp.policy());
         let store = self.rp.store.clone();
@@ -169,18 +247,4 @@ impl Auth {
         })
         .await;
     }
-}
-
-/// The session middleware (axum's `from_fn_with_state` with an [`Auth`]): resolves the request's
-/// session with [`Auth::resolve`] and puts the [`RequestSession`] into the request's extensions
-/// before the inner service runs. Needs tower-cookies' `CookieManagerLayer` outside it.
-pub async fn session_middleware(
-    State(auth): State<Auth>,
-    cookies: Cookies,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let session = auth.resolve(&cookies, now_secs()).await;
-    request.extensions_mut().insert(session);
-    next.run(request).await
 }

@@ -14,10 +14,9 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderValue, StatusCode};
 use serde_json::json;
 
-use super::logout_token::{validate_logout_token, LogoutClaims, LogoutExpected, LogoutTokenError};
-use super::middleware::Auth;
-use super::session::now_secs;
-use super::store::{OneTime, StoreUnavailable};
+use crate::auth::Auth;
+use crate::session::now_secs;
+use crate::sign_out::LogoutTokenRefusal;
 
 /// Where the app serves it.
 pub const BACKCHANNEL_LOGOUT_PATH: &str = "/auth/backchannel-logout";
@@ -69,10 +68,8 @@ fn logout_token_of(body: &[u8]) -> Result<String, &'static str> {
 
 /// The back-channel logout handler (Back-Channel Logout 1.0, checklist O8), served at
 /// [`BACKCHANNEL_LOGOUT_PATH`]. It takes exactly one `logout_token` from an
-/// `application/x-www-form-urlencoded` body of at most 20 KB and validates it
-/// ([`validate_logout_token`]). It then ends the provider session the token names (`sid`), or else
-/// every session of the user (`sub`) signed in at or before the token's `iat`, and only after that
-/// records the `jti`, so a replayed token is refused.
+/// `application/x-www-form-urlencoded` body of at most 20 KB and hands it to
+/// [`Auth::accept_logout_token`], which validates it and ends the sessions it names.
 ///
 /// Answers 200 with an empty body when done; 400 `invalid_request` when the request or the token is
 /// refused (a replayed `jti` included); 503 `temporarily_unavailable` with `Retry-After: 5` when
@@ -94,90 +91,21 @@ pub async fn backchannel_logout(State(auth): State<Auth>, request: Request<Body>
         Ok(token) => token,
         Err(problem) => return refused(problem),
     };
-    let claims = match validate(&auth, &token).await {
-        Ok(claims) => claims,
-        Err(Outcome::Refused(reason)) => {
+    match auth.accept_logout_token(&token, now_secs()).await {
+        Ok(claims) => {
+            tracing::info!(
+                sid = claims.sid.as_deref().unwrap_or("-"),
+                sub = claims.sub.as_deref().unwrap_or("-"),
+                "back-channel logout: sessions ended"
+            );
+            answer(StatusCode::OK, None)
+        }
+        Err(LogoutTokenRefusal::Invalid(reason)) => {
             tracing::info!(%reason, "back-channel logout token refused");
-            return refused("the logout token is invalid");
+            refused("the logout token is invalid")
         }
-        Err(Outcome::Unavailable(reason)) => return unavailable(&reason),
-    };
-    let now = now_secs();
-    // Ending comes first and is idempotent (the provider session, or the user's sessions begun
-    // before the token was issued: a replay names the same set), so a store failure at either
-    // step answers 503 and the provider's retry finishes the job; the jti is recorded only after
-    // the sessions are ended, and a replayed token is then refused.
-    if let Err(StoreUnavailable(reason)) = end_named_sessions(&auth, &claims, now).await {
-        return unavailable(&reason);
-    }
-    match auth
-        .rp
-        .store
-        .first_use(
-            OneTime::LogoutToken,
-            &claims.jti,
-            claims.remember_until,
-            now,
-        )
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => return refused("the logout token was already used"),
-        Err(StoreUnavailable(reason)) => return unavailable(&reason),
-    }
-    tracing::info!(
-        sid = claims.sid.as_deref().unwrap_or("-"),
-        sub = claims.sub.as_deref().unwrap_or("-"),
-        "back-channel logout: sessions ended"
-    );
-    answer(StatusCode::OK, None)
-}
-
-enum Outcome {
-    Refused(LogoutTokenError),
-    Unavailable(String),
-}
-
-async fn validate(auth: &Auth, token: &str) -> Result<LogoutClaims, Outcome> {
-    let endpoints = auth
-        .rp
-        .endpoints()
-        .await
-        .map_err(|e| Outcome::Unavailable(e.to_string()))?;
-    let expected = LogoutExpected {
-        issuer: &endpoints.metadata.issuer,
-        client_id: auth.rp.client_id(),
-        now: now_secs(),
-    };
-    endpoints
-        .jwks
-        .check_with_keys(
-            |keys| validate_logout_token(token, keys, &expected),
-            |e| matches!(e, LogoutTokenError::UnknownKey(_)),
-        )
-        .await
-        .map_err(|e| Outcome::Unavailable(e.to_string()))?
-        .map_err(Outcome::Refused)
-}
-
-/// The provider's session when the token names one (it identifies the session exactly);
-/// otherwise every session of the user that began before the token was issued.
-async fn end_named_sessions(
-    auth: &Auth,
-    claims: &LogoutClaims,
-    now: u64,
-) -> Result<(), StoreUnavailable> {
-    // Sessions that began before now live at most one absolute timeout more.
-    let until = now + auth.rp.policy().absolute_timeout_secs;
-    match (&claims.sid, &claims.sub) {
-        (Some(sid), _) => auth.rp.store.end_provider_session(sid, until, now).await,
-        (None, Some(sub)) => {
-            auth.rp
-                .store
-                .end_user_sessions(sub, claims.iat, until, now)
-                .await
-        }
-        (None, None) => Ok(()), // refused by validation already
+        Err(LogoutTokenRefusal::Replayed) => refused("the logout token was already used"),
+        Err(LogoutTokenRefusal::Unavailable(reason)) => unavailable(&reason),
     }
 }
 

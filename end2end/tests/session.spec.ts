@@ -51,7 +51,7 @@ test("provider down with an expired token: a friendly 503 page, then recovery", 
   expect(down?.status()).toBe(503);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("The identity provider is unreachable");
   await control(page, { outage: "false" });
-  // The app remembers the outage for 3 s (RELIABILITY.md, refresh failure memory) so that
+  // The app remembers the outage for 3 s (docs/testing.md, refresh failure memory) so that
   // every request of an expiring session does not ask the provider again at once.
   await page.waitForTimeout(3100);
   const back = await page.goto("/dashboard");

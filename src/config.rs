@@ -141,6 +141,12 @@ pub struct Config {
     pub site_root: String,
     pub site_pkg_dir: String,
     pub output_name: String,
+    /// Where Prometheus scrapes `/metrics` (`METRICS_ADDR`); None: no metrics at all.
+    pub metrics_addr: Option<SocketAddr>,
+    /// How long a shutdown waits for requests in flight (`SHUTDOWN_GRACE_SECS`).
+    pub shutdown_grace: std::time::Duration,
+    /// Root certificates trusted for the provider beside the public ones (`SCALEKIT_CA_FILE`).
+    pub provider_roots: scalekit_auth::protocol::ExtraRoots,
 }
 
 /// One thing wrong with the configuration.
@@ -273,6 +279,9 @@ impl Config {
         let output_name = r
             .get("LEPTOS_OUTPUT_NAME")
             .unwrap_or_else(|| "leptos-scalekit".into());
+        let metrics_addr = operations::read_metrics_addr(&mut r, site_addr);
+        let shutdown_grace = operations::read_shutdown_grace(&mut r);
+        let provider_roots = operations::read_provider_roots(&mut r);
 
         // Every reader that returned `None` recorded a problem, so `built` is `Some` exactly when
         // the problem list is empty.
@@ -300,6 +309,9 @@ impl Config {
                 site_root,
                 site_pkg_dir,
                 output_name,
+                metrics_addr: metrics_addr?,
+                shutdown_grace: shutdown_grace?,
+                provider_roots: provider_roots?,
             })
         })();
         match built {
@@ -328,6 +340,13 @@ impl Config {
             ("environment URL from", env_source.into()),
             ("client id", self.provider.client_id().into()),
             ("client secret", self.provider.client_secret().masked()),
+            (
+                "extra root certificates",
+                match self.provider_roots.len() {
+                    0 => "none (the public ones only)".to_string(),
+                    n => format!("{n} from SCALEKIT_CA_FILE"),
+                },
+            ),
             ("app URL", self.app_url.clone()),
             ("listen address", self.site_addr.to_string()),
             (
@@ -357,6 +376,17 @@ impl Config {
             ("cookie key", cookie_key),
             ("session store", self.describe_store()),
             ("log filter", self.log_filter.clone()),
+            (
+                "metrics",
+                match self.metrics_addr {
+                    Some(addr) => format!("http://{addr}/metrics"),
+                    None => "off (set METRICS_ADDR to serve them)".into(),
+                },
+            ),
+            (
+                "shutdown grace",
+                format!("{} s", self.shutdown_grace.as_secs()),
+            ),
         ]
     }
 
@@ -1037,3 +1067,4 @@ fn read_log_format(r: &mut Reader) -> LogFormat {
 mod tests;
 
 pub mod cookie_key;
+pub mod operations;

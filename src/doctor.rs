@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use serde::Deserialize;
 
 use crate::config::{Config, ProviderConfig};
-use scalekit_auth::protocol::{error_chain, provider_http_client};
+use scalekit_auth::protocol::{error_chain, provider_http_client_trusting};
 use scalekit_auth::protocol::{fetch_jwks, fetch_provider_metadata, ProviderMetadata};
 
 /// The outcome of one check.
@@ -99,7 +99,7 @@ fn redirect_uri_checks(config: &Config) -> Vec<Check> {
 
 async fn provider_checks(config: &Config) -> Vec<Check> {
     let environment_url = config.provider.environment_url();
-    let client = match provider_http_client() {
+    let client = match provider_http_client_trusting(&config.provider_roots) {
         Ok(client) => client,
         Err(e) => {
             return vec![Check::Fail(format!(

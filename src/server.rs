@@ -28,6 +28,7 @@ pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 /// logout by `scalekit_leptos`' one entry point; the machine API, MCP, the development provider,
 /// the health check and static files need neither.
 pub fn build_router(state: AppState) -> Router {
+    let track_requests = state.config.metrics_addr.is_some();
     let routes = route_list();
     let headers = web::security_headers::SecurityHeaderSettings {
         send_hsts: state.config.is_production(),
@@ -77,8 +78,9 @@ pub fn build_router(state: AppState) -> Router {
     if let Some(idp) = &state.dev_idp {
         router = dev_provider::mount(router, idp);
     }
-    router
+    let router = router
         .route("/health", get(web::health::health))
+        .route("/ready", get(web::ready::ready))
         // Files are served without touching the session (no refresh, no Set-Cookie on a
         // publicly cached response); the not-found page reads it itself, so it has the jar.
         .fallback(web::static_files::static_or_not_found.layer(CookieManagerLayer::new()))
@@ -96,7 +98,13 @@ pub fn build_router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(
             web::header_limit::limit_request_size,
         ))
-        .layer(axum::middleware::from_fn(web::request_log::request_log))
+        .layer(axum::middleware::from_fn(web::request_log::request_log));
+    // Only with METRICS_ADDR: without a recorder there is nobody to count for.
+    if track_requests {
+        router.layer(axum::middleware::from_fn(web::metrics::track_requests))
+    } else {
+        router
+    }
 }
 
 /// The CSP nonce for the renderer, so hydration scripts carry it (the security-headers layer
@@ -210,6 +218,18 @@ async fn serve() -> ExitCode {
     }
     let addr = config.site_addr;
     let app_url = config.app_url.clone();
+    let shutdown_grace = config.shutdown_grace;
+    if let Some(metrics_addr) = config.metrics_addr {
+        match web::metrics::serve_metrics(metrics_addr).await {
+            Ok(bound) => tracing::info!("metrics at http://{bound}/metrics"),
+            Err(e) => {
+                tracing::error!("{e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        tracing::info!("metrics off: set METRICS_ADDR to serve them");
+    }
     let state = match AppState::new(config, cookie_key, dev_idp) {
         Ok(state) => state,
         Err(e) => {
@@ -226,7 +246,7 @@ async fn serve() -> ExitCode {
         }
     };
     tracing::info!("listening on http://{addr}; open {app_url}");
-    web::serve::serve(listener, app, shutdown_signal()).await;
+    web::serve::serve(listener, app, shutdown_signal(), shutdown_grace).await;
     ExitCode::SUCCESS
 }
 

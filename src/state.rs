@@ -50,6 +50,7 @@ impl AppState {
         .with_redirect_uri(&config.redirect_uri)
         .with_post_logout_redirect_uri(&config.post_logout_redirect_uri)
         .with_scopes(config.scopes.clone())
+        .with_extra_roots(config.provider_roots.clone())
         .with_policy(SessionPolicy {
             idle_timeout_secs: config.session_idle_timeout_secs,
             absolute_timeout_secs: config.session_absolute_timeout_secs,

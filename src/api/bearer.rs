@@ -123,6 +123,7 @@ impl BearerGuard {
         let (caller, keys_trusted_until) = match checked {
             Err(_) => return Err(ApiError::Unavailable),
             Ok(Err(reason)) => {
+                scalekit_auth::bearer::record_refusal(&reason);
                 tracing::info!(%reason, realm = self.target.realm, "bearer token refused");
                 return Err(ApiError::InvalidToken(
                     "the access token is invalid or expired",

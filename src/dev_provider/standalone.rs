@@ -157,7 +157,8 @@ pub async fn run() -> ExitCode {
         }
     };
     tracing::info!("development identity provider listening on http://{addr}, issuer {issuer}");
-    crate::web::serve::serve(listener, standalone_router(idp), shutdown_signal()).await;
+    let grace = crate::config::operations::DEFAULT_SHUTDOWN_GRACE;
+    crate::web::serve::serve(listener, standalone_router(idp), shutdown_signal(), grace).await;
     ExitCode::SUCCESS
 }
 

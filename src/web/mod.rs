@@ -1,8 +1,10 @@
 //! HTTP plumbing shared by every route: request ids and logs, security headers, static files,
-//! the health check.
+//! liveness and readiness, metrics.
 
 pub mod header_limit;
 pub mod health;
+pub mod metrics;
+pub mod ready;
 pub mod request_log;
 pub mod security_headers;
 pub mod serve;

@@ -21,8 +21,6 @@ use tower::ServiceExt;
 /// A client must send a request's whole header block within this time, or its connection is
 /// closed. Generous for any real client, short enough that idle tricklers cannot pile up.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a shutdown waits for requests in flight before it stops anyway.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
 fn connection_builder() -> Builder<TokioExecutor> {
     let mut builder = Builder::new(TokioExecutor::new());
@@ -38,8 +36,14 @@ fn connection_builder() -> Builder<TokioExecutor> {
     builder
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then lets requests in flight finish.
-pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
+/// Serves `app` on `listener` until `shutdown` resolves: then accepts no new connection, lets
+/// requests in flight finish, and returns when they have or after `grace`, whichever is first.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()>,
+    grace: Duration,
+) {
     let builder = connection_builder();
     let graceful = GracefulShutdown::new();
     let mut shutdown = pin!(shutdown);
@@ -76,10 +80,12 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
             }
         });
     }
+    // The listener goes first, so new connections are refused while the old ones drain.
+    drop(listener);
     tokio::select! {
         () = graceful.shutdown() => {}
-        () = tokio::time::sleep(SHUTDOWN_GRACE) => {
-            tracing::warn!("requests still running after {SHUTDOWN_GRACE:?}; stopping anyway");
+        () = tokio::time::sleep(grace) => {
+            tracing::warn!("requests still running after {grace:?}; stopping anyway");
         }
     }
 }

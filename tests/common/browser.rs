@@ -45,6 +45,7 @@ pub async fn serve_app_on(listener: tokio::net::TcpListener, extra: &[(&str, &st
         listener,
         app,
         std::future::pending(),
+        std::time::Duration::from_secs(1),
     ));
     RunningApp { base }
 }

@@ -19,6 +19,7 @@ mod jwks_cache;
 mod mcp;
 mod mock_provider;
 mod multi_instance;
+mod operations;
 mod provider_discovery;
 mod router;
 mod source_rules;

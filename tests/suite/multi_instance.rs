@@ -50,6 +50,7 @@ async fn start_instance(listener: tokio::net::TcpListener, vars: &[(&str, &str)]
         listener,
         app,
         std::future::pending(),
+        std::time::Duration::from_secs(1),
     ));
 }
 
@@ -85,6 +86,7 @@ async fn cluster(shared: bool) -> Cluster {
         provider_listener,
         standalone_router(Arc::new(idp)),
         std::future::pending(),
+        std::time::Duration::from_secs(1),
     ));
     let redis_url = redis.url();
     let state_text = state_dir.display().to_string();

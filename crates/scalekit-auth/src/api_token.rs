@@ -23,6 +23,22 @@ pub enum ApiTokenError {
     IdToken,
 }
 
+/// Counts a refused bearer token (`scalekit_tokens_refused_total{token="bearer"}`): call it once
+/// per refused request, with the refusal the validation ended on.
+pub fn record_refusal(error: &ApiTokenError) {
+    crate::telemetry::token_refused("bearer", error.reason());
+}
+
+impl ApiTokenError {
+    /// A short, stable name for this refusal, for metrics and logs.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ApiTokenError::Jwt(e) => e.reason(),
+            ApiTokenError::IdToken => "id_token",
+        }
+    }
+}
+
 /// What a bearer token must match, for [`validate_api_token`].
 pub struct ApiExpected<'a> {
     /// Any of these issuers (Scalekit is moving to `{env}/resources/{id}` for resource tokens).

@@ -204,12 +204,13 @@ pub async fn fetch_provider_metadata(
     client: &reqwest::Client,
     environment_url: &str,
 ) -> Result<ProviderMetadata, FetchError> {
-    fetch_json(client, &ProviderMetadata::discovery_url(environment_url)).await
+    let url = ProviderMetadata::discovery_url(environment_url);
+    crate::telemetry::provider_call("discovery", fetch_json(client, &url)).await
 }
 
 /// Fetches the JWKS at `jwks_uri`, without its caching headers (see `fetch_jwks_with_freshness`).
 pub async fn fetch_jwks(client: &reqwest::Client, jwks_uri: &str) -> Result<JwkSet, FetchError> {
-    fetch_json(client, jwks_uri).await
+    crate::telemetry::provider_call("jwks", fetch_json(client, jwks_uri)).await
 }
 
 /// The JWKS and how long the provider says it may be reused.
@@ -217,7 +218,8 @@ pub async fn fetch_jwks_with_freshness(
     client: &reqwest::Client,
     jwks_uri: &str,
 ) -> Result<(JwkSet, Freshness), FetchError> {
-    let (jwks, headers) = fetch_json_with_headers(client, jwks_uri).await?;
+    let (jwks, headers) =
+        crate::telemetry::provider_call("jwks", fetch_json_with_headers(client, jwks_uri)).await?;
     Ok((jwks, freshness(&headers, SystemTime::now())))
 }
 

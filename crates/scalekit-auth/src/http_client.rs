@@ -10,12 +10,47 @@ pub const MAX_PROVIDER_RESPONSE_BYTES: usize = 256 * 1024;
 /// Redirects are never followed (a redirect from the provider would let it point us anywhere),
 /// every call has a deadline, and TLS certificates are verified (reqwest's default).
 pub fn provider_http_client() -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
+    provider_http_client_trusting(&ExtraRoots::default())
+}
+
+/// The same client, also trusting `extra` root certificates beside the public ones: for a
+/// provider reached through a TLS-inspecting proxy or a private certificate authority.
+pub fn provider_http_client_trusting(extra: &ExtraRoots) -> reqwest::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
         .redirect(Policy::none())
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(10))
-        .user_agent(concat!("leptos-scalekit/", env!("CARGO_PKG_VERSION")))
-        .build()
+        .user_agent(concat!("leptos-scalekit/", env!("CARGO_PKG_VERSION")));
+    for certificate in &extra.0 {
+        builder = builder.add_root_certificate(certificate.clone());
+    }
+    builder.build()
+}
+
+/// Root certificates trusted for the provider beside the public ones (none by default).
+#[derive(Clone, Debug, Default)]
+pub struct ExtraRoots(Vec<reqwest::Certificate>);
+
+impl ExtraRoots {
+    /// The certificates of a PEM bundle; an error when it holds none or one does not parse.
+    pub fn from_pem(pem: &[u8]) -> Result<ExtraRoots, String> {
+        let certificates = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| format!("not a PEM certificate bundle: {e}"))?;
+        if certificates.is_empty() {
+            return Err("no certificate in it".into());
+        }
+        Ok(ExtraRoots(certificates))
+    }
+
+    /// How many certificates it holds.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// An error with its causes, one after another: reqwest's own message alone ("error sending

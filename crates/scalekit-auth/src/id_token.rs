@@ -128,6 +128,30 @@ pub enum IdTokenError {
     AccessTokenHashMismatch,
 }
 
+impl IdTokenError {
+    /// A short, stable name for this refusal (`expired`, `bad_signature`…), for metrics and
+    /// logs: never anything from the token.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            IdTokenError::Malformed => "malformed",
+            IdTokenError::AlgorithmNotAllowed(_) => "algorithm_not_allowed",
+            IdTokenError::UnknownKey(_) => "unknown_key",
+            IdTokenError::AmbiguousKey => "ambiguous_key",
+            IdTokenError::NoKeys => "no_keys",
+            IdTokenError::BadSignature => "bad_signature",
+            IdTokenError::MissingClaim(_) => "missing_claim",
+            IdTokenError::WrongIssuer => "wrong_issuer",
+            IdTokenError::WrongAudience => "wrong_audience",
+            IdTokenError::UntrustedAudience => "untrusted_audience",
+            IdTokenError::WrongAuthorizedParty => "wrong_authorized_party",
+            IdTokenError::Expired => "expired",
+            IdTokenError::IssuedAtOutOfRange => "issued_at_out_of_range",
+            IdTokenError::NonceMismatch => "nonce_mismatch",
+            IdTokenError::AccessTokenHashMismatch => "access_token_hash_mismatch",
+        }
+    }
+}
+
 /// OIDC Core §3.1.3.6: base64url of the left half of SHA-256 (`at_hash`, `c_hash`).
 pub fn half_hash(value: &str) -> String {
     URL_SAFE_NO_PAD.encode(&Sha256::digest(value.as_bytes())[..16])

@@ -292,6 +292,11 @@ impl JwksCache {
         self.fetch().await
     }
 
+    /// Loads the keys if none are cached yet; the number of usable keys at hand.
+    pub async fn ensure_loaded(&self) -> Result<usize, FetchError> {
+        Ok(self.usable_keys().await?.keys.len())
+    }
+
     /// The keys to check with: loaded when none are cached, fetched again past their max age.
     async fn usable_keys(&self) -> Result<CachedKeys, FetchError> {
         let cached = self.current();

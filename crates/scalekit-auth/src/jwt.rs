@@ -47,6 +47,25 @@ pub enum JwtError {
     NotYetValid,
 }
 
+impl JwtError {
+    /// A short, stable name for this refusal (`expired`, `bad_signature`…), for metrics and
+    /// logs: never anything from the token.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            JwtError::Malformed => "malformed",
+            JwtError::AlgorithmNotAllowed(_) => "algorithm_not_allowed",
+            JwtError::UnknownKey(_) => "unknown_key",
+            JwtError::NoKey => "no_key",
+            JwtError::BadSignature => "bad_signature",
+            JwtError::WrongIssuer => "wrong_issuer",
+            JwtError::WrongAudience => "wrong_audience",
+            JwtError::MissingClaim(_) => "missing_claim",
+            JwtError::Expired => "expired",
+            JwtError::NotYetValid => "not_yet_valid",
+        }
+    }
+}
+
 /// A decoded token with `sub` and `exp` guaranteed.
 pub struct Checked {
     /// The subject, never empty.

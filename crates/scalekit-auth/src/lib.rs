@@ -58,6 +58,7 @@ mod log_text;
 mod logout_token;
 pub mod management;
 mod provider;
+mod readiness;
 mod refresh;
 mod relying_party;
 mod return_to;
@@ -69,6 +70,7 @@ pub mod settings;
 mod sign_in;
 mod sign_out;
 pub mod store;
+mod telemetry;
 mod time;
 mod token_client;
 mod transaction;
@@ -78,6 +80,7 @@ mod values;
 mod verified_tokens;
 
 pub use auth::{Auth, RequestSession};
+pub use readiness::Readiness;
 pub use relying_party::{RefreshError, SignInError};
 pub use secret::Secret;
 pub use session::{now_secs, Session, SessionPolicy};
@@ -100,7 +103,7 @@ pub const NO_STORE: http::HeaderValue = http::HeaderValue::from_static("no-store
 /// claims an API checks, and a bounded cache of tokens already verified.
 pub mod bearer {
     pub use crate::api_token::{
-        scopes_of, validate_api_token, ApiCaller, ApiExpected, ApiTokenError,
+        record_refusal, scopes_of, validate_api_token, ApiCaller, ApiExpected, ApiTokenError,
     };
     pub use crate::jwt::JwtError;
     pub use crate::verified_tokens::{VerifiedTokens, MAX_AGE};
@@ -113,7 +116,8 @@ pub mod protocol {
     pub use crate::access_token::{AccessClaims, AccessExpected, AccessTokenError};
     pub use crate::discovery::{fetch_jwks, fetch_provider_metadata, FetchError, ProviderMetadata};
     pub use crate::http_client::{
-        error_chain, provider_http_client, read_limited, MAX_PROVIDER_RESPONSE_BYTES,
+        error_chain, provider_http_client, provider_http_client_trusting, read_limited, ExtraRoots,
+        MAX_PROVIDER_RESPONSE_BYTES,
     };
     pub use crate::id_token::{half_hash, Expected, IdTokenClaims, IdTokenError};
     pub use crate::jwks_cache::{lower_max_age_floor_for_tests, JwksCache, KeyedValidationError};

@@ -144,6 +144,38 @@ pub enum LogoutTokenError {
     NoSessionOrSubject,
 }
 
+impl LogoutTokenError {
+    /// A short, stable name for this refusal (`expired`, `bad_signature`…), for metrics and
+    /// logs: never anything from the token.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            LogoutTokenError::TooLarge => "too_large",
+            LogoutTokenError::Malformed => "malformed",
+            LogoutTokenError::AlgorithmNotAllowed(_) => "algorithm_not_allowed",
+            LogoutTokenError::UnknownKey(_) => "unknown_key",
+            LogoutTokenError::NoKey => "no_key",
+            LogoutTokenError::BadSignature => "bad_signature",
+            LogoutTokenError::WrongType(_) => "wrong_type",
+            LogoutTokenError::MissingClaim(_) => "missing_claim",
+            LogoutTokenError::BadClaim(_) => "bad_claim",
+            LogoutTokenError::WrongIssuer => "wrong_issuer",
+            LogoutTokenError::WrongAudience => "wrong_audience",
+            LogoutTokenError::WrongAuthorizedParty => "wrong_authorized_party",
+            LogoutTokenError::MissingIssuedAt => "missing_issued_at",
+            LogoutTokenError::IssuedInTheFuture => "issued_in_the_future",
+            LogoutTokenError::TooOld => "too_old",
+            LogoutTokenError::Expired => "expired",
+            LogoutTokenError::NotYetValid => "not_yet_valid",
+            LogoutTokenError::MissingJti => "missing_jti",
+            LogoutTokenError::JtiTooLong => "jti_too_long",
+            LogoutTokenError::MissingEvents => "missing_events",
+            LogoutTokenError::WrongEvent => "wrong_event",
+            LogoutTokenError::NoncePresent => "nonce_present",
+            LogoutTokenError::NoSessionOrSubject => "no_session_or_subject",
+        }
+    }
+}
+
 impl From<JwtError> for LogoutTokenError {
     fn from(e: JwtError) -> LogoutTokenError {
         match e {

@@ -155,7 +155,7 @@ impl ManagementClient {
             .await
             .map_err(|e| ManagementError::Unavailable(e.to_string()))?;
         let credentials = self.provider.credentials();
-        let response = self
+        let request = self
             .provider
             .http()
             .post(&endpoints.metadata.token_endpoint)
@@ -163,8 +163,8 @@ impl ManagementClient {
                 ("grant_type", "client_credentials"),
                 ("client_id", credentials.client_id.as_str()),
                 ("client_secret", credentials.client_secret.expose()),
-            ])
-            .send()
+            ]);
+        let response = crate::telemetry::provider_call("token", request.send())
             .await
             .map_err(|e| ManagementError::Unavailable(error_chain(&e)))?;
         if !response.status().is_success() {
@@ -219,10 +219,10 @@ impl ManagementClient {
         request: reqwest::RequestBuilder,
     ) -> Result<Value, ManagementError> {
         let token = self.token().await?;
-        let response = request
+        let request = request
             .bearer_auth(token)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
+            .header(reqwest::header::ACCEPT, "application/json");
+        let response = crate::telemetry::provider_call("management", request.send())
             .await
             .map_err(|e| ManagementError::Unavailable(error_chain(&e)))?;
         let status = response.status();

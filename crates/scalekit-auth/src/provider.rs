@@ -53,6 +53,9 @@ pub struct Endpoints {
     pub jwks: Arc<JwksCache>,
     /// The token-endpoint client for `metadata.token_endpoint`.
     pub token: TokenClient,
+    /// Whether `metadata` came from the provider's discovery document (now or earlier), rather
+    /// than Scalekit's standard paths while discovery has never answered.
+    pub discovered: bool,
 }
 
 #[derive(Clone)]
@@ -230,9 +233,9 @@ impl Discovery {
     async fn discover(&self) -> Result<Arc<Endpoints>, ProviderError> {
         let previous = self.cached().map(|cached| cached.endpoints);
         let fetched = fetch_provider_metadata(&self.http, &self.environment_url).await;
-        let (metadata, ttl) = match fetched {
+        let (metadata, ttl, discovered) = match fetched {
             Ok(metadata) => match metadata.problems(&self.environment_url) {
-                problems if problems.is_empty() => (metadata, self.times.metadata_ttl),
+                problems if problems.is_empty() => (metadata, self.times.metadata_ttl, true),
                 problems => {
                     let error = ProviderError::BadMetadata(problems.join("; "));
                     let Some(previous) = &previous else {
@@ -241,20 +244,27 @@ impl Discovery {
                     };
                     // Keep what worked before; the provider's change is likely a mistake.
                     tracing::error!(%error, "provider metadata changed to unusable; keeping the last good endpoints");
-                    (previous.metadata.clone(), self.times.fallback_ttl)
+                    (
+                        previous.metadata.clone(),
+                        self.times.fallback_ttl,
+                        previous.discovered,
+                    )
                 }
             },
             Err(error) => {
                 log_fallback(&error);
-                let metadata = match &previous {
+                let (metadata, discovered) = match &previous {
                     // Keep what worked before rather than guessing.
-                    Some(previous) => previous.metadata.clone(),
-                    None => ProviderMetadata::scalekit_defaults(&self.environment_url),
+                    Some(previous) => (previous.metadata.clone(), previous.discovered),
+                    None => (
+                        ProviderMetadata::scalekit_defaults(&self.environment_url),
+                        false,
+                    ),
                 };
-                (metadata, self.times.fallback_ttl)
+                (metadata, self.times.fallback_ttl, discovered)
             }
         };
-        Ok(self.store(metadata, ttl, previous.as_deref()))
+        Ok(self.store(metadata, ttl, discovered, previous.as_deref()))
     }
 
     /// Caches endpoints built from `metadata`, keeping the key cache when the key URL did not
@@ -263,6 +273,7 @@ impl Discovery {
         &self,
         metadata: ProviderMetadata,
         ttl: Duration,
+        discovered: bool,
         previous: Option<&Endpoints>,
     ) -> Arc<Endpoints> {
         let jwks = match previous {
@@ -280,6 +291,7 @@ impl Discovery {
             metadata,
             jwks,
             token,
+            discovered,
         });
         *self
             .cached

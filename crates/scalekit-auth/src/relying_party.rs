@@ -306,7 +306,10 @@ impl RelyingParty {
             .validate_id_token(id_token, &expected)
             .await
             .map_err(|e| match e {
-                KeyedValidationError::Invalid(e) => SignInError::BadIdToken(e),
+                KeyedValidationError::Invalid(e) => {
+                    crate::telemetry::token_refused("id", e.reason());
+                    SignInError::BadIdToken(e)
+                }
                 KeyedValidationError::KeysUnavailable(e) => {
                     SignInError::ProviderUnavailable(e.to_string())
                 }
@@ -329,7 +332,10 @@ impl RelyingParty {
             .validate_access_token(access_token, &expected)
             .await
             .map_err(|e| SignInError::ProviderUnavailable(e.to_string()))?
-            .map_err(SignInError::BadAccessToken)
+            .map_err(|e| {
+                crate::telemetry::token_refused("access", e.reason());
+                SignInError::BadAccessToken(e)
+            })
     }
 
     /// Validates the session's access token against the provider's current keys.
@@ -458,6 +464,21 @@ impl RelyingParty {
         refresh_token: &str,
         now: u64,
     ) -> Result<Arc<Session>, RefreshError> {
+        let result = self.redeem_refresh_token(session, refresh_token, now).await;
+        crate::telemetry::refresh(match &result {
+            Ok(_) => "ok",
+            Err(RefreshError::Ended(_)) => "ended",
+            Err(RefreshError::Unavailable(_)) => "unavailable",
+        });
+        result
+    }
+
+    async fn redeem_refresh_token(
+        &self,
+        session: &Session,
+        refresh_token: &str,
+        now: u64,
+    ) -> Result<Arc<Session>, RefreshError> {
         let unavailable = |e: &dyn std::fmt::Display| RefreshError::Unavailable(e.to_string());
         let endpoints = self
             .provider
@@ -542,18 +563,13 @@ impl RelyingParty {
             return;
         };
         let credentials = self.provider.credentials();
-        let result = self
-            .provider
-            .http()
-            .post(endpoint)
-            .form(&[
-                ("token", refresh_token.as_str()),
-                ("token_type_hint", "refresh_token"),
-                ("client_id", credentials.client_id.as_str()),
-                ("client_secret", credentials.client_secret.expose()),
-            ])
-            .send()
-            .await;
+        let request = self.provider.http().post(endpoint).form(&[
+            ("token", refresh_token.as_str()),
+            ("token_type_hint", "refresh_token"),
+            ("client_id", credentials.client_id.as_str()),
+            ("client_secret", credentials.client_secret.expose()),
+        ]);
+        let result = crate::telemetry::provider_call("revoke", request.send()).await;
         match result {
             Ok(response) if response.status().is_success() => {}
             Ok(response) => {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tower_cookies::Key;
 
 use crate::auth::Auth;
-use crate::http_client::provider_http_client;
+use crate::http_client::{provider_http_client_trusting, ExtraRoots};
 use crate::provider::Provider;
 use crate::relying_party::{RelyingParty, RelyingPartySettings};
 use crate::secret::Secret;
@@ -40,6 +40,7 @@ pub struct AuthSettings {
     secure_cookies: bool,
     store: Store,
     pages: SignInPages,
+    extra_roots: ExtraRoots,
 }
 
 impl AuthSettings {
@@ -70,6 +71,7 @@ impl AuthSettings {
             cookie_key,
             secure_cookies: secure_cookies_for(app_url),
             store: Store::default(),
+            extra_roots: ExtraRoots::default(),
             pages: SignInPages {
                 default_return_to: "/".into(),
                 login_path: "/login".into(),
@@ -122,6 +124,13 @@ impl AuthSettings {
         self
     }
 
+    /// Root certificates to trust for the provider beside the public ones (a TLS-inspecting
+    /// proxy, a private certificate authority).
+    pub fn with_extra_roots(mut self, roots: ExtraRoots) -> AuthSettings {
+        self.extra_roots = roots;
+        self
+    }
+
     /// The redirect URI.
     pub fn redirect_uri(&self) -> &str {
         &self.redirect_uri
@@ -156,7 +165,7 @@ impl Auth {
     /// The relying party and the cookie settings, ready for the session middleware, the callback
     /// and the server functions. Fails only if the HTTP client cannot be built (no TLS roots).
     pub fn new(settings: AuthSettings) -> Result<Auth, String> {
-        let http = provider_http_client()
+        let http = provider_http_client_trusting(&settings.extra_roots)
             .map_err(|e| format!("cannot build the HTTP client for the provider: {e}"))?;
         let provider = Arc::new(Provider::new(
             http,

@@ -101,7 +101,24 @@ impl Auth {
         let transaction = self.cookies.read_transaction(cookies, &self.key);
         // L6: single use, on success and failure alike.
         self.cookies.clear_transaction(cookies);
-        finish(self, cookies, transaction, query, now).await
+        let outcome = finish(self, cookies, transaction, query, now).await;
+        crate::telemetry::sign_in(match &outcome {
+            Ok(_) => "ok",
+            Err(failure) => status_label(failure.status()),
+        });
+        outcome
+    }
+}
+
+/// The failure statuses the callback answers, as metric labels.
+fn status_label(status: u16) -> &'static str {
+    match status {
+        400 => "400",
+        401 => "401",
+        403 => "403",
+        502 => "502",
+        503 => "503",
+        _ => "other",
     }
 }
 

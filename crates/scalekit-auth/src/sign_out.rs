@@ -158,7 +158,10 @@ async fn validate(auth: &Auth, token: &str, now: u64) -> Result<LogoutClaims, Lo
         )
         .await
         .map_err(|e| LogoutTokenRefusal::Unavailable(e.to_string()))?
-        .map_err(|e| LogoutTokenRefusal::Invalid(e.to_string()))
+        .map_err(|e| {
+            crate::telemetry::token_refused("logout", e.reason());
+            LogoutTokenRefusal::Invalid(e.to_string())
+        })
 }
 
 /// The provider's session when the token names one (it identifies the session exactly);

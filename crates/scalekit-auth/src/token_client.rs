@@ -131,6 +131,10 @@ impl TokenClient {
     }
 
     async fn call(&self, grant: &[(&str, &str)]) -> Result<TokenResponse, TokenEndpointError> {
+        crate::telemetry::provider_call("token", self.call_once(grant)).await
+    }
+
+    async fn call_once(&self, grant: &[(&str, &str)]) -> Result<TokenResponse, TokenEndpointError> {
         let mut form: Vec<(&str, &str)> = grant.to_vec();
         form.push(("client_id", &self.credentials.client_id));
         form.push(("client_secret", self.credentials.client_secret.expose()));

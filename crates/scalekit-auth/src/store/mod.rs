@@ -95,6 +95,14 @@ fn ttl_secs(until: u64, now: u64) -> u64 {
 }
 
 impl Store {
+    /// Whether the store answers: always for the in-process one, a `PING` for Redis.
+    pub async fn ping(&self) -> Result<(), StoreUnavailable> {
+        match self {
+            Store::Memory(_) => Ok(()),
+            Store::Redis(redis) => redis.ping().await,
+        }
+    }
+
     /// Shared with other instances (Redis), so a refresh must also be coordinated there.
     pub fn shared(&self) -> Option<&RedisStore> {
         match self {

@@ -98,6 +98,7 @@ impl RedisStore {
                 Ok(value)
             }
             Err(reason) => {
+                crate::telemetry::store_error();
                 self.down.store(true, Ordering::Relaxed);
                 let now = now_secs();
                 let last = self.outage_logged_at.load(Ordering::Relaxed);
@@ -141,6 +142,10 @@ impl RedisStore {
             cmd.arg(self.key(key));
         }
         self.run::<Vec<Option<u64>>>(&cmd).await
+    }
+
+    pub(super) async fn ping(&self) -> Result<(), StoreUnavailable> {
+        self.run::<String>(&redis::cmd("PING")).await.map(|_| ())
     }
 
     pub(super) async fn first_use(&self, key: &str, ttl: u64) -> Result<bool, StoreUnavailable> {

@@ -4,6 +4,8 @@ import { defineConfig } from "@playwright/test";
 // BASE_URL says where. Browsers come from Debian (/usr/bin/chromium): Playwright downloads none.
 const baseURL = process.env.BASE_URL ?? "http://127.0.0.1:3000";
 const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+// The deployment behind nginx (scripts/deploy_check.sh), only when that script says where it is.
+const proxyBaseURL = process.env.PROXY_BASE_URL;
 
 export default defineConfig({
   testDir: "./tests",
@@ -36,17 +38,31 @@ export default defineConfig({
     {
       name: "js-on",
       use: { browserName: "chromium", javaScriptEnabled: true },
-      testIgnore: [/.*\.js-off\.spec\.ts/, /.*\.sdk\.spec\.ts/],
+      testIgnore: [/.*\.js-off\.spec\.ts/, /.*\.sdk\.spec\.ts/, /.*\.proxy\.spec\.ts/],
     },
     {
       name: "js-off",
       use: { browserName: "chromium", javaScriptEnabled: false },
-      testIgnore: [/.*\.js-on\.spec\.ts/, /.*\.sdk\.spec\.ts/],
+      testIgnore: [/.*\.js-on\.spec\.ts/, /.*\.sdk\.spec\.ts/, /.*\.proxy\.spec\.ts/],
     },
     {
       // Scalekit's SDKs against the development identity provider: HTTP only, no browser page.
       name: "sdk",
       testMatch: /.*\.sdk\.spec\.ts/,
     },
+    ...(proxyBaseURL
+      ? [
+          {
+            // Its certificate is self-signed for 127.0.0.1.
+            name: "proxy",
+            testMatch: /.*\.proxy\.spec\.ts/,
+            use: {
+              browserName: "chromium" as const,
+              baseURL: proxyBaseURL,
+              ignoreHTTPSErrors: true,
+            },
+          },
+        ]
+      : []),
   ],
 });

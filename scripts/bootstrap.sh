@@ -103,6 +103,26 @@ ensure_redis() {
   apt_install redis-server
 }
 
+ensure_nginx() {
+  # The reverse-proxy deployment check (scripts/deploy_check.sh) runs its own nginx, with its own
+  # configuration, on free loopback ports; Debian's service is not used (stopped if it started).
+  if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then
+    log "nginx present"
+  else
+    log "installing Debian nginx"
+    apt_install nginx
+    if command -v systemctl >/dev/null 2>&1; then
+      local sudo=""
+      [ "$(id -u)" -eq 0 ] || sudo=sudo
+      $sudo systemctl disable --now nginx >/dev/null 2>&1 || true
+    fi
+  fi
+  if ! command -v openssl >/dev/null 2>&1; then
+    log "installing Debian openssl"
+    apt_install openssl
+  fi
+}
+
 ensure_node_packages() {
   # Playwright (test runner only, no browser download), binaryen's wasm-opt for release builds and
   # panva's oidc-provider for the interop tests.
@@ -136,8 +156,9 @@ case "$what" in
   cargo-leptos) ensure_cargo_leptos ;;
   browser) ensure_chromium ;;
   redis) ensure_redis ;;
+  nginx) ensure_nginx ;;
   node) ensure_node_packages ;;
   python) ensure_python_sdk ;;
-  all) ensure_wasm_target; ensure_cargo_leptos; ensure_wasm_bindgen; ensure_chromium; ensure_redis; ensure_node_packages; ensure_python_sdk ;;
-  *) echo "usage: $0 [all|rust|browser|redis|node|python]" >&2; exit 2 ;;
+  all) ensure_wasm_target; ensure_cargo_leptos; ensure_wasm_bindgen; ensure_chromium; ensure_redis; ensure_nginx; ensure_node_packages; ensure_python_sdk ;;
+  *) echo "usage: $0 [all|rust|browser|redis|nginx|node|python]" >&2; exit 2 ;;
 esac

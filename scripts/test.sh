@@ -2,7 +2,8 @@
 # README command 2: every check and test, as CI runs them.
 #   format, clippy (server and browser), cargo tests, then a development build served on a private
 #   port, the Playwright suite in headless Chromium (JavaScript on and off) with Scalekit's Node SDK,
-#   and Scalekit's Python SDK, both against the built-in development identity provider.
+#   and Scalekit's Python SDK, both against the built-in development identity provider; last, the
+#   reverse-proxy deployment for real (scripts/deploy_check.sh: nginx, TLS, APP_ENV=production).
 # The browser tests run the server in a scratch directory: no .env is read, state starts empty,
 # and sign-in uses the built-in development identity provider.
 set -euo pipefail
@@ -103,5 +104,8 @@ if ! end2end/.venv/bin/python end2end/sdk/python_mcp_check.py "http://127.0.0.1:
   show_server_log
   exit 1
 fi
+
+step "the reverse-proxy deployment (nginx, TLS, production mode)"
+scripts/deploy_check.sh
 
 step "all checks passed"

@@ -12,13 +12,7 @@ use std::time::{Duration, Instant};
 use common::browser::{control_at, serve_app, Browser, RunningApp};
 use serde_json::Value;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use common::redis_server::free_port;
 
 async fn ready(base: &str) -> (u16, Option<String>, Value) {
     let response = reqwest::get(format!("{base}/ready")).await.unwrap();
@@ -244,27 +238,37 @@ async fn metrics_count_a_sign_in_and_are_served_only_on_their_own_address() {
     assert_eq!(on_app.status(), 404);
 }
 
-#[tokio::test]
-async fn shutdown_lets_requests_in_flight_finish_and_refuses_new_ones() {
-    let mut app = AppProcess::start(&[("SHUTDOWN_GRACE_SECS", "10")]).await;
+/// A request to `app` that takes `millis`: the in-process provider's token endpoint, slowed down.
+async fn slow_request(
+    app: &AppProcess,
+    millis: u64,
+) -> tokio::task::JoinHandle<Result<u16, reqwest::Error>> {
     let provider = format!("{}/dev-idp", app.base);
     control_at(
         &provider,
-        &[("fault", "token"), ("kind", "delay"), ("millis", "1500")],
+        &[
+            ("fault", "token"),
+            ("kind", "delay"),
+            ("millis", &millis.to_string()),
+        ],
     )
     .await;
+    let url = format!("{provider}/oauth/token");
+    tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(url)
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .map(|response| response.status().as_u16())
+    })
+}
+
+#[tokio::test]
+async fn shutdown_lets_requests_in_flight_finish_and_refuses_new_ones() {
+    let mut app = AppProcess::start(&[("SHUTDOWN_GRACE_SECS", "10")]).await;
     // A request that takes 1.5 s: the provider's token endpoint, served by this process.
-    let slow = tokio::spawn({
-        let url = format!("{provider}/oauth/token");
-        async move {
-            reqwest::Client::new()
-                .post(url)
-                .form(&[("grant_type", "client_credentials")])
-                .send()
-                .await
-                .map(|response| response.status().as_u16())
-        }
-    });
+    let slow = slow_request(&app, 1500).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     app.terminate();
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -287,23 +291,7 @@ async fn shutdown_lets_requests_in_flight_finish_and_refuses_new_ones() {
 #[tokio::test]
 async fn shutdown_stops_at_its_deadline_with_requests_still_running() {
     let mut app = AppProcess::start(&[("SHUTDOWN_GRACE_SECS", "1")]).await;
-    let provider = format!("{}/dev-idp", app.base);
-    control_at(
-        &provider,
-        &[("fault", "token"), ("kind", "delay"), ("millis", "20000")],
-    )
-    .await;
-    let slow = tokio::spawn({
-        let url = format!("{provider}/oauth/token");
-        async move {
-            reqwest::Client::new()
-                .post(url)
-                .form(&[("grant_type", "client_credentials")])
-                .send()
-                .await
-                .map(|response| response.status().as_u16())
-        }
-    });
+    let slow = slow_request(&app, 20_000).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     app.terminate();
     let (_, took) = app.exit_within(Duration::from_secs(5));

@@ -93,14 +93,7 @@ async fn dev_idp_subcommand_serves_the_provider_on_its_own_address() {
     );
 }
 
-/// A free loopback port (bound, then released for the child to take).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use common::redis_server::free_port;
 
 /// `leptos-scalekit dev-idp` with only `vars` set, from a directory without `.env`.
 fn dev_idp_command(vars: &[(&str, &str)]) -> std::process::Command {

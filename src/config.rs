@@ -147,6 +147,8 @@ pub struct Config {
     pub shutdown_grace: std::time::Duration,
     /// Root certificates trusted for the provider beside the public ones (`SCALEKIT_CA_FILE`).
     pub provider_roots: scalekit_auth::protocol::ExtraRoots,
+    /// Verifies Scalekit's webhook deliveries (`SCALEKIT_WEBHOOK_SECRET`); None: no endpoint.
+    pub webhook_verifier: Option<scalekit_auth::webhook::WebhookVerifier>,
 }
 
 /// One thing wrong with the configuration.
@@ -282,6 +284,7 @@ impl Config {
         let metrics_addr = operations::read_metrics_addr(&mut r, site_addr);
         let shutdown_grace = operations::read_shutdown_grace(&mut r);
         let provider_roots = operations::read_provider_roots(&mut r);
+        let webhook_verifier = webhooks::read_webhook_verifier(&mut r);
 
         // Every reader that returned `None` recorded a problem, so `built` is `Some` exactly when
         // the problem list is empty.
@@ -312,6 +315,7 @@ impl Config {
                 metrics_addr: metrics_addr?,
                 shutdown_grace: shutdown_grace?,
                 provider_roots: provider_roots?,
+                webhook_verifier: webhook_verifier?,
             })
         })();
         match built {
@@ -381,6 +385,13 @@ impl Config {
                 match self.metrics_addr {
                     Some(addr) => format!("http://{addr}/metrics"),
                     None => "off (set METRICS_ADDR to serve them)".into(),
+                },
+            ),
+            (
+                "webhooks",
+                match self.webhook_verifier {
+                    Some(_) => "POST /webhooks/scalekit (SCALEKIT_WEBHOOK_SECRET set)".into(),
+                    None => "off (set SCALEKIT_WEBHOOK_SECRET to receive them)".into(),
                 },
             ),
             (
@@ -1068,3 +1079,4 @@ mod tests;
 
 pub mod cookie_key;
 pub mod operations;
+pub mod webhooks;

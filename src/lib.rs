@@ -29,6 +29,8 @@ pub mod state_file;
 pub mod views;
 #[cfg(feature = "ssr")]
 pub mod web;
+#[cfg(feature = "ssr")]
+pub mod webhooks;
 
 /// Browser entry point: hydrates the server-rendered page.
 #[cfg(feature = "hydrate")]

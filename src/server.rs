@@ -78,6 +78,13 @@ pub fn build_router(state: AppState) -> Router {
     if let Some(idp) = &state.dev_idp {
         router = dev_provider::mount(router, idp);
     }
+    match crate::webhooks::routes(&state) {
+        Some(webhooks) => router = router.merge(webhooks),
+        None => tracing::info!(
+            "webhooks off: set SCALEKIT_WEBHOOK_SECRET to receive them at {}",
+            crate::webhooks::WEBHOOK_PATH
+        ),
+    }
     let router = router
         .route("/health", get(web::health::health))
         .route("/ready", get(web::ready::ready))
@@ -91,12 +98,13 @@ pub fn build_router(state: AppState) -> Router {
             http::StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
         ))
+        .layer(axum::middleware::from_fn(
+            web::header_limit::limit_request_size,
+        ))
+        // Outside the size limit, so its 414 and 431 answers carry the headers too (H7).
         .layer(axum::middleware::from_fn_with_state(
             headers,
             web::security_headers::security_headers,
-        ))
-        .layer(axum::middleware::from_fn(
-            web::header_limit::limit_request_size,
         ))
         .layer(axum::middleware::from_fn(web::request_log::request_log));
     // Only with METRICS_ADDR: without a recorder there is nobody to count for.

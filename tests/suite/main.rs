@@ -25,3 +25,4 @@ mod router;
 mod source_rules;
 mod startup_faults;
 mod token_client;
+mod webhooks;

@@ -69,6 +69,25 @@ async fn h5_security_headers_are_on_pages_and_errors() {
         // Development over http: no HSTS.
         assert!(!headers.contains_key("strict-transport-security"), "{path}");
     }
+    // H7: the size limit's refusals too.
+    let long = format!("/{}", "a".repeat(9000));
+    let oversized = [
+        Request::get(long.as_str()).body(Body::empty()).unwrap(),
+        Request::get("/")
+            .header("cookie", "x".repeat(40_000))
+            .body(Body::empty())
+            .unwrap(),
+    ];
+    for request in oversized {
+        let response = send(dev_app(), request).await;
+        assert!(
+            matches!(response.status().as_u16(), 414 | 431),
+            "{}",
+            response.status()
+        );
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        assert!(response.headers().contains_key("content-security-policy"));
+    }
 }
 
 #[tokio::test]

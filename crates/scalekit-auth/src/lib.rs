@@ -78,6 +78,7 @@ mod user;
 pub mod user_sessions;
 mod values;
 mod verified_tokens;
+mod webhooks;
 
 pub use auth::{Auth, RequestSession};
 pub use readiness::Readiness;
@@ -107,6 +108,14 @@ pub mod bearer {
     };
     pub use crate::jwt::JwtError;
     pub use crate::verified_tokens::{VerifiedTokens, MAX_AGE};
+}
+
+/// Scalekit's signed webhooks: verification as its SDKs do it, and each delivery accepted once
+/// ([`Auth::accept_webhook`](crate::Auth::accept_webhook)).
+pub mod webhook {
+    pub use crate::webhooks::{
+        WebhookHeaders, WebhookRefusal, WebhookVerifier, WEBHOOK_TOLERANCE_SECS,
+    };
 }
 
 /// The lower-level pieces [`Auth`] is made of: discovery, the provider client and

@@ -40,6 +40,8 @@ pub enum OneTime {
     Transaction,
     /// A back-channel logout token's `jti`: each is acted on once.
     LogoutToken,
+    /// A webhook delivery's `webhook-id`: each is acted on once.
+    WebhookId,
 }
 
 impl OneTime {
@@ -47,6 +49,7 @@ impl OneTime {
         match self {
             OneTime::Transaction => "once:tx",
             OneTime::LogoutToken => "once:jti",
+            OneTime::WebhookId => "once:webhook",
         }
     }
 }

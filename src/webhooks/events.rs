@@ -2,9 +2,12 @@
 //!
 //! | event type | what the app does | why |
 //! |---|---|---|
-//! | `user.organization_membership_deleted`, `organization.directory.user_deleted`, `user.deleted` | ends every session of the user, on every instance | the user no longer belongs: the session's organization and permissions are void at once |
-//! | `user.organization_membership_updated`, `organization.directory.user_updated` | ends every session of the user, on every instance | roles (and so permissions) may have changed; the next sign-in carries the new ones. Ending is the conservative choice over waiting for the next refresh, which could be minutes away |
-//! | `user.logout` | ends every session of the user begun before the event | a sign-out at Scalekit |
+//! | `user.organization_membership_deleted`, `organization.directory.user_deleted` | ends every session of the user, on every instance | the user no longer belongs: the session's organization and permissions are void at once |
+//! | `user.organization_membership_updated`, `organization.directory.user_updated` | ends every session of the user, on every instance | Scalekit's event for a role change (it has no separate one): permissions may have changed; the next sign-in carries the new ones. Ending is the conservative choice over waiting for the next refresh, which could be minutes away |
+//! | `user.logout` | ends the provider session it names (`data.user_session.session_id`), else every session of the user begun before it | a sign-out at Scalekit |
+//!
+//! Names and payloads as in Scalekit's OpenAPI (`ScalekitEvent`: `id`, `type`, `occurred_at`,
+//! `organization_id`, `data` with `user`, `organization`, `user_session`).
 //! | anything else (`user.signup`, `user.login`, `organization.directory.*` created, group and connection events…) | logged and kept for the admins' list | nothing here depends on it |
 //!
 //! Ending a user's sessions is `Auth::end_user_sessions`: every session of the user that began
@@ -27,6 +30,8 @@ pub struct Event {
     pub subject: Option<String>,
     /// When it happened at Scalekit (seconds since the epoch), when it says.
     pub occurred_at: Option<u64>,
+    /// The provider session it names (`data.user_session.session_id`), for `user.logout`.
+    pub session_id: Option<String>,
 }
 
 /// What [`act`] did.
@@ -88,7 +93,9 @@ impl Event {
             .get("occurred_at")
             .and_then(Value::as_str)
             .and_then(scalekit_auth::user_sessions::parse_rfc3339);
+        let session_id = identifier(data.pointer("/user_session/session_id"));
         Ok(Event {
+            session_id,
             id,
             subject: user_id.clone().or(email),
             kind,
@@ -105,7 +112,6 @@ fn ends_sessions(kind: &str) -> bool {
         kind,
         "user.organization_membership_deleted"
             | "organization.directory.user_deleted"
-            | "user.deleted"
             | "user.organization_membership_updated"
             | "organization.directory.user_updated"
             | "user.logout"
@@ -116,6 +122,12 @@ fn ends_sessions(kind: &str) -> bool {
 pub async fn act(auth: &Auth, event: &Event, now: u64) -> Outcome {
     if !ends_sessions(&event.kind) {
         return Outcome::Logged;
+    }
+    if event.kind == "user.logout" {
+        if let Some(session) = &event.session_id {
+            auth.end_provider_session(session).await;
+            return Outcome::SessionsEnded;
+        }
     }
     let Some(user) = &event.user_id else {
         tracing::warn!(event_type = %event.kind, "a webhook that ends sessions named no user");
@@ -161,7 +173,7 @@ mod tests {
     fn the_decision_per_type_is_the_documented_one() {
         for kind in [
             "user.organization_membership_deleted",
-            "user.deleted",
+            "organization.directory.user_updated",
             "user.logout",
         ] {
             assert!(ends_sessions(kind), "{kind}");
@@ -170,7 +182,7 @@ mod tests {
             "user.signup",
             "user.login",
             "organization.directory.user_created",
-            "unknown.type",
+            "user.deleted",
         ] {
             assert!(!ends_sessions(kind), "{kind}");
         }

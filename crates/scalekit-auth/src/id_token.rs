@@ -14,6 +14,13 @@ use crate::log_text::untrusted;
 /// Signature algorithms accepted: Scalekit signs with RS256. `none` and HS* are never accepted
 /// (an HS256 token "signed" with the provider's public key is the classic confusion attack).
 pub const ALLOWED_ALGORITHMS: [Algorithm; 1] = [Algorithm::RS256];
+
+/// Whether a header's `alg` names one of [`ALLOWED_ALGORITHMS`], by the library's own parse of
+/// the JOSE name (exact, case-sensitive), not by comparing with how an enum prints.
+pub fn is_allowed_algorithm(alg: &str) -> bool {
+    alg.parse::<Algorithm>()
+        .is_ok_and(|parsed| ALLOWED_ALGORITHMS.contains(&parsed))
+}
 /// Clock skew tolerated on `exp` (checklist I8: at most 60 s).
 pub const LEEWAY_SECS: u64 = 60;
 /// How far `iat` may be from now, either way (checklist I9).
@@ -194,7 +201,7 @@ pub fn validate_id_token(
 ) -> Result<IdTokenClaims, IdTokenError> {
     // I2: the algorithm comes from our allow-list, never from the token.
     let (alg, kid) = header_alg_and_kid(token)?;
-    if !ALLOWED_ALGORITHMS.iter().any(|a| format!("{a:?}") == alg) {
+    if !is_allowed_algorithm(&alg) {
         return Err(IdTokenError::AlgorithmNotAllowed(
             untrusted(&alg).into_owned(),
         ));

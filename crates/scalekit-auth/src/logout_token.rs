@@ -38,7 +38,7 @@ pub struct LogoutExpected<'a> {
     /// The discovered issuer, compared exactly.
     pub issuer: &'a str,
     /// Our client id: it must be among the audiences, and be `azp` when the token has several
-    /// audiences and an `azp`.
+    /// audiences (then `azp` is required, as for ID tokens: §2.6 step 3).
     pub client_id: &'a str,
     /// Seconds since the epoch; the one clock for every time check.
     pub now: u64,
@@ -105,7 +105,7 @@ pub enum LogoutTokenError {
     /// Our client id is not among the audiences.
     #[error("the logout token is not meant for this application")]
     WrongAudience,
-    /// The token has several audiences and an `azp` that is not our client id.
+    /// The token has several audiences and no `azp`, or one that is not our client id.
     #[error("the logout token's authorized party is another client")]
     WrongAuthorizedParty,
     /// `iat` is absent.
@@ -228,9 +228,11 @@ pub fn validate_logout_token(
     if claims.get("iss").and_then(Value::as_str) != Some(expected.issuer) {
         return Err(LogoutTokenError::WrongIssuer);
     }
-    // Ours is among the audiences (checked above); with several, an `azp` must be us.
-    if let (Some(Value::Array(audiences)), Some(azp)) = (claims.get("aud"), claims.get("azp")) {
-        if audiences.len() > 1 && azp.as_str() != Some(expected.client_id) {
+    // Ours is among the audiences (checked above); with several, an `azp` must be present and be
+    // us (§2.6 step 3 validates `aud` as for ID tokens, where OIDC Core §3.1.3.7 asks for it).
+    if let Some(Value::Array(audiences)) = claims.get("aud") {
+        let azp = claims.get("azp").and_then(Value::as_str);
+        if audiences.len() > 1 && azp != Some(expected.client_id) {
             return Err(LogoutTokenError::WrongAuthorizedParty);
         }
     }
@@ -536,7 +538,7 @@ mod tests {
             check(&without("aud")).unwrap_err(),
             LogoutTokenError::MissingClaim("aud".into())
         );
-        // Several audiences: an azp, when present, must be us.
+        // Several audiences: an azp must be present, and be us.
         let token = with(|c| {
             c["aud"] = json!([CLIENT, "skc_other"]);
             c["azp"] = json!("skc_other");
@@ -551,7 +553,13 @@ mod tests {
         });
         assert!(check(&token).is_ok());
         let token = with(|c| c["aud"] = json!([CLIENT, "skc_other"]));
-        assert!(check(&token).is_ok(), "azp is optional");
+        assert_eq!(
+            check(&token).unwrap_err(),
+            LogoutTokenError::WrongAuthorizedParty,
+            "several audiences need an azp"
+        );
+        let token = with(|c| c["aud"] = json!([CLIENT]));
+        assert!(check(&token).is_ok(), "with one audience azp is optional");
     }
 
     // oidcc-client-test-rp-backchannel-rpinitlogout-no-event.

@@ -449,3 +449,14 @@ fn i16_one_table_over_the_conformance_cases_and_every_required_claim() {
         assert_eq!(got, want, "{name}");
     }
 }
+
+#[test]
+fn i2_only_the_exact_jose_name_rs256_is_allowed() {
+    use super::is_allowed_algorithm;
+    assert!(is_allowed_algorithm("RS256"));
+    for refused in [
+        "rs256", "RS256 ", "RS384", "PS256", "HS256", "none", "ES256", "",
+    ] {
+        assert!(!is_allowed_algorithm(refused), "{refused:?}");
+    }
+}

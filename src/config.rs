@@ -147,8 +147,11 @@ pub struct Config {
     pub shutdown_grace: std::time::Duration,
     /// Root certificates trusted for the provider beside the public ones (`SCALEKIT_CA_FILE`).
     pub provider_roots: scalekit_auth::protocol::ExtraRoots,
-    /// Verifies Scalekit's webhook deliveries (`SCALEKIT_WEBHOOK_SECRET`); None: no endpoint.
+    /// Verifies Scalekit's webhook deliveries (`SCALEKIT_WEBHOOK_SECRET`, or the development
+    /// provider's built-in secret on that provider); None: no endpoint.
     pub webhook_verifier: Option<scalekit_auth::webhook::WebhookVerifier>,
+    /// The secret behind `webhook_verifier`, and where it came from.
+    pub webhook_secret: Option<webhooks::WebhookSecret>,
 }
 
 /// One thing wrong with the configuration.
@@ -284,7 +287,11 @@ impl Config {
         let metrics_addr = operations::read_metrics_addr(&mut r, site_addr);
         let shutdown_grace = operations::read_shutdown_grace(&mut r);
         let provider_roots = operations::read_provider_roots(&mut r);
-        let webhook_verifier = webhooks::read_webhook_verifier(&mut r);
+        let on_dev_idp = provider.as_ref().is_some_and(ProviderConfig::is_dev_idp);
+        let webhook = webhooks::read_webhook_secret(&mut r, on_dev_idp);
+        let webhook_verifier = webhook
+            .as_ref()
+            .map(|w| w.as_ref().map(|w| w.verifier.clone()));
 
         // Every reader that returned `None` recorded a problem, so `built` is `Some` exactly when
         // the problem list is empty.
@@ -316,6 +323,7 @@ impl Config {
                 shutdown_grace: shutdown_grace?,
                 provider_roots: provider_roots?,
                 webhook_verifier: webhook_verifier?,
+                webhook_secret: webhook?,
             })
         })();
         match built {
@@ -389,8 +397,8 @@ impl Config {
             ),
             (
                 "webhooks",
-                match self.webhook_verifier {
-                    Some(_) => "POST /webhooks/scalekit (SCALEKIT_WEBHOOK_SECRET set)".into(),
+                match &self.webhook_secret {
+                    Some(webhook) => webhook.describe().into(),
                     None => "off (set SCALEKIT_WEBHOOK_SECRET to receive them)".into(),
                 },
             ),

@@ -11,6 +11,7 @@ import os
 import secrets
 import ssl
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,12 +23,16 @@ from scalekit.common.scalekit import (
     LogoutUrlOptions,
     TokenValidationOptions,
 )
+from scalekit.common.exceptions import WebhookVerificationError
 from scalekit.v1.sessions.sessions_pb2 import UserSessionFilter
 
 from tls_front import TlsFront
 
 CLIENT_ID = "skc_dev_leptos_scalekit"
 CLIENT_SECRET = "dev-only-secret-never-used-with-scalekit"
+# The development provider's public webhook secret (scalekit_dev_idp::settings::DEV_WEBHOOK_SECRET):
+# it signs the app's webhooks with it when SCALEKIT_WEBHOOK_SECRET is unset, as in the test command.
+DEV_WEBHOOK_SECRET = "whsec_bGVwdG9zLXNjYWxla2l0LWRldi1wcm92aWRlci13ZWJob29rcy1vbmx5"
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -129,6 +134,69 @@ def sign_in(client: ScalekitClient, base_url: str, persona: str) -> tuple[dict, 
     return result, claims_of(result["id_token"])
 
 
+def idp_initiated_token(base_url: str, persona: str, relay_state: str) -> str:
+    """The token the provider's "start from the identity provider" page sends the app."""
+    form = urllib.parse.urlencode(
+        {"persona": persona, "client_id": CLIENT_ID, "relay_state": relay_state}
+    ).encode()
+    request = urllib.request.Request(f"{base_url}/dev-idp/idp-initiated", data=form, method="POST")
+    try:
+        urllib.request.build_opener(NoRedirect).open(request, timeout=10)
+    except urllib.error.HTTPError as answer:
+        if answer.code == 303:
+            target = urllib.parse.urlparse(answer.headers["Location"])
+            check(target.path == "/auth/initiate-login", "the IdP-initiated page sends the browser to the app")
+            return urllib.parse.parse_qs(target.query)["idp_initiated_login"][0]
+        raise
+    raise AssertionError("the IdP-initiated page did not redirect")
+
+
+def check_routing(client: ScalekitClient, base_url: str) -> None:
+    """IdP-initiated login claims, and authorization URLs with the routing parameters the app sends."""
+    env_url = f"{base_url}/dev-idp"
+    token = idp_initiated_token(base_url, "admin", "/sessions")
+    claims = client.get_idp_initiated_login_claims(
+        token, options=TokenValidationOptions(issuer=env_url, audience=[CLIENT_ID])
+    )
+    check(claims["connection_id"] == "conn_200000000000000001", "get_idp_initiated_login_claims: connection_id")
+    check(claims["organization_id"] == "org_100000000000000001", "get_idp_initiated_login_claims: organization_id")
+    check(claims["login_hint"] == "ada.admin@example.com", "get_idp_initiated_login_claims: login_hint")
+    check(claims["relay_state"] == "/sessions", "get_idp_initiated_login_claims: relay_state")
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    try:
+        client.get_idp_initiated_login_claims(forged)
+        raise AssertionError("a token with a broken signature was accepted")
+    except AssertionError:
+        raise
+    except Exception:
+        print("ok  get_idp_initiated_login_claims refuses a broken signature")
+
+    # The SDK's URL with the token's hints: the provider routes through the connection (amr).
+    redirect_uri = f"{base_url}/auth/callback"
+    options = AuthorizationUrlOptions()
+    options.scopes = ["openid", "email"]
+    options.state = secrets.token_urlsafe(16)
+    options.connection_id = claims["connection_id"]
+    options.organization_id = claims["organization_id"]
+    options.login_hint = claims["login_hint"]
+    auth_url = client.get_authorization_url(redirect_uri, options)
+    sent = urllib.parse.parse_qs(urllib.parse.urlparse(auth_url).query)
+    check(sent["connection_id"] == [claims["connection_id"]], "get_authorization_url carries connection_id")
+    callback = redirect_location(auth_url)
+    code = urllib.parse.parse_qs(callback.query)["code"][0]
+    result = client.authenticate_with_code(code, redirect_uri, CodeAuthenticationOptions())
+    check(result["connection_id"] == "conn_200000000000000001", "authenticate_with_code: connection_id (amr) is the routed one")
+
+    options = AuthorizationUrlOptions()
+    options.state = secrets.token_urlsafe(16)
+    options.domain_hint = "example.com"
+    options.login_hint = "admin"
+    callback = redirect_location(client.get_authorization_url(redirect_uri, options))
+    code = urllib.parse.parse_qs(callback.query)["code"][0]
+    result = client.authenticate_with_code(code, redirect_uri, CodeAuthenticationOptions())
+    check(result["connection_id"] == "conn_200000000000000001", "domain_hint routes to the domain's connection")
+
+
 def check_sessions(base_url: str, tls_port: int) -> None:
     """The SDK's sessions client, over its TLS gRPC channel, against the provider's SessionService."""
     client = ScalekitClient(f"https://127.0.0.1:{tls_port}/dev-idp", CLIENT_ID, CLIENT_SECRET)
@@ -174,6 +242,60 @@ def check_sessions(base_url: str, tls_port: int) -> None:
         check(False, "get_session of an unknown session fails")
 
 
+def webhooks_shown(base_url: str) -> dict:
+    with urllib.request.urlopen(f"{base_url}/dev-idp/_control/webhooks", timeout=10) as answer:
+        return json.load(answer)
+
+
+def expect_refused(client: ScalekitClient, secret: str, headers: dict, body: str, what: str) -> None:
+    try:
+        client.verify_webhook_payload(secret, headers, body.encode())
+    except WebhookVerificationError:
+        check(True, what)
+    else:
+        check(False, what)
+
+
+def check_webhooks(client: ScalekitClient, base_url: str) -> None:
+    """A webhook the provider signed, checked with the SDK's own verify_webhook_payload. The
+    request is taken from /_control/webhooks as it was sent to the app, byte for byte, so what is
+    verified is exactly what the app received; no listener of our own is needed."""
+    started = int(time.time())
+    sign_in(client, base_url, "member")  # a user.login, signed now
+    deadline = time.time() + 10
+    while True:
+        last = webhooks_shown(base_url).get("last_signed")
+        if last and int(last["headers"]["webhook-timestamp"]) >= started:
+            break
+        if time.time() > deadline:
+            raise AssertionError("the provider signed no webhook")
+        time.sleep(0.1)
+    headers, body = last["headers"], last["body"]
+    check(
+        client.verify_webhook_payload(DEV_WEBHOOK_SECRET, headers, body.encode()) is True,
+        "w1: a webhook the provider signed verifies with verify_webhook_payload",
+    )
+    event = json.loads(body)
+    check(
+        event["id"] == headers["webhook-id"] and event["spec_version"] == "1" and event["type"].startswith("user."),
+        "w1: the body is a Scalekit event whose id is the webhook-id",
+    )
+    expect_refused(client, DEV_WEBHOOK_SECRET, headers, body.replace(event["id"], event["id"] + "0"),
+                   "w2: a changed body does not verify")
+    other = "whsec_" + base64.b64encode(b"a-secret-that-is-not-the-providers").decode()
+    expect_refused(client, other, headers, body, "w3: another secret does not verify")
+    old = dict(headers, **{"webhook-timestamp": str(int(headers["webhook-timestamp"]) - 600)})
+    expect_refused(client, DEV_WEBHOOK_SECRET, old, body, "w4: an old timestamp does not verify")
+    while True:
+        delivered = [d for d in webhooks_shown(base_url)["deliveries"] if d["id"] == headers["webhook-id"]]
+        if delivered:
+            break
+        if time.time() > deadline:
+            raise AssertionError("the delivery was not logged")
+        time.sleep(0.1)
+    check(delivered[-1]["status"] == 200, "the app verified the same delivery (200)")
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -184,4 +306,6 @@ if __name__ == "__main__":
         os.environ["GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"] = front.ca_file
         os.environ["REQUESTS_CA_BUNDLE"] = front.ca_file
         main(base)
+        check_routing(ScalekitClient(f"{base}/dev-idp", CLIENT_ID, CLIENT_SECRET), base)
         check_sessions(base, front.port)
+        check_webhooks(ScalekitClient(f"{base}/dev-idp", CLIENT_ID, CLIENT_SECRET), base)

@@ -8,3 +8,4 @@ pub mod site_info;
 pub mod status_pages;
 pub mod time_text;
 pub mod user_sessions;
+pub mod webhook_events;

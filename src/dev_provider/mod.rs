@@ -23,7 +23,8 @@ pub type DevProvider = scalekit_dev_idp::DevIdp;
 pub enum DevProvider {}
 
 /// Starts the provider when the configuration asks for it (no Scalekit environment), with the
-/// app's own redirect, post-logout and back-channel logout URIs and MCP resource registered.
+/// app's own redirect, post-logout and back-channel logout URIs, MCP resource and webhook
+/// endpoint registered.
 #[cfg(feature = "dev-idp")]
 pub fn start(config: &Config) -> Result<Option<Arc<DevProvider>>, String> {
     use scalekit_dev_idp::IdpSettings;
@@ -41,6 +42,21 @@ pub fn start(config: &Config) -> Result<Option<Arc<DevProvider>>, String> {
         DEV_CLIENT_ID,
         &format!("{}/auth/backchannel-logout", config.app_url),
     )?;
+    settings.register_app_initiate_login_uri(
+        DEV_CLIENT_ID,
+        &format!(
+            "{}{}",
+            config.app_url,
+            scalekit_auth::axum_edge::INITIATE_LOGIN_PATH
+        ),
+    )?;
+    // Signed with the secret the app verifies with: its own, else the provider's built-in one.
+    if let Some(webhook) = &config.webhook_secret {
+        settings.register_app_webhook(
+            &format!("{}{}", config.app_url, crate::webhooks::WEBHOOK_PATH),
+            webhook.secret.expose(),
+        )?;
+    }
     if let Some(resource_id) = &config.mcp_resource_id {
         settings.register_app_resource(
             resource_id,
@@ -100,6 +116,7 @@ pub async fn run_standalone() -> std::process::ExitCode {
 
 #[cfg(all(test, feature = "dev-idp"))]
 mod tests {
+    use crate::config::webhooks::DEV_WEBHOOK_SECRET;
     use crate::config::{DEV_CLIENT_ID, DEV_CLIENT_SECRET, DEV_RESOURCE_ID};
 
     #[test]
@@ -108,5 +125,10 @@ mod tests {
         assert_eq!(DEV_CLIENT_ID, idp::DEV_CLIENT_ID);
         assert_eq!(DEV_CLIENT_SECRET, idp::DEV_CLIENT_SECRET);
         assert_eq!(DEV_RESOURCE_ID, idp::DEV_RESOURCE_ID);
+        assert_eq!(DEV_WEBHOOK_SECRET, idp::DEV_WEBHOOK_SECRET);
+        assert_eq!(
+            crate::webhooks::WEBHOOK_PATH,
+            scalekit_dev_idp::APP_WEBHOOK_PATH
+        );
     }
 }

@@ -1,7 +1,11 @@
 //! The organization settings page's data: the permissions it needs, and the server functions for
 //! the organization's API clients. Each one requires the `api_clients:manage` permission and works
 //! on the caller's own organization, taken from the session, never from the request
-//! (checklist X5).
+//! (checklist X5). The webhook events and the admin portal link, for `organization:settings`,
+//! are in their own modules.
+
+pub mod events;
+pub mod portal;
 
 use leptos::prelude::*;
 use scalekit_leptos::ServerError;
@@ -156,12 +160,20 @@ pub mod ssr {
 
     /// The app state and the caller's organization, if the caller may manage API clients.
     pub fn manager() -> Result<(AppState, String), ServerError> {
-        let session = require_permission(API_CLIENTS_PERMISSION)?;
+        caller_organization(API_CLIENTS_PERMISSION)
+    }
+
+    /// The app state and the caller's organization (from the session, never from the request),
+    /// if the caller holds `permission` in it.
+    pub fn caller_organization(
+        permission: &'static str,
+    ) -> Result<(AppState, String), ServerError> {
+        let session = require_permission(permission)?;
         let organization = session
             .user()
             .organization_id()
             .map(str::to_string)
-            .ok_or_else(|| fail(ServerError::Forbidden(API_CLIENTS_PERMISSION.into())))?;
+            .ok_or_else(|| fail(ServerError::Forbidden(permission.into())))?;
         let state = use_context::<AppState>().ok_or(ServerError::Internal)?;
         Ok((state, organization))
     }

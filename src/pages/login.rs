@@ -1,6 +1,8 @@
-//! `/login`: one button that posts a plain form to the login server function, so it works the
-//! same with JavaScript off. `next`, `organization_id`, `login_hint` and `prompt` from the query
-//! are passed through; the server checks every one of them again.
+//! `/login`: plain forms that post to the login server function, so they work the same with
+//! JavaScript off. **Sign in** passes on `next` and Scalekit's routing parameters from the query
+//! (`connection_id`, `organization_id`, `domain_hint`, `login_hint`, `provider`, `prompt`);
+//! **Create an account** asks for Scalekit's sign-up (`prompt=create`); **Sign in with SSO**
+//! routes by the domain of what is typed, an email or a domain. The server checks every value.
 
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -18,6 +20,9 @@ fn error_message(code: &str) -> Option<&'static str> {
             Some("The identity provider could not be reached. Please try again in a moment.")
         }
         "expired" => Some("Your session has ended. Please sign in again."),
+        "invalid_request" => Some(
+            "That sign-in request could not be used: check the email address or domain and try again.",
+        ),
         _ => None,
     }
 }
@@ -46,8 +51,11 @@ pub fn LoginPage() -> impl IntoView {
     let next = param("next");
     let hidden: Vec<(&'static str, String)> = [
         ("next", next.clone()),
+        ("connection_id", param("connection_id")),
         ("organization_id", param("organization_id")),
+        ("domain_hint", param("domain_hint")),
         ("login_hint", param("login_hint")),
+        ("provider", param("provider")),
         ("prompt", param("prompt")),
     ]
     .into_iter()
@@ -81,6 +89,14 @@ pub fn LoginPage() -> impl IntoView {
                                             .collect_view()}
                                         <button type="submit" class="button button-primary">"Sign in"</button>
                                     </form>
+                                    <SsoForm next=next.clone()/>
+                                    <form method="post" action="/_app/login" class="login-form">
+                                        <NextField next=next.clone()/>
+                                        <input type="hidden" name="prompt" value="create"/>
+                                        <button type="submit" class="button button-secondary" data-testid="create-account">
+                                            "Create an account"
+                                        </button>
+                                    </form>
                                 }),
                             }
                         })
@@ -88,5 +104,26 @@ pub fn LoginPage() -> impl IntoView {
                 }
             </Suspense>
         </section>
+    }
+}
+
+/// `next`, when there is one, so every form returns to the same page.
+#[component]
+fn NextField(next: Option<String>) -> impl IntoView {
+    next.map(|next| view! { <input type="hidden" name="next" value=next/> })
+}
+
+/// "Sign in with SSO": an email or a domain, routed by Scalekit to the organization's connection.
+#[component]
+fn SsoForm(next: Option<String>) -> impl IntoView {
+    view! {
+        <form method="post" action="/_app/login" class="stacked-form sso-form" aria-labelledby="sso-title">
+            <h2 id="sso-title">"Sign in with SSO"</h2>
+            <label for="sso">"Work email or company domain"</label>
+            <input id="sso" name="sso" type="text" required maxlength="254"
+                autocomplete="email" inputmode="email" placeholder="you@company.com"/>
+            <NextField next/>
+            <button type="submit" class="button" data-testid="sso-submit">"Continue with SSO"</button>
+        </form>
     }
 }

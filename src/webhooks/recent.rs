@@ -5,26 +5,13 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use serde::{Deserialize, Serialize};
-
 use super::events::{Event, Outcome};
+pub use crate::organization::events::EventSummary;
 
 /// Events kept per organization.
 const PER_ORGANIZATION: usize = 20;
 /// Organizations kept.
 const ORGANIZATIONS: usize = 1_000;
-
-/// One event as the settings page shows it: no payload beyond its type, time and subject.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EventSummary {
-    pub kind: String,
-    /// When it was received, seconds since the epoch.
-    pub received_at: u64,
-    /// Whom it concerns (a user id or email), when it says.
-    pub subject: Option<String>,
-    /// What the app did about it.
-    pub outcome: String,
-}
 
 #[derive(Default)]
 pub struct WebhookLog {

@@ -6,6 +6,7 @@
 use crate::common;
 
 use common::browser::{serve_app, Browser, RunningApp};
+use leptos_scalekit::config::webhooks::DEV_WEBHOOK_SECRET;
 use scalekit_auth::webhook::WebhookVerifier;
 use scalekit_auth::Secret;
 use serde_json::{json, Value};
@@ -181,8 +182,151 @@ async fn w10_unknown_event_types_are_accepted_and_malformed_events_refused() {
 }
 
 #[tokio::test]
-async fn w11_without_a_secret_there_is_no_endpoint() {
-    let app = serve_app(&[]).await;
+async fn w11_with_a_scalekit_environment_and_no_secret_there_is_no_endpoint() {
+    let app = serve_app(&[
+        ("SCALEKIT_ENVIRONMENT_URL", "http://127.0.0.1:9"),
+        ("SCALEKIT_CLIENT_ID", "skc_1234"),
+        ("SCALEKIT_CLIENT_SECRET", "test_secret_value"),
+    ])
+    .await;
     let (status, _) = deliver(&app, Some("evt_1"), Some(0), Some("v1,AAAA"), b"{}").await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn w11_on_the_development_provider_the_endpoint_verifies_with_its_built_in_secret() {
+    let app = serve_app(&[]).await;
+    let dev = WebhookVerifier::new(&Secret::new(DEV_WEBHOOK_SECRET)).unwrap();
+    let body = br#"{"id":"evt_dev_1","type":"user.login","data":{}}"#;
+    let now = scalekit_auth::now_secs();
+    let signature = dev.sign("evt_dev_1", now, body);
+    let (status, json) = deliver(&app, Some("evt_dev_1"), Some(now), Some(&signature), body).await;
+    assert_eq!(status, 200, "{json}");
+    let ours = verifier().sign("evt_dev_2", now, body);
+    let (status, _) = deliver(&app, Some("evt_dev_2"), Some(now), Some(&ours), body).await;
+    assert_eq!(status, 401, "only the built-in secret");
+}
+
+#[tokio::test]
+async fn w12_the_organizations_admins_see_its_recent_events_and_members_do_not() {
+    let app = app().await;
+    let mut ada = Browser::new(&app);
+    assert_eq!(ada.sign_in_as("admin", "/dashboard").await.status(), 303);
+    let event = json!({
+        "spec_version": "1", "id": "evt_seen_1", "type": "organization.sso_enabled",
+        "organization_id": "org_100000000000000001",
+        "data": { "id": "conn_1" }
+    });
+    assert_eq!(signed(&app, "msg_seen_1", &event).await.0, 200);
+    let elsewhere = json!({
+        "spec_version": "1", "id": "evt_other_1", "type": "organization.sso_disabled",
+        "organization_id": "org_100000000000000002", "data": {}
+    });
+    assert_eq!(signed(&app, "msg_other_1", &elsewhere).await.0, 200);
+
+    let page = ada
+        .get("/organization/settings")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("organization.sso_enabled"), "{page}");
+    assert!(
+        !page.contains("organization.sso_disabled"),
+        "another organization's event"
+    );
+
+    let mut max = Browser::new(&app);
+    assert_eq!(max.sign_in_as("member", "/dashboard").await.status(), 303);
+    let origin = max.base.clone();
+    let refused = max
+        .request(
+            reqwest::Method::POST,
+            "/_app/webhook_events",
+            &[
+                ("origin", &origin),
+                ("sec-fetch-site", "same-origin"),
+                ("accept", "application/json"),
+            ],
+            Some(&[]),
+        )
+        .await;
+    assert_eq!(refused.status(), 403);
+}
+
+// The development provider as the sender: its own signed events, delivered to the app it runs in.
+
+/// Waits (up to 10 s) until the development provider at `app` lists a delivery of `kind`, and
+/// returns it.
+async fn dev_provider_delivery(app: &RunningApp, kind: &str) -> Value {
+    let url = format!("{}/dev-idp/_control/webhooks", app.base);
+    for _ in 0..100 {
+        let shown: Value = reqwest::get(&url).await.unwrap().json().await.unwrap();
+        let found = shown["deliveries"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["type"] == kind).cloned());
+        if let Some(delivery) = found {
+            return delivery;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no {kind} delivery");
+}
+
+#[tokio::test]
+async fn w16_a_membership_removed_at_the_development_provider_signs_the_user_out() {
+    // No SCALEKIT_WEBHOOK_SECRET: the provider signs with its built-in secret, the app verifies.
+    let app = serve_app(&[]).await;
+    let mut ada = Browser::new(&app);
+    assert_eq!(ada.sign_in_as("admin", "/dashboard").await.status(), 303);
+    let mut max = Browser::new(&app);
+    assert_eq!(max.sign_in_as("member", "/dashboard").await.status(), 303);
+
+    ada.control(&[("remove_membership", "admin")]).await;
+    let delivery = dev_provider_delivery(&app, "user.organization_membership_deleted").await;
+    assert_eq!(delivery["status"], 200, "the app verified it: {delivery}");
+    assert_eq!(
+        delivery["target"],
+        format!("{}/webhooks/scalekit", app.base).as_str()
+    );
+
+    assert_eq!(
+        ada.get("/dashboard").await.status(),
+        302,
+        "Ada is signed out"
+    );
+    assert_eq!(max.get("/dashboard").await.status(), 200, "Max is not");
+    let shown = reqwest::get(format!("{}/dev-idp/_control/webhooks", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !shown.contains(&DEV_WEBHOOK_SECRET[6..]),
+        "never the secret"
+    );
+}
+
+#[tokio::test]
+async fn w17_a_role_change_at_the_development_provider_signs_out_and_the_next_sign_in_has_it() {
+    let app = serve_app(&[]).await;
+    let mut max = Browser::new(&app);
+    assert_eq!(max.sign_in_as("member", "/dashboard").await.status(), 303);
+    assert_eq!(max.get("/organization/settings").await.status(), 403);
+
+    max.control(&[("set_roles", "member"), ("roles", "admin")])
+        .await;
+    let delivery = dev_provider_delivery(&app, "user.organization_membership_updated").await;
+    assert_eq!(delivery["status"], 200, "{delivery}");
+    assert_eq!(max.get("/dashboard").await.status(), 302, "signed out");
+
+    // Sessions begun after the event stand (the records count whole seconds).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(max.sign_in_as("member", "/dashboard").await.status(), 303);
+    assert_eq!(
+        max.get("/organization/settings").await.status(),
+        200,
+        "his new role's permissions"
+    );
 }

@@ -6,7 +6,7 @@
 use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Map, Value};
 
-use super::id_token::{header_alg_and_kid, ALLOWED_ALGORITHMS, LEEWAY_SECS};
+use super::id_token::{header_alg_and_kid, is_allowed_algorithm, ALLOWED_ALGORITHMS, LEEWAY_SECS};
 use super::keys::{KeyChoiceError, KeySet};
 use crate::log_text::untrusted;
 
@@ -115,8 +115,20 @@ pub fn verify_rs256(
     audience: &str,
     also_required: &[&str],
 ) -> Result<Map<String, Value>, JwtError> {
+    verify_rs256_for(token, keys, issuers, Some(audience), also_required)
+}
+
+/// [`verify_rs256`], with the audience check left to the caller when `audience` is None (then
+/// `aud` is not required either): for tokens whose audience the provider does not document.
+pub fn verify_rs256_for(
+    token: &str,
+    keys: &KeySet,
+    issuers: &[&str],
+    audience: Option<&str>,
+    also_required: &[&str],
+) -> Result<Map<String, Value>, JwtError> {
     let (alg, kid) = header_alg_and_kid(token).map_err(|_| JwtError::Malformed)?;
-    if !ALLOWED_ALGORITHMS.iter().any(|a| format!("{a:?}") == alg) {
+    if !is_allowed_algorithm(&alg) {
         return Err(JwtError::AlgorithmNotAllowed(untrusted(&alg).into_owned()));
     }
     let key = keys.choose(kid.as_deref()).map_err(|e| match e {
@@ -126,8 +138,14 @@ pub fn verify_rs256(
     let mut validation = Validation::new(Algorithm::RS256);
     validation.algorithms = ALLOWED_ALGORITHMS.to_vec();
     validation.set_issuer(issuers);
-    validation.set_audience(&[audience]);
-    let mut required = vec!["iss", "aud"];
+    let mut required = vec!["iss"];
+    match audience {
+        Some(audience) => {
+            validation.set_audience(&[audience]);
+            required.push("aud");
+        }
+        None => validation.validate_aud = false,
+    }
     required.extend_from_slice(also_required);
     validation.set_required_spec_claims(&required);
     validation.validate_exp = false;

@@ -45,12 +45,15 @@
 mod access_token;
 mod api_token;
 mod auth;
+mod authorization_hints;
 #[cfg(feature = "axum")]
 pub mod axum_edge;
 mod discovery;
 mod expiring_set;
 mod http_client;
 mod id_token;
+mod idp_initiated;
+mod idp_sign_in;
 mod jwks_cache;
 mod jwt;
 mod keys;
@@ -81,6 +84,8 @@ mod verified_tokens;
 mod webhooks;
 
 pub use auth::{Auth, RequestSession};
+pub use authorization_hints::{AuthorizationHints, InvalidHint};
+pub use idp_sign_in::IDP_INITIATED_LOGIN_PARAM;
 pub use readiness::Readiness;
 pub use relying_party::{RefreshError, SignInError};
 pub use secret::Secret;
@@ -90,7 +95,6 @@ pub use settings::AuthSettings;
 pub use sign_in::{SignInFailure, SignInPages};
 pub use sign_out::LogoutTokenRefusal;
 pub use store::Store;
-pub use transaction::AuthorizationHints;
 pub use user::User;
 pub use values::{Issuer, Nonce, PkceVerifier, ReturnPath, State};
 
@@ -129,6 +133,9 @@ pub mod protocol {
         MAX_PROVIDER_RESPONSE_BYTES,
     };
     pub use crate::id_token::{half_hash, Expected, IdTokenClaims, IdTokenError};
+    pub use crate::idp_initiated::{
+        validate_idp_initiated_token, IdpInitiatedClaims, IdpInitiatedError,
+    };
     pub use crate::jwks_cache::{lower_max_age_floor_for_tests, JwksCache, KeyedValidationError};
     pub use crate::jwt::{check_rs256, string_array, JwtError};
     pub use crate::keys::KeySet;

@@ -1,5 +1,6 @@
 //! Scalekit's management REST API, the part the settings page uses: an organization's API
-//! clients (list, create, delete) under `{env}/api/v1/organizations/{org}/clients`. Authorised by
+//! clients (list, create, delete) under `{env}/api/v1/organizations/{org}/clients`, and admin
+//! portal links (`PUT {env}/api/v1/organizations/{org}/portal_links`). Authorised by
 //! the app's own client-credentials token, cached until shortly before it expires. A user's
 //! sessions (list, revoke) are in `user_sessions`, over the same client.
 
@@ -91,6 +92,44 @@ impl std::fmt::Debug for CreatedApiClient {
         f.debug_struct("CreatedApiClient")
             .field("client", &self.client)
             .field("plain_secret", &"[redacted]")
+            .finish()
+    }
+}
+
+/// What a customer's IT admin may configure through an admin portal link (Scalekit's `features`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PortalFeature {
+    /// Single sign-on connections (`sso`).
+    Sso,
+    /// Directory sync (`dir_sync`).
+    DirectorySync,
+}
+
+impl PortalFeature {
+    fn wire_name(self) -> &'static str {
+        match self {
+            PortalFeature::Sso => "sso",
+            PortalFeature::DirectorySync => "dir_sync",
+        }
+    }
+}
+
+/// A single-use admin portal link. Scalekit's expire within a minute or at first use, so it is
+/// made per click and never cached or shared between users.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PortalLink {
+    /// `location`: where to send the admin. Checked to be on the environment's origin.
+    pub location: String,
+    /// `expire_time`, as the API wrote it.
+    pub expire_time: String,
+}
+
+/// The location is a bearer credential for the portal: `Debug` leaves it out.
+impl std::fmt::Debug for PortalLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PortalLink")
+            .field("location", &"[redacted]")
+            .field("expire_time", &self.expire_time)
             .finish()
     }
 }
@@ -189,23 +228,21 @@ impl ManagementClient {
         organization_id: &str,
         client_id: Option<&str>,
     ) -> Result<String, ManagementError> {
-        let safe = |id: &str| {
-            !id.is_empty()
-                && id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        };
-        if !safe(organization_id) || !client_id.is_none_or(safe) {
-            return Err(ManagementError::Refused {
-                status: 400,
-                message: "invalid identifier".into(),
-            });
+        let organization = self.organization_url(organization_id)?;
+        match client_id {
+            Some(id) if is_safe_identifier(id) => Ok(format!("{organization}/clients/{id}")),
+            Some(_) => Err(invalid_identifier()),
+            None => Ok(format!("{organization}/clients")),
+        }
+    }
+
+    /// `{env}/api/v1/organizations/{org}`, after checking the id can go in a path as it is.
+    fn organization_url(&self, organization_id: &str) -> Result<String, ManagementError> {
+        if !is_safe_identifier(organization_id) {
+            return Err(invalid_identifier());
         }
         let base = self.provider.environment_url();
-        Ok(match client_id {
-            Some(id) => format!("{base}/api/v1/organizations/{organization_id}/clients/{id}"),
-            None => format!("{base}/api/v1/organizations/{organization_id}/clients"),
-        })
+        Ok(format!("{base}/api/v1/organizations/{organization_id}"))
     }
 
     /// The provider the calls go to (its HTTP client and environment URL), for `user_sessions`.
@@ -291,6 +328,24 @@ impl ManagementClient {
         })
     }
 
+    /// A new admin portal link for the organization, opening `features`
+    /// (`PUT …/organizations/{org}/portal_links?features=…`).
+    pub async fn portal_link(
+        &self,
+        organization_id: &str,
+        features: &[PortalFeature],
+    ) -> Result<PortalLink, ManagementError> {
+        let url = format!("{}/portal_links", self.organization_url(organization_id)?);
+        let query: Vec<(&str, &str)> = features
+            .iter()
+            .map(|feature| ("features", feature.wire_name()))
+            .collect();
+        let answer = self
+            .send(self.provider.http().put(url).query(&query))
+            .await?;
+        portal_link_from(&answer, self.provider.environment_url())
+    }
+
     /// Deletes one of the organization's API clients.
     pub async fn delete(
         &self,
@@ -304,9 +359,76 @@ impl ManagementClient {
     }
 }
 
+fn is_safe_identifier(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+fn invalid_identifier() -> ManagementError {
+    ManagementError::Refused {
+        status: 400,
+        message: "invalid identifier".into(),
+    }
+}
+
+/// The portal link in an answer, if it is an http(s) URL on the environment's own origin: the
+/// browser is sent there, so anything else is refused rather than followed.
+fn portal_link_from(answer: &Value, environment_url: &str) -> Result<PortalLink, ManagementError> {
+    let location = answer["link"]["location"].as_str().unwrap_or_default();
+    let origin_of = |url: &str| url::Url::parse(url).ok().map(|u| u.origin());
+    let on_environment = matches!(
+        (url::Url::parse(location), origin_of(environment_url)),
+        (Ok(url), Some(environment)) if matches!(url.scheme(), "https" | "http")
+            && url.origin() == environment
+    );
+    if !on_environment {
+        return Err(ManagementError::Unavailable(
+            "the answer had no portal link on the environment's origin".into(),
+        ));
+    }
+    Ok(PortalLink {
+        location: location.to_string(),
+        expire_time: answer["link"]["expire_time"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{ApiClient, CreatedApiClient};
+    use super::{portal_link_from, ApiClient, CreatedApiClient};
+    use serde_json::json;
+
+    #[test]
+    fn a_portal_link_must_be_on_the_environments_origin() {
+        let env = "https://acme.scalekit.dev";
+        let answer = |location: &str| json!({"link": {"id": "lnk_1", "location": location, "expire_time": "2026-01-01T00:00:00Z"}});
+        let link = portal_link_from(
+            &answer("https://acme.scalekit.dev/magicLink/x?token=t"),
+            env,
+        )
+        .expect("on the environment");
+        assert_eq!(link.expire_time, "2026-01-01T00:00:00Z");
+        for refused in [
+            "https://evil.example/magicLink/x",
+            "http://acme.scalekit.dev/magicLink/x",
+            "javascript:alert(1)",
+            "/magicLink/x",
+            "",
+        ] {
+            assert!(
+                portal_link_from(&answer(refused), env).is_err(),
+                "{refused}"
+            );
+        }
+        assert!(portal_link_from(&json!({}), env).is_err());
+        let debug = format!("{link:?}");
+        assert!(!debug.contains("token=t"), "{debug}");
+    }
 
     #[test]
     fn e4_a_created_clients_debug_leaves_its_secret_out() {

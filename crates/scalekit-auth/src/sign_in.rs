@@ -38,7 +38,11 @@ pub struct SignInFailure {
 }
 
 impl SignInFailure {
-    fn new(status: u16, title: &'static str, message: impl Into<String>) -> SignInFailure {
+    pub(crate) fn new(
+        status: u16,
+        title: &'static str,
+        message: impl Into<String>,
+    ) -> SignInFailure {
         SignInFailure {
             status,
             title,
@@ -124,7 +128,7 @@ fn status_label(status: u16) -> &'static str {
 
 /// Query parameters, each at most once (a repeated one is refused: it smells of injection).
 /// One pass with a set: the URI may hold thousands of distinct names (8 KB).
-fn params(query: Option<&str>) -> Result<Vec<(String, String)>, SignInFailure> {
+pub(crate) fn params(query: Option<&str>) -> Result<Vec<(String, String)>, SignInFailure> {
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
         .into_owned()
         .collect();

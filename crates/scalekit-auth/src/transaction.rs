@@ -7,6 +7,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub(crate) use super::authorization_hints::AuthorizationHints;
 use super::discovery::ProviderMetadata;
 use crate::values::{Nonce, PkceVerifier, ReturnPath, State};
 
@@ -33,17 +34,6 @@ impl std::fmt::Debug for Transaction {
             .field("created_at", &self.created_at)
             .finish_non_exhaustive()
     }
-}
-
-/// Optional authorization parameters passed through from the login request.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AuthorizationHints {
-    /// Scalekit's `organization_id` parameter: sign in through this organization.
-    pub organization_id: Option<String>,
-    /// The `login_hint` parameter: who is signing in, such as an email address.
-    pub login_hint: Option<String>,
-    /// The `prompt` parameter, such as `login`.
-    pub prompt: Option<String>,
 }
 
 impl Transaction {
@@ -116,14 +106,8 @@ impl Transaction {
                 .append_pair("nonce", self.nonce.expose())
                 .append_pair("code_challenge", &self.code_challenge())
                 .append_pair("code_challenge_method", "S256");
-            for (name, value) in [
-                ("organization_id", &hints.organization_id),
-                ("login_hint", &hints.login_hint),
-                ("prompt", &hints.prompt),
-            ] {
-                if let Some(value) = value {
-                    query.append_pair(name, value);
-                }
+            for (name, value) in hints.pairs() {
+                query.append_pair(name, value);
             }
         }
         Ok(url.into())
@@ -177,8 +161,11 @@ mod tests {
     fn l2_hints_are_passed_through() {
         let tx = Transaction::new(path("/"), 0);
         let hints = AuthorizationHints {
+            connection_id: Some("conn_1".into()),
             organization_id: Some("org_1".into()),
+            domain_hint: Some("example.com".into()),
             login_hint: Some("ada@example.com".into()),
+            provider: Some("google".into()),
             prompt: Some("login".into()),
         };
         let url = tx
@@ -187,6 +174,9 @@ mod tests {
         assert!(url.contains("organization_id=org_1"));
         assert!(url.contains("login_hint=ada%40example.com"));
         assert!(url.contains("prompt=login"));
+        assert!(url.contains("connection_id=conn_1"));
+        assert!(url.contains("domain_hint=example.com"));
+        assert!(url.contains("provider=google"));
     }
 
     #[test]

@@ -10,7 +10,8 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use tower_cookies::cookie::SameSite;
 use tower_cookies::{Cookie, Cookies};
 
-use super::html::{error_page, picker_page};
+use super::connections::{route, Route, Selector, PICKER_CONNECTION_ID};
+use super::html::{error_page, picker_page, signup_page};
 use super::params::Params;
 use super::resources::{granted_scope, is_loopback_http, scope_offered};
 use super::sessions::{SessionRecord, SessionStatus};
@@ -26,7 +27,8 @@ struct Checked {
     scope: String,
     nonce: Option<String>,
     code_challenge: Option<String>,
-    organization_id: Option<String>,
+    /// The SSO connection or organization the request routes to (see `connections.rs`).
+    route: Route,
     prompt: Vec<String>,
     login_hint: Option<String>,
     resource: Option<ResourceGrant>,
@@ -211,15 +213,22 @@ fn check(idp: &DevIdp, params: &Params) -> Result<Checked, Refusal> {
             ))
         }
     };
-    let organization_id = params.get("organization_id").map(str::to_string);
-    if let Some(org) = &organization_id {
-        if idp.settings.organization(org).is_none() {
-            return Err(refuse(
-                "invalid_organization_id",
-                format!("unknown organization `{org}`"),
-            ));
-        }
-    }
+    // The Node and Go SDKs send the domain as both `domain_hint` and `domain`.
+    let selector = Selector {
+        connection_id: params.get("connection_id"),
+        organization_id: params.get("organization_id"),
+        domain_hint: params.get("domain_hint").or(params.get("domain")),
+        login_hint: params.get("login_hint"),
+    };
+    let route = route(
+        &idp.store().connections,
+        &idp.settings.organizations,
+        selector,
+    )
+    .map_err(|problem| {
+        let (error, description) = problem.describe();
+        refuse(error, description)
+    })?;
     Ok(Checked {
         client_id: client_id.to_string(),
         redirect_uri: redirect_uri.to_string(),
@@ -227,7 +236,7 @@ fn check(idp: &DevIdp, params: &Params) -> Result<Checked, Refusal> {
         scope: scope.to_string(),
         nonce: params.get("nonce").map(str::to_string),
         code_challenge,
-        organization_id,
+        route,
         prompt: params
             .get("prompt")
             .map(|p| p.split(' ').map(str::to_string).collect())
@@ -239,12 +248,112 @@ fn check(idp: &DevIdp, params: &Params) -> Result<Checked, Refusal> {
     })
 }
 
-fn personas_for<'a>(idp: &'a DevIdp, request: &Checked) -> Vec<&'a Persona> {
-    idp.settings
-        .personas
-        .iter()
+/// The original request's parameters, for the hidden fields of the picker and sign-up forms
+/// (without the forms' own fields).
+fn request_fields(params: &Params) -> Vec<(&String, &String)> {
+    params
+        .pairs()
+        .filter(|(name, _)| !matches!(name.as_str(), "persona" | "signup" | "name" | "email"))
+        .collect()
+}
+
+/// `prompt=create` from a client that may sign people in without consent.
+fn wants_sign_up(request: &Checked) -> bool {
+    request.prompt.iter().any(|p| p == "create") && !request.needs_consent
+}
+
+/// The organization a sign-up joins: the one the request routes to, else the built-in one.
+fn sign_up_organization(request: &Checked) -> String {
+    request
+        .route
+        .organization_id
+        .clone()
+        .unwrap_or_else(|| super::settings::DEFAULT_ORG_ID.to_string())
+}
+
+fn sign_up_form(
+    idp: &DevIdp,
+    hidden: &[(&String, &String)],
+    request: &Checked,
+    error: Option<&str>,
+) -> Response {
+    let organization = sign_up_organization(request);
+    let name = idp
+        .settings
+        .organization(&organization)
+        .map_or(organization.clone(), |o| o.name.clone());
+    signup_page(
+        &idp.url("/oauth/authorize"),
+        hidden,
+        &name,
+        &origin_of(&request.redirect_uri),
+        error,
+    )
+}
+
+/// The sign-up form's submission: a new persona, signed in at once.
+fn sign_up(
+    idp: &DevIdp,
+    cookies: &Cookies,
+    headers: &HeaderMap,
+    params: &Params,
+    request: Checked,
+) -> Response {
+    let organization = sign_up_organization(&request);
+    match idp.sign_up(
+        params.get("name").unwrap_or_default(),
+        params.get("email").unwrap_or_default(),
+        &organization,
+    ) {
+        Ok(persona) => issue_code(
+            idp,
+            cookies,
+            headers,
+            request,
+            &persona,
+            StatusCode::SEE_OTHER,
+        ),
+        Err(problem) => sign_up_form(idp, &request_fields(params), &request, Some(&problem)),
+    }
+}
+
+/// What the picker says about where the request was routed.
+fn route_note(idp: &DevIdp, route: &Route) -> String {
+    let organization = |id: &str| {
+        idp.settings
+            .organization(id)
+            .map_or(id.to_string(), |o| o.name.clone())
+    };
+    match (
+        &route.connection,
+        &route.organization_id,
+        &route.unmatched_domain,
+    ) {
+        (Some(connection), _, _) => format!(
+            "Single sign-on through {}'s {} connection {}.",
+            organization(&connection.organization_id),
+            connection.provider,
+            connection.id
+        ),
+        (None, Some(org), _) => format!(
+            "Signing in to {}, which has no SSO connection.",
+            organization(org)
+        ),
+        (None, None, Some(domain)) => {
+            format!("No SSO connection is set up for {domain}: choose who signs in.")
+        }
+        (None, None, None) => String::new(),
+    }
+}
+
+/// Who may sign in for this request: the personas as they are now (memberships changed or
+/// removed at `/_control` count), of the organization the request routes to.
+fn personas_for(idp: &DevIdp, request: &Checked) -> Vec<Persona> {
+    idp.personas()
+        .into_iter()
         .filter(|p| {
             request
+                .route
                 .organization_id
                 .as_ref()
                 .is_none_or(|org| &p.organization_id == org)
@@ -274,10 +383,23 @@ fn issue_code(
     let now = now();
     let mut store = idp.store();
     store.prune(now);
+    let connection_id = request
+        .route
+        .connection
+        .as_ref()
+        .map_or(PICKER_CONNECTION_ID, |c| c.id.as_str())
+        .to_string();
+    // A provider session is reused only for the same person through the same connection.
     let existing = cookies
         .get(SESSION_COOKIE)
         .and_then(|c| store.sessions.get(c.value()).cloned())
-        .filter(|s| s.persona == persona.key && !request.prompt.iter().any(|p| p == "login"));
+        .filter(|s| s.persona == persona.key && !request.prompt.iter().any(|p| p == "login"))
+        .filter(|s| {
+            store
+                .session_records
+                .get(&s.sid)
+                .is_some_and(|r| r.connection_id == connection_id)
+        });
     let session = match existing {
         Some(session) => session,
         None => {
@@ -292,6 +414,7 @@ fn issue_code(
                 persona: persona.key.clone(),
                 user_id: persona.sub.clone(),
                 organization_id: persona.organization_id.clone(),
+                connection_id,
                 clients: Vec::new(),
                 created_at: now,
                 updated_at: now,
@@ -369,6 +492,10 @@ pub async fn authorize_get(
         Ok(checked) => checked,
         Err(response) => return response,
     };
+    // prompt=create goes to sign-up, whoever is signed in or hinted.
+    if wants_sign_up(&request) {
+        return sign_up_form(&idp, &request_fields(&params), &request, None);
+    }
     let candidates = personas_for(&idp, &request);
 
     // login_hint naming a persona signs it in with no click (tests and scripted logins).
@@ -378,7 +505,7 @@ pub async fn authorize_get(
         .filter(|_| !request.needs_consent)
         .and_then(|hint| candidates.iter().find(|p| p.matches_hint(hint)))
     {
-        let persona = (*persona).clone();
+        let persona = persona.clone();
         return issue_code(
             &idp,
             &cookies,
@@ -394,7 +521,7 @@ pub async fn authorize_get(
         .and_then(|c| idp.store().sessions.get(c.value()).cloned());
     if let Some(session) = session.filter(|_| !force_login && !request.needs_consent) {
         if let Some(persona) = candidates.iter().find(|p| p.key == session.persona) {
-            let persona = (*persona).clone();
+            let persona = persona.clone();
             return issue_code(
                 &idp,
                 &cookies,
@@ -419,16 +546,15 @@ pub async fn authorize_get(
         }
         .into_response(StatusCode::FOUND);
     }
-    let hidden: Vec<(&String, &String)> = params
-        .pairs()
-        .filter(|(name, _)| name.as_str() != "persona")
-        .collect();
+    let hidden = request_fields(&params);
+    let candidates: Vec<&Persona> = candidates.iter().collect();
     picker_page(
         &idp.url("/oauth/authorize"),
         &request.client_id,
         &hidden,
         &candidates,
         &origin_of(&request.redirect_uri),
+        &route_note(&idp, &request.route),
     )
 }
 
@@ -443,11 +569,13 @@ pub async fn authorize_post(
         Ok(checked) => checked,
         Err(response) => return response,
     };
+    if params.get("signup").is_some() && wants_sign_up(&request) {
+        return sign_up(&idp, &cookies, &headers, &params, request);
+    }
     let chosen = params.get("persona").unwrap_or_default();
     let Some(persona) = personas_for(&idp, &request)
         .into_iter()
         .find(|p| p.key == chosen)
-        .cloned()
     else {
         return error_page(
             StatusCode::BAD_REQUEST,

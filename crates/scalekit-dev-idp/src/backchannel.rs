@@ -107,18 +107,7 @@ pub fn notify(idp: &Arc<DevIdp>, ended: &[SessionRecord]) {
 /// runtime that is gone by the next one (tests start one per test).
 fn http_client(idp: &DevIdp) -> Result<&reqwest::Client, String> {
     idp.backchannel_http
-        .get_or_init(|| {
-            reqwest::Client::builder()
-                .timeout(REQUEST_TIMEOUT)
-                .user_agent(concat!(
-                    "leptos-scalekit-dev-idp/",
-                    env!("CARGO_PKG_VERSION")
-                ))
-                .redirect(reqwest::redirect::Policy::none())
-                .pool_max_idle_per_host(0)
-                .build()
-                .map_err(|e| e.to_string())
-        })
+        .get_or_init(|| super::outgoing_client(REQUEST_TIMEOUT))
         .as_ref()
         .map_err(Clone::clone)
 }

@@ -8,9 +8,6 @@ use super::settings::Persona;
 use super::store::{ApiClient, ResourceGrant};
 use super::{scalekit_id, DevIdp};
 
-/// Where a user session came from, for `amr` (Scalekit puts the connection id first).
-const DEV_CONNECTION_ID: &str = "conn_100000000000000001";
-
 pub struct UserGrant<'a> {
     pub persona: &'a Persona,
     pub client_id: &'a str,
@@ -82,7 +79,8 @@ pub fn id_token(
         "iat": now,
         "exp": now + idp.settings.id_token_ttl,
         "auth_time": grant.auth_time,
-        "amr": [DEV_CONNECTION_ID],
+        // Scalekit puts the connection the person signed in through first.
+        "amr": [idp.session_connection(grant.sid)],
         "at_hash": half_hash(access_token),
         "email": p.email,
         "email_verified": p.email_verified,

@@ -1,6 +1,7 @@
 //! Test controls of the development provider (`/_control`): access-token lifetime, failures
-//! injected per endpoint, key rotation, ending a persona's sessions, counters of token-endpoint
-//! calls by grant, and the back-channel logout deliveries.
+//! injected per endpoint, key rotation, ending a persona's sessions, membership changes
+//! (`memberships.rs`), counters of token-endpoint calls by grant, and the back-channel logout
+//! and webhook deliveries.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use http::header::CONTENT_TYPE;
 use http::StatusCode;
 use serde_json::json;
 
+use super::memberships;
 use super::params::Params;
 use super::sessions::SessionStatus;
 use super::store::Fault;
@@ -111,6 +113,7 @@ pub async fn show(State(idp): State<Arc<DevIdp>>) -> Response {
         "controls": controls,
         "signing_kid": idp.keys().signing_kid(),
         "backchannel_deliveries": deliveries,
+        "webhook_deliveries": idp.webhooks.deliveries(),
     }))
     .into_response()
 }
@@ -170,7 +173,9 @@ fn parse_fault(params: &Params) -> Result<Option<Fault>, String> {
 /// `millis=15000`, `error=invalid_grant`);
 /// `outage=true|false` (discovery, keys and token answer 503); `rotate_keys=true`;
 /// `end_sessions=<persona key>` (every active session of the persona is revoked, with back-channel
-/// logout to its clients). `reset=true` also forgets the deliveries shown.
+/// logout to its clients); `set_roles=<persona key>` with `roles=<names>` and optionally
+/// `permissions=<names>` (see `memberships.rs`); `remove_membership=<persona key>`. `reset=true`
+/// also forgets the deliveries shown and the membership changes.
 pub async fn set(State(idp): State<Arc<DevIdp>>, body: axum::body::Bytes) -> Response {
     let bad = |message: String| {
         (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
@@ -182,6 +187,9 @@ pub async fn set(State(idp): State<Arc<DevIdp>>, body: axum::body::Bytes) -> Res
         let mut store = idp.store();
         store.controls = Default::default();
         store.deliveries.clear();
+        drop(store);
+        idp.memberships.reset();
+        idp.webhooks.clear();
     }
     if let Some(ttl) = params.get("access_token_ttl") {
         match ttl.parse::<u64>() {
@@ -228,11 +236,14 @@ pub async fn set(State(idp): State<Arc<DevIdp>>, body: axum::body::Bytes) -> Res
         None => {}
     }
     if let Some(key) = params.get("end_sessions") {
-        if idp.settings.persona(key).is_none() {
+        if idp.persona(key).is_none() {
             return bad(format!("unknown persona `{key}`"));
         }
         let sids = idp.active_sessions_of(key);
         idp.end_sessions(sids, SessionStatus::Revoked);
+    }
+    if let Err(message) = memberships::apply_controls(&idp, &params) {
+        return bad(message);
     }
     if params.get("rotate_keys") == Some("true") {
         if let Err(e) = idp.rotate_keys().await {

@@ -80,7 +80,7 @@ pub async fn userinfo(State(idp): State<Arc<DevIdp>>, headers: HeaderMap) -> Res
         return bearer_error("an access token is required");
     }
     let sub = claims["sub"].as_str().unwrap_or_default();
-    let Some(persona) = idp.settings.personas.iter().find(|p| p.sub == sub) else {
+    let Some(persona) = idp.personas().into_iter().find(|p| p.sub == sub) else {
         return bearer_error("the token does not belong to a user");
     };
     let mut response = Json(json!({

@@ -18,12 +18,17 @@ h1{font-size:1.4rem;margin:0 0 .25rem}.note{color:#57606a;margin:0 0 1.25rem}\
 button{display:block;width:100%;text-align:left;font:inherit;background:#fff;border:1px solid #d0d7de;border-radius:10px;padding:.8rem 1rem;margin:.6rem 0;cursor:pointer}\
 button:hover{border-color:#4338ca}button:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}\
 .name{font-weight:600}.email{color:#57606a}.tag{display:inline-block;font-size:.8rem;background:#eef;border-radius:999px;padding:.1rem .5rem;margin:.3rem .3rem 0 0}\
-.error{color:#b42318}";
+.error{color:#b42318}.route{background:#eef;border-radius:8px;padding:.6rem .8rem}";
 
 /// A page with a strict policy: no scripts at all; forms may post to the provider and be
 /// redirected to `form_origin` (the client's redirect URI) — Chromium applies form-action to the
 /// redirect after a submission.
-fn page(status: StatusCode, title: &str, body: &str, form_origin: Option<&str>) -> Response {
+pub(super) fn page(
+    status: StatusCode,
+    title: &str,
+    body: &str,
+    form_origin: Option<&str>,
+) -> Response {
     let html = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>{title} · Development identity provider</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>",
@@ -66,6 +71,7 @@ pub fn picker_page(
     hidden: &[(&String, &String)],
     personas: &[&Persona],
     redirect_origin: &str,
+    route_note: &str,
 ) -> Response {
     let mut fields = String::new();
     for (name, value) in hidden {
@@ -95,14 +101,63 @@ pub fn picker_page(
             email = escape(&persona.email),
         ));
     }
+    let route = if route_note.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<p class=\"route\" data-testid=\"route\">{}</p>",
+            escape(route_note)
+        )
+    };
+    if personas.is_empty() {
+        buttons.push_str("<p class=\"error\">No one of this organization can sign in here.</p>");
+    }
     let body = format!(
-        "<h1>Choose who signs in</h1><p class=\"note\">Development identity provider, standing in for Scalekit. Application: <code>{client}</code>, which gets you back at <code>{origin}</code>. No password needed.</p>\
+        "<h1>Choose who signs in</h1><p class=\"note\">Development identity provider, standing in for Scalekit. Application: <code>{client}</code>, which gets you back at <code>{origin}</code>. No password needed.</p>{route}\
 <form method=\"post\" action=\"{action}\">{fields}{buttons}</form>",
         client = escape(client_id),
         origin = escape(redirect_origin),
         action = escape(action),
     );
     page(StatusCode::OK, "Sign in", &body, Some(redirect_origin))
+}
+
+/// The sign-up form (`prompt=create`): name and email, the original request in hidden fields.
+pub fn signup_page(
+    action: &str,
+    hidden: &[(&String, &String)],
+    organization: &str,
+    redirect_origin: &str,
+    error: Option<&str>,
+) -> Response {
+    let fields: String = hidden
+        .iter()
+        .map(|(name, value)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                escape(name),
+                escape(value)
+            )
+        })
+        .collect();
+    let error = error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
+        .unwrap_or_default();
+    let body = format!(
+        "<h1>Create your account</h1><p class=\"note\">Development identity provider, standing in for Scalekit's sign-up. You join <strong>{org}</strong> as a member. No password needed.</p>{error}\
+<form method=\"post\" action=\"{action}\">{fields}<input type=\"hidden\" name=\"signup\" value=\"1\">\
+<label for=\"signup-name\">Name</label><input id=\"signup-name\" name=\"name\" required maxlength=\"64\" autocomplete=\"name\" style=\"display:block;width:100%;margin:.3rem 0 .8rem\">\
+<label for=\"signup-email\">Email</label><input id=\"signup-email\" name=\"email\" type=\"email\" required maxlength=\"254\" autocomplete=\"email\" style=\"display:block;width:100%;margin:.3rem 0 .8rem\">\
+<button type=\"submit\">Create account</button></form>",
+        org = escape(organization),
+        action = escape(action),
+    );
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    page(status, "Sign up", &body, Some(redirect_origin))
 }
 
 #[cfg(test)]

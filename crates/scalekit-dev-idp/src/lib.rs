@@ -33,12 +33,16 @@
 mod authorize;
 mod backchannel;
 mod claims;
+mod connections;
 mod controls;
 mod endpoints;
 mod html;
+mod idp_initiated;
 mod keys;
 mod management;
+mod memberships;
 mod params;
+mod portal;
 mod resources;
 mod same_origin;
 mod sessions;
@@ -48,6 +52,7 @@ pub mod settings;
 mod store;
 mod token;
 mod user_agent;
+mod webhooks;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard};
@@ -66,6 +71,10 @@ use self::store::Store;
 
 /// Where [`DevIdp::in_app`] mounts the provider.
 pub const IN_APP_MOUNT_PATH: &str = "/dev-idp";
+
+/// Where [`DevIdp::in_app`] sends the webhooks, under the app's URL (the endpoint an app
+/// registers in Scalekit's dashboard).
+pub const APP_WEBHOOK_PATH: &str = "/webhooks/scalekit";
 
 /// Name of the provider's own session cookie.
 pub const SESSION_COOKIE: &str = "skdev_session";
@@ -87,6 +96,10 @@ pub struct DevIdp {
     store: Mutex<Store>,
     /// Made on the first back-channel logout (see `backchannel::http_client`).
     backchannel_http: OnceLock<Result<reqwest::Client, String>>,
+    /// Roles changed and memberships removed through `/_control` (see [`DevIdp::persona`]).
+    memberships: memberships::Memberships,
+    /// Scalekit's webhooks to the configured targets, and their deliveries.
+    webhooks: webhooks::Webhooks,
 }
 
 impl DevIdp {
@@ -98,19 +111,28 @@ impl DevIdp {
         settings: IdpSettings,
         key_file: &Path,
     ) -> Result<DevIdp, KeyError> {
+        let store = Store {
+            connections: settings.connections.clone(),
+            ..Store::default()
+        };
+        let webhooks = webhooks::Webhooks::new(&settings.webhooks);
         Ok(DevIdp {
             issuer,
             mount_path,
             settings,
             keys: RwLock::new(KeyRing::load_or_create(key_file)?),
-            store: Mutex::new(Store::default()),
+            store: Mutex::new(store),
             backchannel_http: OnceLock::new(),
+            memberships: Default::default(),
+            webhooks,
         })
     }
 
     /// The provider with its default personas, mounted at `/dev-idp` inside the app at `app_url`,
-    /// with the app's redirect and post-logout URIs registered for [`settings::DEV_CLIENT_ID`]:
-    /// what an app needs to sign in without a Scalekit environment. Mount it with [`mount`].
+    /// with the app's redirect and post-logout URIs registered for [`settings::DEV_CLIENT_ID`],
+    /// and webhooks sent to `{app_url}/webhooks/scalekit` signed with
+    /// [`settings::DEV_WEBHOOK_SECRET`]: what an app needs to sign in without a Scalekit
+    /// environment. Mount it with [`mount`].
     pub fn in_app(
         app_url: &str,
         redirect_uri: &str,
@@ -123,7 +145,12 @@ impl DevIdp {
             redirect_uri,
             post_logout_redirect_uri,
         );
-        let issuer = format!("{}{IN_APP_MOUNT_PATH}", app_url.trim_end_matches('/'));
+        let app_url = app_url.trim_end_matches('/');
+        settings.register_app_webhook(
+            &format!("{app_url}{APP_WEBHOOK_PATH}"),
+            settings::DEV_WEBHOOK_SECRET,
+        )?;
+        let issuer = format!("{app_url}{IN_APP_MOUNT_PATH}");
         DevIdp::new(issuer, IN_APP_MOUNT_PATH.into(), settings, key_file).map_err(|e| e.to_string())
     }
 
@@ -133,6 +160,16 @@ impl DevIdp {
         self.store
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The connection the session `sid` signed in through (the picker's, for a session no longer
+    /// recorded).
+    fn session_connection(&self, sid: &str) -> String {
+        self.store()
+            .session_records
+            .get(sid)
+            .map(|record| record.connection_id.clone())
+            .unwrap_or_else(|| connections::PICKER_CONNECTION_ID.to_string())
     }
 
     fn keys(&self) -> RwLockReadGuard<'_, KeyRing> {
@@ -258,6 +295,22 @@ pub fn router<S: Clone + Send + Sync + 'static>(idp: Arc<DevIdp>) -> Router<S> {
             get(management::get_client).delete(management::delete_client),
         )
         .route(
+            "/api/v1/organizations/{org}/portal_links",
+            axum::routing::put(portal::create_link),
+        )
+        .route(
+            "/idp-initiated",
+            get(idp_initiated::show)
+                .post(idp_initiated::start)
+                .layer(same_origin_posts_only.clone()),
+        )
+        .route("/portal", get(portal::show))
+        .route("/portal/open", get(portal::open))
+        .route(
+            "/portal/connections/{connection_id}",
+            post(portal::save_connection).layer(same_origin_posts_only.clone()),
+        )
+        .route(
             "/api/v1/users/{user_id}/sessions",
             get(sessions_api::list_user_sessions),
         )
@@ -290,7 +343,11 @@ pub fn router<S: Clone + Send + Sync + 'static>(idp: Arc<DevIdp>) -> Router<S> {
             "/_control",
             get(controls::show)
                 .post(controls::set)
-                .layer(same_origin_posts_only),
+                .layer(same_origin_posts_only.clone()),
+        )
+        .route(
+            "/_control/webhooks",
+            get(webhooks::show).layer(same_origin_posts_only),
         )
         .layer(axum::middleware::from_fn_with_state(
             idp.clone(),
@@ -332,6 +389,22 @@ pub fn mount<S: Clone + Send + Sync + 'static>(host: Router<S>, idp: Arc<DevIdp>
 /// The router for `leptos-scalekit dev-idp`: the provider alone.
 pub fn standalone_router(idp: Arc<DevIdp>) -> Router {
     router(idp)
+}
+
+/// The client for the provider's own deliveries (back-channel logouts, webhooks): it sends no
+/// cookies, follows no redirects (the URL is the registered one, not wherever it points) and
+/// keeps no connections, since deliveries may come from a runtime that is gone by the next one.
+pub(crate) fn outgoing_client(timeout: std::time::Duration) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .user_agent(concat!(
+            "leptos-scalekit-dev-idp/",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(0)
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 pub(crate) fn now() -> u64 {

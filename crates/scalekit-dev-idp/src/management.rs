@@ -77,7 +77,7 @@ pub(super) fn invalid_argument(message: &str) -> RpcError {
 
 /// The caller must present a valid management token of a client allowed to manage, for an
 /// organization that exists.
-fn authorize(idp: &DevIdp, headers: &HeaderMap, org: &str) -> Result<(), RpcError> {
+pub(super) fn authorize(idp: &DevIdp, headers: &HeaderMap, org: &str) -> Result<(), RpcError> {
     authenticate(idp, headers)?;
     if idp.settings.organization(org).is_none() {
         return Err(not_found(&format!("organization {org} not found")));

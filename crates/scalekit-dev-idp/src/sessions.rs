@@ -54,6 +54,9 @@ pub struct SessionRecord {
     pub persona: String,
     pub user_id: String,
     pub organization_id: String,
+    /// How the person signed in: an SSO connection's `conn_…`, or the picker's own. First in the
+    /// ID token's `amr`, as at Scalekit.
+    pub connection_id: String,
     /// Clients that got tokens in this session, first first.
     pub clients: Vec<String>,
     pub created_at: u64,
@@ -117,6 +120,7 @@ impl DevIdp {
                 .collect()
         };
         backchannel::notify(self, &ended);
+        self.notify_logouts(&ended);
         ended
     }
 
@@ -144,6 +148,7 @@ mod tests {
             persona: "admin".into(),
             user_id: "usr_1".into(),
             organization_id: "org_1".into(),
+            connection_id: "conn_1".into(),
             clients: Vec::new(),
             created_at,
             updated_at: created_at,

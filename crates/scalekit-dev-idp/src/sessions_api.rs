@@ -44,10 +44,9 @@ fn checked_path_id(
     Ok(id)
 }
 
-fn persona_by_user_id<'a>(idp: &'a DevIdp, user_id: &str) -> Result<&'a Persona, RpcError> {
-    idp.settings
-        .personas
-        .iter()
+fn persona_by_user_id(idp: &DevIdp, user_id: &str) -> Result<Persona, RpcError> {
+    idp.personas()
+        .into_iter()
         .find(|p| p.sub == user_id)
         .ok_or_else(|| not_found(&format!("user {user_id} not found")))
 }
@@ -404,6 +403,7 @@ mod tests {
             persona: "admin".into(),
             user_id: "usr_1".into(),
             organization_id: "org_1".into(),
+            connection_id: "conn_1".into(),
             clients: vec!["skc_1".into()],
             created_at: 0,
             updated_at: 60,

@@ -94,15 +94,24 @@ pub struct ClientSettings {
     /// (OpenID Connect Back-Channel Logout 1.0). Same scheme, host and port as a redirect URI.
     #[serde(default)]
     pub backchannel_logout_uri: Option<String>,
+    /// The app's "Initiate login URL": where IdP-initiated login sends the browser with
+    /// `?idp_initiated_login=<token>`. Same scheme, host and port as a redirect URI.
+    #[serde(default)]
+    pub initiate_login_uri: Option<String>,
 }
 
 impl ClientSettings {
     /// Back-Channel Logout §2.2: an absolute http(s) URL without a fragment, whose scheme, host
     /// and port are those of one of the client's redirect URIs.
     fn check_backchannel_logout_uri(&self, uri: &str) -> Result<(), String> {
+        self.check_app_uri("backchannel_logout_uri", uri)
+    }
+
+    /// An http(s) URL of the app's own: no fragment or credentials, on a redirect URI's origin.
+    fn check_app_uri(&self, field: &str, uri: &str) -> Result<(), String> {
         let refuse = |why: &str| {
             Err(format!(
-                "client `{}`: backchannel_logout_uri `{uri}` {why}",
+                "client `{}`: {field} `{uri}` {why}",
                 self.client_id
             ))
         };
@@ -159,6 +168,10 @@ pub struct IdpSettings {
     /// The organizations personas belong to.
     #[serde(default = "default_organizations")]
     pub organizations: Vec<Organization>,
+    /// SSO connections per organization, with the email domains that route to them (default:
+    /// one for each built-in organization). The admin portal edits them in memory.
+    #[serde(default = "super::connections::default_connections")]
+    pub connections: Vec<super::connections::Connection>,
     /// Clients registered ahead of time (default: the environment's own client).
     #[serde(default = "default_clients")]
     pub clients: Vec<ClientSettings>,
@@ -171,7 +184,12 @@ pub struct IdpSettings {
     /// Lifetime of ID tokens, seconds.
     #[serde(default = "default_id_token_ttl")]
     pub id_token_ttl: u64,
+    /// Endpoints sent Scalekit's signed webhooks (default: none; the app registers its own).
+    #[serde(default)]
+    pub webhooks: Vec<WebhookTarget>,
 }
+
+pub use super::webhooks::{WebhookTarget, DEV_WEBHOOK_SECRET};
 
 /// The built-in organization.
 pub const DEFAULT_ORG_ID: &str = "org_100000000000000001";
@@ -245,6 +263,8 @@ fn default_clients() -> Vec<ClientSettings> {
         management: true,
         // The app registers its own when it mounts the provider (`register_app_backchannel_logout_uri`).
         backchannel_logout_uri: None,
+        // Likewise (`register_app_initiate_login_uri`).
+        initiate_login_uri: None,
     }]
 }
 
@@ -274,10 +294,12 @@ impl Default for IdpSettings {
         IdpSettings {
             personas: default_personas(),
             organizations: default_organizations(),
+            connections: super::connections::default_connections(),
             clients: default_clients(),
             resources: default_resources(),
             access_token_ttl: default_access_token_ttl(),
             id_token_ttl: default_id_token_ttl(),
+            webhooks: Vec::new(),
         }
     }
 }
@@ -314,11 +336,21 @@ impl IdpSettings {
             path: shown.clone(),
             reason: e.to_string(),
         })?;
-        let settings: IdpSettings =
+        let mut settings: IdpSettings =
             serde_json::from_str(&text).map_err(|e| SettingsError::Invalid {
                 path: shown.clone(),
                 reason: e.to_string(),
             })?;
+        // A file that names its own organizations but no connections keeps the built-in
+        // connections of those organizations only.
+        let names_connections = serde_json::from_str::<serde_json::Value>(&text)
+            .is_ok_and(|v| v.get("connections").is_some());
+        if !names_connections {
+            let organizations = settings.organizations.clone();
+            settings
+                .connections
+                .retain(|c| organizations.iter().any(|o| o.id == c.organization_id));
+        }
         settings.check().map_err(|reason| SettingsError::Invalid {
             path: shown,
             reason,
@@ -352,9 +384,56 @@ impl IdpSettings {
         if self.personas.is_empty() {
             return Err("at least one persona is needed".into());
         }
+        self.check_connections()?;
         for client in &self.clients {
             if let Some(uri) = &client.backchannel_logout_uri {
                 client.check_backchannel_logout_uri(uri)?;
+            }
+            if let Some(uri) = &client.initiate_login_uri {
+                client.check_app_uri("initiate_login_uri", uri)?;
+            }
+        }
+        for target in &self.webhooks {
+            target.check()?;
+        }
+        Ok(())
+    }
+
+    /// Every connection's organization exists, ids are `conn_…` and unique, and a domain belongs to
+    /// one organization.
+    fn check_connections(&self) -> Result<(), String> {
+        for (index, connection) in self.connections.iter().enumerate() {
+            if !connection.id.starts_with("conn_")
+                || self.connections[..index]
+                    .iter()
+                    .any(|c| c.id == connection.id)
+            {
+                return Err(format!(
+                    "connection id `{}` must start with conn_ and be unique",
+                    connection.id
+                ));
+            }
+            if self.organization(&connection.organization_id).is_none() {
+                return Err(format!(
+                    "connection `{}` belongs to unknown organization `{}`",
+                    connection.id, connection.organization_id
+                ));
+            }
+            for domain in &connection.domains {
+                if super::connections::normalize_domain(domain).as_deref() != Some(domain) {
+                    return Err(format!(
+                        "connection `{}`: `{domain}` is not a lower-case domain name",
+                        connection.id
+                    ));
+                }
+                let elsewhere = self.connections.iter().any(|c| {
+                    c.organization_id != connection.organization_id && c.domains.contains(domain)
+                });
+                if elsewhere {
+                    return Err(format!(
+                        "domain `{domain}` belongs to connections of two organizations"
+                    ));
+                }
             }
         }
         Ok(())
@@ -392,14 +471,55 @@ impl IdpSettings {
         client_id: &str,
         uri: &str,
     ) -> Result<(), String> {
+        self.register_app_uri(client_id, "backchannel_logout_uri", uri, |c| {
+            &mut c.backchannel_logout_uri
+        })
+    }
+
+    /// Registers the app's initiate-login URL for its client, when the provider runs inside the
+    /// app; one named in the settings file is kept.
+    pub fn register_app_initiate_login_uri(
+        &mut self,
+        client_id: &str,
+        uri: &str,
+    ) -> Result<(), String> {
+        self.register_app_uri(client_id, "initiate_login_uri", uri, |c| {
+            &mut c.initiate_login_uri
+        })
+    }
+
+    /// Sends the webhooks to the app's endpoint too, signed with `secret`, when the provider runs
+    /// inside the app. An endpoint already listed is kept with its own secret.
+    pub fn register_app_webhook(&mut self, url: &str, secret: &str) -> Result<(), String> {
+        if self.webhooks.iter().any(|t| t.url == url) {
+            return Ok(());
+        }
+        let target = WebhookTarget {
+            url: url.to_string(),
+            secret: secret.to_string(),
+        };
+        target.check()?;
+        self.webhooks.push(target);
+        Ok(())
+    }
+
+    /// Sets the client's `field` (reached by `slot`) to `uri` unless the file set it, after
+    /// checking it is the app's own URL.
+    fn register_app_uri(
+        &mut self,
+        client_id: &str,
+        field: &str,
+        uri: &str,
+        slot: fn(&mut ClientSettings) -> &mut Option<String>,
+    ) -> Result<(), String> {
         let Some(client) = self.clients.iter_mut().find(|c| c.client_id == client_id) else {
             return Ok(());
         };
-        if client.backchannel_logout_uri.is_some() {
+        if slot(client).is_some() {
             return Ok(());
         }
-        client.check_backchannel_logout_uri(uri)?;
-        client.backchannel_logout_uri = Some(uri.to_string());
+        client.check_app_uri(field, uri)?;
+        *slot(client) = Some(uri.to_string());
         Ok(())
     }
 

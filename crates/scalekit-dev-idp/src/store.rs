@@ -131,6 +131,10 @@ pub struct Store {
     pub families: HashMap<String, RefreshFamily>,
     pub api_clients: BTreeMap<String, ApiClient>,
     pub dynamic_clients: HashMap<String, DynamicClient>,
+    /// SSO connections, from the settings, as the admin portal has edited them.
+    pub connections: Vec<super::connections::Connection>,
+    /// Admin portal links and sessions (see `portal.rs`).
+    pub portal: super::portal::PortalState,
     pub controls: Controls,
 }
 
@@ -406,6 +410,7 @@ mod tests {
             persona: "admin".into(),
             user_id: "usr_1".into(),
             organization_id: "org_1".into(),
+            connection_id: "conn_1".into(),
             clients: Vec::new(),
             created_at: at,
             updated_at: at,

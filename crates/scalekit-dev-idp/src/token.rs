@@ -318,9 +318,9 @@ fn authorization_code(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<
         (None, None) => {}
     }
     let persona = idp
-        .settings
         .persona(&grant.persona)
         .ok_or_else(|| error("invalid_grant", "the user no longer exists"))?;
+    let persona = &persona;
     let refresh_token = grant
         .scope
         .split(' ')
@@ -365,13 +365,16 @@ fn authorization_code(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<
         auth_time: grant.auth_time,
         resource: grant.resource.as_ref(),
     };
-    user_tokens(
+    let tokens = user_tokens(
         idp,
         &user,
         grant.nonce.as_deref(),
         Some(code),
         refresh_token.as_deref(),
-    )
+    )?;
+    // The sign-in is complete once its code is redeemed (authorize.rs issues the codes).
+    idp.notify_sign_in(persona, &grant.sid);
+    Ok(tokens)
 }
 
 /// RFC 8707 on the token endpoint: a `resource` sent again must name the grant's resource.
@@ -431,9 +434,9 @@ fn refresh_token(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<Value
     store.touch_session(&family.sid, &family.client_id, now());
     drop(store);
     let persona = idp
-        .settings
         .persona(&family.persona)
         .ok_or_else(|| error("invalid_grant", "the user no longer exists"))?;
+    let persona = &persona;
     // Again at refresh: the persona's permissions are what count now, not at sign-in.
     let scope = granted_scope(&family.scope, persona, family.resource.as_ref());
     let user = UserGrant {

@@ -7,16 +7,18 @@
 //!    the response starts (C6–C10);
 //! 4. the render or the server function, with [`Auth`] in its Leptos context.
 //!
-//! The sign-in callback and back-channel logout sit beside them: the callback opens the session
-//! cookie itself (a sign-in ends the session it replaces) and is a GET, so it needs neither the
-//! middleware nor the guard; back-channel logout is server to server, with no cookie at all.
+//! The sign-in callback, IdP-initiated login (`/auth/initiate-login`) and back-channel logout sit
+//! beside them: the callback opens the session cookie itself (a sign-in ends the session it
+//! replaces) and is a GET, as is initiate-login, which only starts a sign-in, so they need neither
+//! the middleware nor the guard; back-channel logout is server to server, with no cookie at all.
 
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{AxumRouteListing, LeptosRoutes};
 use scalekit_auth::axum_edge::{
-    backchannel_logout, callback, session_middleware, BACKCHANNEL_LOGOUT_PATH,
+    backchannel_logout, callback, initiate_login, session_middleware, BACKCHANNEL_LOGOUT_PATH,
+    INITIATE_LOGIN_PATH,
 };
 use scalekit_auth::Auth;
 use tower_cookies::CookieManagerLayer;
@@ -107,6 +109,7 @@ where
         };
         let edges = Router::new()
             .route(&sign_in.callback_path, get(callback))
+            .route(INITIATE_LOGIN_PATH, get(initiate_login))
             .route(BACKCHANNEL_LOGOUT_PATH, post(backchannel_logout))
             .with_state(sign_in.auth.clone());
         self.leptos_routes_with_context(state, paths, context, app_fn)

@@ -128,20 +128,6 @@ pub fn is_auth_path(path: &scalekit_auth::ReturnPath, login_path: &str) -> bool 
         .any(|base| path.is_under(base))
 }
 
-/// Scalekit ids (`org_…`): letters, digits, `_` and `-`.
-pub fn is_identifier(value: &str) -> bool {
-    !value.is_empty()
-        && value.len() <= 64
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
-/// A `login_hint` worth passing on: an email or a name, not control characters or a novel.
-pub fn is_login_hint(value: &str) -> bool {
-    !value.is_empty() && value.len() <= 254 && !value.chars().any(char::is_control)
-}
-
 /// The user as the pages show it.
 pub fn user_summary(user: &User) -> UserSummary {
     UserSummary {

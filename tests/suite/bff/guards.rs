@@ -32,8 +32,8 @@ async fn guarded_pages_fetch_their_data_once_per_render() {
         ("/dashboard", 3, "site info, session, claims"),
         (
             "/organization/settings",
-            4,
-            "site info, session, API clients, kept secret",
+            5,
+            "site info, session, API clients, kept secret, webhook events",
         ),
     ] {
         let page = browser.get(path).await;

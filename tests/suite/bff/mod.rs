@@ -10,6 +10,8 @@ mod api_clients;
 mod csrf;
 mod guards;
 mod headers;
+mod idp_initiated;
+mod portal;
 mod refresh;
 mod session_cookies;
 mod sign_in;

@@ -323,7 +323,14 @@ async fn i13_the_authorization_url_never_asks_for_max_age_or_acr_values() {
         "code_challenge",
         "code_challenge_method",
     ];
-    const HINTS: [&str; 3] = ["organization_id", "login_hint", "prompt"];
+    const HINTS: [&str; 6] = [
+        "connection_id",
+        "organization_id",
+        "domain_hint",
+        "login_hint",
+        "provider",
+        "prompt",
+    ];
     for form in [
         vec![],
         vec![
@@ -359,5 +366,97 @@ async fn i13_the_authorization_url_never_asks_for_max_age_or_acr_values() {
         for banned in ["max_age", "acr_values", "claims"] {
             assert!(query_param(&url, banned).is_none(), "{banned} in {url}");
         }
+    }
+}
+
+/// Scalekit's routing parameters reach the authorization request as sent, once checked; "sign in
+/// with SSO" turns an email into its domain and login hint.
+#[tokio::test]
+async fn l2_routing_parameters_are_forwarded_and_sso_routes_by_domain() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    let sent = [
+        ("connection_id", "conn_200000000000000001"),
+        ("organization_id", "org_100000000000000001"),
+        ("domain_hint", "Example.com"),
+        ("login_hint", "ada.admin@example.com"),
+        ("provider", "google"),
+        ("prompt", "select_account"),
+    ];
+    let response = browser.post_form("/_app/login", &sent).await;
+    assert_eq!(response.status(), 303);
+    let url = location(&response);
+    for (name, value) in sent {
+        let expected = if name == "domain_hint" {
+            "example.com"
+        } else {
+            value
+        };
+        assert_eq!(
+            query_param(&url, name).as_deref(),
+            Some(expected),
+            "{name}: {url}"
+        );
+    }
+
+    let response = browser
+        .post_form(
+            "/_app/login",
+            &[("sso", " Ada.Admin@EXAMPLE.com "), ("next", "/sessions")],
+        )
+        .await;
+    let url = location(&response);
+    assert_eq!(
+        query_param(&url, "domain_hint").as_deref(),
+        Some("example.com")
+    );
+    assert_eq!(
+        query_param(&url, "login_hint").as_deref(),
+        Some("Ada.Admin@EXAMPLE.com")
+    );
+    assert_eq!(query_param(&url, "organization_id"), None);
+    let response = browser
+        .post_form("/_app/login", &[("sso", "globex.test")])
+        .await;
+    let url = location(&response);
+    assert_eq!(
+        query_param(&url, "domain_hint").as_deref(),
+        Some("globex.test")
+    );
+    assert_eq!(query_param(&url, "login_hint"), None);
+    // Empty form fields are "not given".
+    let response = browser
+        .post_form("/_app/login", &[("connection_id", ""), ("sso", "")])
+        .await;
+    assert_eq!(query_param(&location(&response), "connection_id"), None);
+}
+
+#[tokio::test]
+async fn l2_a_bad_routing_parameter_returns_to_the_login_page() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    let long = "o".repeat(65);
+    for bad in [
+        ("connection_id", "conn_1/../x"),
+        ("organization_id", long.as_str()),
+        ("domain_hint", "localhost"),
+        ("login_hint", "ada\u{7}@example.com"),
+        ("provider", "myspace"),
+        ("prompt", "always"),
+        ("sso", "not an email"),
+    ] {
+        let response = browser
+            .post_form("/_app/login", &[bad, ("next", "/sessions")])
+            .await;
+        assert_eq!(response.status(), 303, "{bad:?}");
+        assert_eq!(
+            location(&response),
+            "/login?error=invalid_request&next=%2Fsessions",
+            "{bad:?}"
+        );
+        assert!(
+            !browser.cookie_header().contains("skit_signin"),
+            "no transaction was started for {bad:?}"
+        );
     }
 }

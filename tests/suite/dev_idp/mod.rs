@@ -23,9 +23,11 @@ mod endpoints;
 mod management;
 mod resources;
 mod same_origin;
+mod sso_routing;
 mod standalone;
 mod token;
 mod user_sessions;
+mod webhooks;
 
 const ISSUER: &str = "http://127.0.0.1:3000/dev-idp";
 const CLIENT_ID: &str = "skc_dev_leptos_scalekit";

@@ -48,7 +48,7 @@ fn escape(text: &str) -> String {
     html_escape::encode_quoted_attribute(text).into_owned()
 }
 
-fn failure_page(pages: &SignInPages, failure: &SignInFailure) -> Response {
+pub(super) fn failure_page(pages: &SignInPages, failure: &SignInFailure) -> Response {
     let return_to = failure
         .return_to()
         .map(ReturnPath::as_str)

@@ -1,9 +1,10 @@
-//! The axum edges of sign-in (cargo feature `axum`): the callback, back-channel logout and the
-//! session middleware. Each is a thin handler around a verb of [`Auth`]; an app on another HTTP
-//! framework calls those verbs itself.
+//! The axum edges of sign-in (cargo feature `axum`): the callback, IdP-initiated login,
+//! back-channel logout and the session middleware. Each is a thin handler around a verb of
+//! [`Auth`]; an app on another HTTP framework calls those verbs itself.
 
 mod backchannel;
 mod callback;
+mod initiate_login;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -12,6 +13,7 @@ use tower_cookies::Cookies;
 
 pub use backchannel::{backchannel_logout, BACKCHANNEL_LOGOUT_PATH};
 pub use callback::callback;
+pub use initiate_login::{initiate_login, INITIATE_LOGIN_PATH};
 
 use crate::auth::Auth;
 use crate::session::now_secs;

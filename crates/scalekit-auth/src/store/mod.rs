@@ -42,6 +42,8 @@ pub enum OneTime {
     LogoutToken,
     /// A webhook delivery's `webhook-id`: each is acted on once.
     WebhookId,
+    /// An IdP-initiated login token (its `jti` or digest): each starts one sign-in.
+    IdpInitiatedLogin,
 }
 
 impl OneTime {
@@ -50,6 +52,7 @@ impl OneTime {
             OneTime::Transaction => "once:tx",
             OneTime::LogoutToken => "once:jti",
             OneTime::WebhookId => "once:webhook",
+            OneTime::IdpInitiatedLogin => "once:idp",
         }
     }
 }

@@ -1,0 +1,21 @@
+import { test, expect } from "./fixtures";
+
+// IdP-initiated login (issue 20), with JavaScript on and off: the development provider's
+// "start from the identity provider" page stands in for an employee's Okta dashboard; the app
+// turns its signed token into an ordinary sign-in and lands on the relay state.
+
+test("starting from the identity provider's page lands signed in on the relay state", async ({ page }) => {
+  await page.goto("/dev-idp/idp-initiated");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Start from the identity provider");
+  const form = page.locator("form").filter({ hasText: "Ada Admin" });
+  await form.getByLabel(/relay state/).fill("/sessions");
+  await form.getByRole("button", { name: /Ada Admin/ }).click();
+  await expect(page).toHaveURL(/\/sessions$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Session");
+});
+
+test("a malformed IdP-initiated link shows the sign-in failure page with 400", async ({ page }) => {
+  const response = await page.goto("/auth/initiate-login?idp_initiated_login=not-a-jwt");
+  expect(response?.status()).toBe(400);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Sign-in failed");
+});

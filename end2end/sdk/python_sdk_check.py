@@ -294,6 +294,37 @@ def check_webhooks(client: ScalekitClient, base_url: str) -> None:
             raise AssertionError("the delivery was not logged")
         time.sleep(0.1)
     check(delivered[-1]["status"] == 200, "the app verified the same delivery (200)")
+    check_app_verifies_sdk_style_signatures(base_url)
+
+
+def deliver(base_url: str, headers: dict, body: bytes) -> int:
+    request = urllib.request.Request(f"{base_url}/webhooks/scalekit", data=body, method="POST",
+                                     headers=dict(headers, **{"content-type": "application/json"}))
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status
+    except urllib.error.HTTPError as answer:
+        return answer.code
+
+
+def check_app_verifies_sdk_style_signatures(base_url: str) -> None:
+    """The app's endpoint accepts a delivery signed as the SDK's own tests sign one (HMAC-SHA256
+    over `{id}.{timestamp}.{body}` with the base64-decoded part of the secret after `whsec_`),
+    and refuses it once changed or replayed."""
+    import hmac
+
+    key = base64.b64decode(DEV_WEBHOOK_SECRET.split("_", 1)[1])
+    webhook_id = "msg_" + secrets.token_hex(8)
+    timestamp = str(int(time.time()))
+    body = json.dumps({"spec_version": "1", "id": "evt_" + secrets.token_hex(8), "type": "organization.updated",
+                       "organization_id": "org_100000000000000001", "data": {}}).encode()
+    signed = f"{webhook_id}.{timestamp}.".encode() + body
+    signature = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    headers = {"webhook-id": webhook_id, "webhook-timestamp": timestamp, "webhook-signature": signature}
+    check(deliver(base_url, headers, body) == 200, "the app accepts a delivery signed as the SDK's tests sign")
+    check(deliver(base_url, headers, body) == 409, "the app refuses the same webhook-id again")
+    tampered = dict(headers, **{"webhook-id": webhook_id + "x"})
+    check(deliver(base_url, tampered, body) == 401, "the app refuses a signature over another id")
 
 
 if __name__ == "__main__":

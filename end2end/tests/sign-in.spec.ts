@@ -1,12 +1,12 @@
 import { test, expect } from "./fixtures";
 import type { Page } from "@playwright/test";
+import { choosePersona } from "./helpers";
 
 // Sign-in, guards and sign-out through the development identity provider, run with JavaScript on
 // and off: the login and logout buttons are plain form posts, so both must behave the same.
 
 async function chooseAtProvider(page: Page, persona: RegExp) {
-  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Choose who signs in");
-  await page.getByRole("button", { name: persona }).click();
+  await choosePersona(page, persona);
 }
 
 test("a deep link survives sign-in and the first page after it is signed in (L11, L12)", async ({ page }) => {
@@ -64,9 +64,11 @@ test("security headers on pages, the callback and sign-out (H1, H3, H4, H5, H8)"
   expectHardened(home!.headers(), "/");
   await page.goto("/login?next=/dashboard");
   await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: /Ada Admin/ }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Choose an organization");
   const [callback] = await Promise.all([
     page.waitForResponse((r) => r.url().includes("/auth/callback")),
-    page.getByRole("button", { name: /Ada Admin/ }).click(),
+    page.getByRole("button", { name: /Acme Development/ }).click(),
   ]);
   expect(callback.status()).toBe(303);
   expectHardened(callback.headers(), "callback");

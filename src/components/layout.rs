@@ -73,6 +73,17 @@ fn account_links(state: Result<AuthState, ServerError>) -> impl IntoView {
             <li><A href="/sessions">"Session"</A></li>
             <li class="nav-user">
                 <span class="nav-name">{session.user.name.clone()}</span>
+                {session.user.organization_id.clone().map(|organization| view! {
+                    <span class="nav-org" data-testid="session-organization"
+                        title="The organization this session is for">{organization}</span>
+                    // Scalekit's organization switcher (prompt=select_account): the sign-in that
+                    // follows replaces this session with one for the chosen organization.
+                    <form method="post" action="/_app/login" class="inline-form">
+                        <input type="hidden" name="prompt" value="select_account"/>
+                        <input type="hidden" name="next" value="/dashboard"/>
+                        <button type="submit" class="link-button">"Switch organization"</button>
+                    </form>
+                })}
                 <form method="post" action="/_app/logout" class="inline-form">
                     <button type="submit" class="link-button">"Sign out"</button>
                 </form>

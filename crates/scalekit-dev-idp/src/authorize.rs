@@ -11,7 +11,7 @@ use tower_cookies::cookie::SameSite;
 use tower_cookies::{Cookie, Cookies};
 
 use super::connections::{route, Route, Selector, PICKER_CONNECTION_ID};
-use super::html::{error_page, picker_page, signup_page};
+use super::html::{error_page, organization_picker_page, picker_page, signup_page};
 use super::params::Params;
 use super::resources::{granted_scope, is_loopback_http, scope_offered};
 use super::sessions::{SessionRecord, SessionStatus};
@@ -347,18 +347,45 @@ fn route_note(idp: &DevIdp, route: &Route) -> String {
 }
 
 /// Who may sign in for this request: the personas as they are now (memberships changed or
-/// removed at `/_control` count), of the organization the request routes to.
+/// removed at `/_control` count), as members of the organization the request routes to.
 fn personas_for(idp: &DevIdp, request: &Checked) -> Vec<Persona> {
     idp.personas()
         .into_iter()
-        .filter(|p| {
-            request
-                .route
-                .organization_id
-                .as_ref()
-                .is_none_or(|org| &p.organization_id == org)
+        .filter_map(|p| match &request.route.organization_id {
+            Some(organization) => p.in_organization(organization),
+            None => Some(p),
         })
         .collect()
+}
+
+/// The person must say which organization: none was asked for and they belong to several.
+fn must_choose_organization(request: &Checked, persona: &Persona) -> bool {
+    request.route.organization_id.is_none() && persona.organization_ids().len() > 1
+}
+
+fn selects_account(request: &Checked) -> bool {
+    request.prompt.iter().any(|p| p == "select_account")
+}
+
+/// The organization picker for `persona`: one button per organization, the request in hidden
+/// fields; the choice comes back as `organization_id`, which routes the request there.
+fn choose_organization(
+    idp: &DevIdp,
+    params: &Params,
+    request: &Checked,
+    persona: &Persona,
+) -> Response {
+    let hidden: Vec<(&String, &String)> = request_fields(params)
+        .into_iter()
+        .filter(|(name, _)| name.as_str() != "organization_id")
+        .collect();
+    organization_picker_page(
+        &idp.url("/oauth/authorize"),
+        &hidden,
+        persona,
+        &idp.organizations_of(persona),
+        &origin_of(&request.redirect_uri),
+    )
 }
 
 /// The browser's `User-Agent`, as the sessions API shows it (truncated; empty when absent).
@@ -389,16 +416,15 @@ fn issue_code(
         .as_ref()
         .map_or(PICKER_CONNECTION_ID, |c| c.id.as_str())
         .to_string();
-    // A provider session is reused only for the same person through the same connection.
+    // A provider session is reused only for the same person, organization and connection.
     let existing = cookies
         .get(SESSION_COOKIE)
         .and_then(|c| store.sessions.get(c.value()).cloned())
         .filter(|s| s.persona == persona.key && !request.prompt.iter().any(|p| p == "login"))
         .filter(|s| {
-            store
-                .session_records
-                .get(&s.sid)
-                .is_some_and(|r| r.connection_id == connection_id)
+            store.session_records.get(&s.sid).is_some_and(|r| {
+                r.connection_id == connection_id && r.organization_id == persona.organization_id
+            })
         });
     let session = match existing {
         Some(session) => session,
@@ -505,6 +531,10 @@ pub async fn authorize_get(
         .filter(|_| !request.needs_consent)
         .and_then(|hint| candidates.iter().find(|p| p.matches_hint(hint)))
     {
+        // A scripted login_hint signs in to the first organization unless asked to choose.
+        if selects_account(&request) && must_choose_organization(&request, persona) {
+            return choose_organization(&idp, &params, &request, persona);
+        }
         let persona = persona.clone();
         return issue_code(
             &idp,
@@ -521,6 +551,9 @@ pub async fn authorize_get(
         .and_then(|c| idp.store().sessions.get(c.value()).cloned());
     if let Some(session) = session.filter(|_| !force_login && !request.needs_consent) {
         if let Some(persona) = candidates.iter().find(|p| p.key == session.persona) {
+            if selects_account(&request) && must_choose_organization(&request, persona) {
+                return choose_organization(&idp, &params, &request, persona);
+            }
             let persona = persona.clone();
             return issue_code(
                 &idp,
@@ -582,6 +615,9 @@ pub async fn authorize_post(
             &format!("unknown persona `{chosen}`"),
         );
     };
+    if must_choose_organization(&request, &persona) {
+        return choose_organization(&idp, &params, &request, &persona);
+    }
     issue_code(
         &idp,
         &cookies,

@@ -160,6 +160,49 @@ pub fn signup_page(
     page(status, "Sign up", &body, Some(redirect_origin))
 }
 
+/// The organization picker: the persona belongs to several, and the request named none.
+pub fn organization_picker_page(
+    action: &str,
+    hidden: &[(&String, &String)],
+    persona: &Persona,
+    organizations: &[(String, String)],
+    redirect_origin: &str,
+) -> Response {
+    let fields: String = hidden
+        .iter()
+        .map(|(name, value)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                escape(name),
+                escape(value)
+            )
+        })
+        .collect();
+    let buttons: String = organizations
+        .iter()
+        .map(|(id, name)| {
+            format!(
+                "<button type=\"submit\" name=\"organization_id\" value=\"{id}\"><span class=\"name\">{name}</span> <span class=\"email\">{id}</span></button>",
+                id = escape(id),
+                name = escape(name),
+            )
+        })
+        .collect();
+    let body = format!(
+        "<h1>Choose an organization</h1><p class=\"note\">{who} belongs to several organizations. Sign in to:</p>\
+<form method=\"post\" action=\"{action}\">{fields}<input type=\"hidden\" name=\"persona\" value=\"{key}\">{buttons}</form>",
+        who = escape(&persona.name),
+        key = escape(&persona.key),
+        action = escape(action),
+    );
+    page(
+        StatusCode::OK,
+        "Choose an organization",
+        &body,
+        Some(redirect_origin),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::escape;

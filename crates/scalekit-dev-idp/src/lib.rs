@@ -41,6 +41,7 @@ mod idp_initiated;
 mod keys;
 mod management;
 mod memberships;
+mod organizations;
 mod params;
 mod portal;
 mod resources;

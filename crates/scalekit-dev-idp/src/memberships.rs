@@ -165,6 +165,7 @@ impl DevIdp {
             organization_id: organization.id.clone(),
             permissions: self.permissions_of_roles(&roles),
             roles,
+            other_memberships: Vec::new(),
         };
         {
             let mut signed_up = self.memberships.signed_up();

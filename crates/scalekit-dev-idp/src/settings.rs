@@ -51,6 +51,23 @@ pub struct Persona {
     /// The `permissions` claim; resource scopes are granted only where a permission names them.
     #[serde(default)]
     pub permissions: Vec<String>,
+    /// Further organizations the user belongs to, each with its own roles and permissions
+    /// (Scalekit users may be members of several). A sign-in is for one of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_memberships: Vec<Membership>,
+}
+
+/// A user's membership of one more organization.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    /// `org_…`.
+    pub organization_id: String,
+    /// The `roles` claim in that organization.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// The `permissions` claim in that organization.
+    #[serde(default)]
+    pub permissions: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -213,6 +230,13 @@ fn default_personas() -> Vec<Persona> {
                 READ_DEPLOYMENTS_PERMISSION.into(),
                 DEPLOY_APPLICATIONS_PERMISSION.into(),
             ],
+            // A member, not an admin, of the second organization: switching to it changes what
+            // she may open.
+            other_memberships: vec![Membership {
+                organization_id: SECOND_ORG_ID.into(),
+                roles: vec!["member".into()],
+                permissions: vec!["organization:read".into()],
+            }],
         },
         Persona {
             key: "member".into(),
@@ -229,6 +253,7 @@ fn default_personas() -> Vec<Persona> {
                 "organization:read".into(),
                 READ_DEPLOYMENTS_PERMISSION.into(),
             ],
+            other_memberships: Vec::new(),
         },
     ]
 }
@@ -370,6 +395,16 @@ impl IdpSettings {
                     "persona `{}` belongs to unknown organization `{}`",
                     persona.key, persona.organization_id
                 ));
+            }
+            for membership in &persona.other_memberships {
+                if self.organization(&membership.organization_id).is_none()
+                    || membership.organization_id == persona.organization_id
+                {
+                    return Err(format!(
+                        "persona `{}`: other membership of `{}` must name another known organization",
+                        persona.key, membership.organization_id
+                    ));
+                }
             }
             if self
                 .personas

@@ -317,8 +317,13 @@ fn authorization_code(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<
         }
         (None, None) => {}
     }
+    // The store is held here: the session's organization is read from it directly.
+    let organization = store
+        .session_records
+        .get(&grant.sid)
+        .map(|record| record.organization_id.clone());
     let persona = idp
-        .persona(&grant.persona)
+        .persona_in_session_organization(&grant.persona, organization.as_deref())
         .ok_or_else(|| error("invalid_grant", "the user no longer exists"))?;
     let persona = &persona;
     let refresh_token = grant
@@ -434,7 +439,7 @@ fn refresh_token(idp: &DevIdp, caller: &Caller, params: &Params) -> Result<Value
     store.touch_session(&family.sid, &family.client_id, now());
     drop(store);
     let persona = idp
-        .persona(&family.persona)
+        .session_persona(&family.persona, &family.sid)
         .ok_or_else(|| error("invalid_grant", "the user no longer exists"))?;
     let persona = &persona;
     // Again at refresh: the persona's permissions are what count now, not at sign-in.

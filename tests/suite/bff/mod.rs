@@ -11,6 +11,7 @@ mod csrf;
 mod guards;
 mod headers;
 mod idp_initiated;
+mod organizations;
 mod portal;
 mod refresh;
 mod session_cookies;

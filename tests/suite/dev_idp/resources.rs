@@ -316,7 +316,7 @@ async fn a_registered_client_sending_the_browser_off_this_machine_needs_a_click(
     let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query_part.as_bytes())
         .into_owned()
         .collect();
-    pairs.push(("persona".into(), "admin".into()));
+    pairs.push(("persona".into(), "member".into()));
     let pairs: Vec<(&str, &str)> = pairs
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))

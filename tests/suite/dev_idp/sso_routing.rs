@@ -39,11 +39,14 @@ async fn sign_in_routes_by_connection_then_organization_then_domain() {
     let by_domain = picker(&app, &[("domain_hint", "example.com")]).await;
     assert!(by_domain.contains(CONNECTION), "{by_domain}");
     assert!(by_domain.contains("Ada Admin"));
-    // The Node SDK's `domain` spelling routes too; Globex has no personas to offer.
+    // The Node SDK's `domain` spelling routes too; in Globex, Ada is a member and Max is not.
     let globex = picker(&app, &[("domain", "globex.test")]).await;
     assert!(globex.contains(SECOND_CONNECTION), "{globex}");
-    assert!(globex.contains("No one of this organization"), "{globex}");
-    assert!(!globex.contains("Ada Admin"));
+    assert!(
+        globex.contains("Ada Admin") && globex.contains("role: member"),
+        "{globex}"
+    );
+    assert!(!globex.contains("Max Member"));
     let unmatched = picker(&app, &[("domain_hint", "nobody.test")]).await;
     assert!(unmatched.contains("No SSO connection is set up for nobody.test"));
     assert!(unmatched.contains("Ada Admin"));
@@ -283,4 +286,60 @@ async fn exchange_without_verifier(app: &Router, code: &str) -> Response<Body> {
         &[],
     )
     .await
+}
+
+#[tokio::test]
+async fn a_member_of_two_organizations_chooses_one_and_its_tokens_stay_in_it() {
+    let app = dev_app();
+    // Chosen on the persona picker with no organization asked for: the organization picker.
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("response_type", "code"),
+        ("client_id", CLIENT_ID),
+        ("redirect_uri", super::REDIRECT_URI),
+        ("scope", "openid email offline_access"),
+        ("state", "state-123"),
+        ("persona", "admin"),
+    ];
+    let asked = post_form(&app, "/dev-idp/oauth/authorize", &fields, &[]).await;
+    assert_eq!(asked.status(), StatusCode::OK);
+    let page = body_text(asked).await;
+    assert!(page.contains("Choose an organization"), "{page}");
+    assert!(page.contains("name=\"organization_id\" value=\"org_100000000000000002\""));
+
+    // Its button posts organization_id: a code for a Globex session.
+    fields.push(("organization_id", "org_100000000000000002"));
+    let chosen = post_form(&app, "/dev-idp/oauth/authorize", &fields, &[]).await;
+    assert_eq!(chosen.status(), StatusCode::SEE_OTHER);
+    let code = query(&location(&chosen), "code").expect("code");
+    let tokens = json(exchange_without_verifier(&app, &code).await).await;
+    let access = verify(&app, tokens["access_token"].as_str().unwrap(), None).await;
+    assert_eq!(access["oid"], "org_100000000000000002");
+    assert_eq!(access["roles"], serde_json::json!(["member"]));
+    // A refresh stays in the session's organization.
+    let refreshed =
+        json(super::refresh(&app, tokens["refresh_token"].as_str().unwrap()).await).await;
+    let access = verify(&app, refreshed["access_token"].as_str().unwrap(), None).await;
+    assert_eq!(access["oid"], "org_100000000000000002");
+
+    // A scripted login_hint signs in to her first organization, unless asked to choose.
+    assert_eq!(
+        amr_after(&app, &[]).await,
+        serde_json::json!([PICKER_CONNECTION])
+    );
+    let choose = get_with_cookie(
+        &app,
+        &authorize_uri(&[("login_hint", "admin"), ("prompt", "select_account")]),
+        None,
+    )
+    .await;
+    assert_eq!(choose.status(), StatusCode::OK);
+    assert!(body_text(choose).await.contains("Choose an organization"));
+    // Max belongs to one: no picker.
+    let max = get_with_cookie(
+        &app,
+        &authorize_uri(&[("login_hint", "member"), ("prompt", "select_account")]),
+        None,
+    )
+    .await;
+    assert_eq!(max.status(), StatusCode::FOUND);
 }

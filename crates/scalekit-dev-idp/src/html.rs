@@ -64,6 +64,20 @@ pub fn signed_out_page() -> Response {
     )
 }
 
+/// The original request, carried through a form in hidden fields.
+fn hidden_fields(hidden: &[(&String, &String)]) -> String {
+    hidden
+        .iter()
+        .map(|(name, value)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                escape(name),
+                escape(value)
+            )
+        })
+        .collect()
+}
+
 /// The persona picker: one submit button per persona, the original request in hidden fields.
 pub fn picker_page(
     action: &str,
@@ -73,14 +87,7 @@ pub fn picker_page(
     redirect_origin: &str,
     route_note: &str,
 ) -> Response {
-    let mut fields = String::new();
-    for (name, value) in hidden {
-        fields.push_str(&format!(
-            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-            escape(name),
-            escape(value)
-        ));
-    }
+    let fields = hidden_fields(hidden);
     let mut buttons = String::new();
     for persona in personas {
         let tags: String = persona
@@ -130,16 +137,7 @@ pub fn signup_page(
     redirect_origin: &str,
     error: Option<&str>,
 ) -> Response {
-    let fields: String = hidden
-        .iter()
-        .map(|(name, value)| {
-            format!(
-                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                escape(name),
-                escape(value)
-            )
-        })
-        .collect();
+    let fields = hidden_fields(hidden);
     let error = error
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
         .unwrap_or_default();
@@ -168,16 +166,7 @@ pub fn organization_picker_page(
     organizations: &[(String, String)],
     redirect_origin: &str,
 ) -> Response {
-    let fields: String = hidden
-        .iter()
-        .map(|(name, value)| {
-            format!(
-                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                escape(name),
-                escape(value)
-            )
-        })
-        .collect();
+    let fields = hidden_fields(hidden);
     let buttons: String = organizations
         .iter()
         .map(|(id, name)| {

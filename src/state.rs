@@ -27,8 +27,6 @@ pub struct AppState {
     pub auth: Auth,
     /// Scalekit's management API, for the organization's API clients.
     pub management: Arc<ManagementClient>,
-    /// The last verified webhook events per organization.
-    pub webhook_log: Arc<crate::webhooks::recent::WebhookLog>,
 }
 
 impl AppState {
@@ -73,7 +71,6 @@ impl AppState {
             dev_idp,
             auth,
             management,
-            webhook_log: Arc::default(),
         })
     }
 }

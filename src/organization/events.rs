@@ -29,8 +29,15 @@ pub struct RecentEvents {
 #[server(prefix = "/_app", endpoint = "webhook_events")]
 pub async fn recent_webhook_events() -> Result<RecentEvents, ServerError> {
     let (state, organization) = super::ssr::caller_organization(super::SETTINGS_PERMISSION)?;
+    let events = crate::webhooks::recent::for_organization(
+        &state.auth,
+        &organization,
+        scalekit_auth::now_secs(),
+    )
+    .await
+    .map_err(|_| scalekit_leptos::server::fail(ServerError::ProviderUnavailable))?;
     Ok(RecentEvents {
         receiving: state.config.webhook_verifier.is_some(),
-        events: state.webhook_log.for_organization(&organization),
+        events,
     })
 }

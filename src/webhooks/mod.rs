@@ -108,6 +108,6 @@ async fn receive(State(state): State<AppState>, request: Request<Body>) -> Respo
         outcome = outcome.describe(),
         "webhook received"
     );
-    state.webhook_log.record(&event, outcome, now);
+    recent::record(&state.auth, &event, outcome, now).await;
     answer(StatusCode::OK, json!({ "received": true }))
 }

@@ -56,6 +56,8 @@ async fn start_instance(listener: tokio::net::TcpListener, vars: &[(&str, &str)]
 
 /// The provider, Redis and two instances; `shared` false gives each instance its own memory
 /// store instead (what the app does without REDIS_URL).
+const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
 async fn cluster(shared: bool) -> Cluster {
     let redis = RedisServer::start().await;
     let prefix = format!("test-{}:", uuid::Uuid::new_v4().simple());
@@ -99,6 +101,7 @@ async fn cluster(shared: bool) -> Cluster {
         ("SECRET_KEY", SECRET_KEY),
         ("LEPTOS_SITE_ROOT", "target/no-site-in-router-tests"),
         ("DEV_STATE_DIR", state_text.as_str()),
+        ("SCALEKIT_WEBHOOK_SECRET", WEBHOOK_SECRET),
     ];
     if shared {
         vars.push(("REDIS_URL", redis_url.as_str()));
@@ -409,4 +412,53 @@ async fn o8_r9_a_users_cutoff_is_never_lowered_by_an_older_one() {
     let kept = redis.keys_with_ttl(&prefix).await;
     assert_eq!(kept.len(), 1, "{kept:?}");
     assert!(kept[0].1 > 500, "the longer TTL stays: {kept:?}");
+}
+
+/// Scalekit delivers a webhook to one instance; the admins' list on the settings page is the same
+/// on every instance, and Redis holds it sealed, with a TTL.
+#[tokio::test]
+async fn w12_r9_the_admins_event_list_is_shared_by_every_instance() {
+    use scalekit_auth::webhook::WebhookVerifier;
+    let cluster = cluster(true).await;
+    let ada = signed_in(&cluster, "admin").await;
+    let body = serde_json::json!({
+        "spec_version": "1", "id": "evt_shared_1", "type": "organization.sso_enabled",
+        "organization_id": "org_100000000000000001", "data": {}
+    })
+    .to_string();
+    let now = scalekit_auth::now_secs();
+    let verifier = WebhookVerifier::new(&scalekit_auth::Secret::new(WEBHOOK_SECRET)).unwrap();
+    let delivered = reqwest::Client::new()
+        .post(format!("{}/webhooks/scalekit", cluster.a))
+        .header("webhook-id", "msg_shared_1")
+        .header("webhook-timestamp", now.to_string())
+        .header(
+            "webhook-signature",
+            verifier.sign("msg_shared_1", now, body.as_bytes()),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delivered.status(), 200);
+    let page = reqwest::Client::new()
+        .get(format!("{}/organization/settings", cluster.b))
+        .header("cookie", ada.cookie_header())
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("organization.sso_enabled"));
+    let keys = cluster.redis.keys_with_ttl(&cluster.prefix).await;
+    assert!(
+        keys.iter()
+            .any(|(key, ttl)| key.contains("recent:") && *ttl > 0),
+        "{keys:?}"
+    );
+    cluster.assert_every_key_expires().await;
 }

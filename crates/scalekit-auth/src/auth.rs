@@ -129,6 +129,41 @@ impl Auth {
             .write_kept(cookies, &self.key, purpose, value, max_age_secs);
     }
 
+    /// Puts `entry` first in the short shared list `list` (every instance sees it), keeping the
+    /// newest `keep` for `ttl_secs` after the last write. Sealed with the cookie key, bound to the
+    /// list's name, so the store holds only ciphertext under a digest of the name.
+    pub async fn keep_recent(
+        &self,
+        list: &str,
+        entry: &str,
+        keep: usize,
+        ttl_secs: u64,
+        now: u64,
+    ) -> Result<(), crate::store::StoreUnavailable> {
+        let sealed = crate::sealed::seal(&self.key, &recent_purpose(list), entry);
+        self.store()
+            .push_recent(list, &sealed, keep, now + ttl_secs, now)
+            .await
+    }
+
+    /// The newest `keep` entries [`Auth::keep_recent`] put in `list`, newest first; an entry that
+    /// does not open with this key (another key, tampered) is left out.
+    pub async fn recent(
+        &self,
+        list: &str,
+        keep: usize,
+        now: u64,
+    ) -> Result<Vec<String>, crate::store::StoreUnavailable> {
+        let purpose = recent_purpose(list);
+        Ok(self
+            .store()
+            .recent(list, keep, now)
+            .await?
+            .iter()
+            .filter_map(|sealed| crate::sealed::open(&self.key, &purpose, sealed))
+            .collect())
+    }
+
     /// The value [`Auth::keep_for_next_page`] kept for `purpose`, read from the request's
     /// `Cookie` headers as sent (`sent`), and removed for the next request.
     pub fn take_kept<'a>(
@@ -247,4 +282,9 @@ impl Auth {
         })
         .await;
     }
+}
+
+/// What binds a sealed recent entry to its list: it opens under this name only.
+fn recent_purpose(list: &str) -> String {
+    format!("recent:{list}")
 }

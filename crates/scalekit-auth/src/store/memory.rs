@@ -17,6 +17,8 @@ pub struct MemoryStore {
     /// Digest → a number (the sign-in cutoff for a user; 0 otherwise).
     ended: ExpiringMap<u64>,
     once: ExpiringSet,
+    /// Short lists of recent entries (`recent.rs`).
+    pub(super) recent: super::recent::RecentLists,
 }
 
 impl Default for MemoryStore {
@@ -31,6 +33,7 @@ impl MemoryStore {
         MemoryStore {
             ended: ExpiringMap::new(ended, WhenFull::EvictSoonest),
             once: ExpiringSet::new(once, WhenFull::Refuse),
+            recent: Default::default(),
         }
     }
 

@@ -9,6 +9,7 @@
 //! have timed out anyway).
 
 mod memory;
+mod recent;
 mod redis_store;
 
 use std::sync::Arc;
@@ -82,6 +83,8 @@ impl Default for Store {
 const ENDED_SESSION: &str = "ended:session";
 const ENDED_PROVIDER_SESSION: &str = "ended:sid";
 const ENDED_USER: &str = "ended:user";
+/// Kind of the short lists of recent entries (`recent.rs`).
+const RECENT: &str = "recent";
 
 /// The key of `value` for records of `kind`: hex of its SHA-256, cut to 128 bits.
 pub(crate) fn digest(kind: &str, value: &str) -> String {
@@ -188,6 +191,40 @@ impl Store {
             .flatten()
             .is_some_and(|cutoff| session.signed_in_at <= cutoff);
         Ok(by_id || by_sid || by_user)
+    }
+
+    /// Puts `entry` first in the short list `list`, keeping the newest `keep` entries, until
+    /// `until` (each write renews it). For display only; see `recent`.
+    pub async fn push_recent(
+        &self,
+        list: &str,
+        entry: &str,
+        keep: usize,
+        until: u64,
+        now: u64,
+    ) -> Result<(), StoreUnavailable> {
+        let key = digest(RECENT, list);
+        match self {
+            Store::Memory(m) => {
+                m.recent.push(&key, entry, keep, until, now);
+                Ok(())
+            }
+            Store::Redis(r) => r.push_recent(&key, entry, keep, ttl_secs(until, now)).await,
+        }
+    }
+
+    /// The newest `keep` entries of `list`, newest first.
+    pub async fn recent(
+        &self,
+        list: &str,
+        keep: usize,
+        now: u64,
+    ) -> Result<Vec<String>, StoreUnavailable> {
+        let key = digest(RECENT, list);
+        match self {
+            Store::Memory(m) => Ok(m.recent.get(&key, keep, now)),
+            Store::Redis(r) => r.recent(&key, keep).await,
+        }
     }
 
     /// Records a one-time value until `until`: true the first time, false ever after.

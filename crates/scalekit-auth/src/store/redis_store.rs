@@ -154,6 +154,33 @@ impl RedisStore {
         Ok(self.run::<Option<String>>(&cmd).await?.is_some())
     }
 
+    pub(super) async fn push_recent(
+        &self,
+        key: &str,
+        entry: &str,
+        keep: usize,
+        ttl: u64,
+    ) -> Result<(), StoreUnavailable> {
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(super::recent::PUSH_SCRIPT)
+            .arg(1)
+            .arg(self.key(key))
+            .arg(entry)
+            .arg(keep.max(1))
+            .arg(ttl);
+        self.run::<()>(&cmd).await
+    }
+
+    pub(super) async fn recent(
+        &self,
+        key: &str,
+        keep: usize,
+    ) -> Result<Vec<String>, StoreUnavailable> {
+        let mut cmd = redis::cmd("LRANGE");
+        cmd.arg(self.key(key)).arg(0).arg(keep.max(1) as i64 - 1);
+        self.run::<Vec<String>>(&cmd).await
+    }
+
     /// Takes the refresh of `flight` for `hold`; false when another instance holds it.
     pub async fn claim_refresh(
         &self,

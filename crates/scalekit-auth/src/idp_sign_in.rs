@@ -112,7 +112,8 @@ impl Auth {
             .relay_state
             .as_deref()
             .and_then(ReturnPath::parse)
-            .filter(|path| path.as_str().split('?').next() != Some(pages.login_path.as_str()));
+            // The rules of `next` (`login`): a local path, and not back into sign-in itself.
+            .filter(|path| !path.is_sign_in_machinery(&pages.login_path));
         if claims.relay_state.is_some() && local.is_none() {
             tracing::info!(
                 "IdP-initiated login: a relay state that is not a local path was ignored"

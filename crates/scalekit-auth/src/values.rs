@@ -152,6 +152,15 @@ impl ReturnPath {
             None => false,
         }
     }
+
+    /// Whether this path must not be where a sign-in lands, because it would loop or sign out:
+    /// the login page (`login_path`, and `/login`), `/logout`, the sign-in edges under `/auth`
+    /// and the server functions under `/_app`.
+    pub fn is_sign_in_machinery(&self, login_path: &str) -> bool {
+        [login_path, "/login", "/logout", "/auth", "/_app"]
+            .iter()
+            .any(|base| self.is_under(base))
+    }
 }
 
 impl TryFrom<String> for ReturnPath {

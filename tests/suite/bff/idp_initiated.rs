@@ -81,12 +81,15 @@ async fn idp_initiated_login_starts_an_ordinary_sign_in_and_lands_on_the_relay_s
 }
 
 #[tokio::test]
-async fn l11_a_relay_state_that_is_not_a_local_path_is_ignored() {
+async fn l11_a_relay_state_that_next_would_refuse_is_ignored() {
     let app = serve_app(&[]).await;
     for foreign in [
         "https://evil.example/x",
         "//evil.example",
         "/\\evil.example",
+        // Not back into sign-in itself, as for `next`.
+        "/logout",
+        "/auth/initiate-login",
     ] {
         let mut browser = Browser::new(&app);
         let link = token_link(&mut browser, "admin", foreign).await;

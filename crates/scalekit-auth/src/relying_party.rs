@@ -283,7 +283,9 @@ impl RelyingParty {
             signed_in_at: now,
             last_seen: now,
             provider_sid,
-        })
+            fingerprints: None,
+        }
+        .with_fingerprints())
     }
 
     async fn check_id_token(
@@ -533,21 +535,25 @@ impl RelyingParty {
             user.name = session.user.name.clone();
             user.email = session.user.email.clone();
         }
-        Ok(Arc::new(Session {
-            id: session.id.clone(),
-            issuer: session.issuer.clone(),
-            user,
-            access_token: tokens.access_token,
-            access_token_expires_at: access.exp,
-            // R4: a rotated refresh token replaces the old one; none returned keeps the old.
-            refresh_token: tokens
-                .refresh_token
-                .or_else(|| Some(refresh_token.to_string())),
-            id_token: tokens.id_token.or_else(|| session.id_token.clone()),
-            signed_in_at: session.signed_in_at,
-            last_seen: now.max(session.last_seen),
-            provider_sid: session.provider_sid.clone(),
-        }))
+        Ok(Arc::new(
+            Session {
+                id: session.id.clone(),
+                issuer: session.issuer.clone(),
+                user,
+                access_token: tokens.access_token,
+                access_token_expires_at: access.exp,
+                // R4: a rotated refresh token replaces the old one; none returned keeps the old.
+                refresh_token: tokens
+                    .refresh_token
+                    .or_else(|| Some(refresh_token.to_string())),
+                id_token: tokens.id_token.or_else(|| session.id_token.clone()),
+                signed_in_at: session.signed_in_at,
+                last_seen: now.max(session.last_seen),
+                provider_sid: session.provider_sid.clone(),
+                fingerprints: None,
+            }
+            .with_fingerprints(),
+        ))
     }
 
     /// Revokes the session's refresh token at the provider (RFC 7009), where it offers that.
@@ -645,6 +651,7 @@ mod tests {
             signed_in_at: 0,
             last_seen: 0,
             provider_sid: None,
+            fingerprints: None,
         }
     }
 

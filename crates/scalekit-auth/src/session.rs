@@ -55,6 +55,34 @@ pub struct Session {
     /// written before it was recorded, and with providers that send none.
     #[serde(default)]
     pub(crate) provider_sid: Option<String>,
+    /// The tokens' fingerprints, taken when they arrived, so pages that show them do not hash
+    /// every token on every request. Absent in cookies written before they were kept: then
+    /// [`Session::fingerprints`] computes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) fingerprints: Option<TokenFingerprints>,
+}
+
+/// Short fingerprints of a session's tokens (see [`fingerprint`]): enough to see that a refresh
+/// changed one, nothing usable.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenFingerprints {
+    /// The access token's.
+    pub access_token: String,
+    /// The refresh token's, when the session has one.
+    pub refresh_token: Option<String>,
+    /// The ID token's, when the session has one.
+    pub id_token: Option<String>,
+}
+
+impl TokenFingerprints {
+    /// The fingerprints of these tokens.
+    pub fn of(access_token: &str, refresh_token: Option<&str>, id_token: Option<&str>) -> Self {
+        TokenFingerprints {
+            access_token: fingerprint(access_token),
+            refresh_token: refresh_token.map(fingerprint),
+            id_token: id_token.map(fingerprint),
+        }
+    }
 }
 
 /// Never prints a token.
@@ -108,10 +136,7 @@ pub fn new_session_id() -> String {
 
 /// A short, non-reversible name for a secret: enough to tell two tokens apart in the UI or logs.
 pub fn fingerprint(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())[..6]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex::lower(&Sha256::digest(secret.as_bytes())[..6])
 }
 
 impl Session {
@@ -158,6 +183,28 @@ impl Session {
     /// The last request seen, in seconds since the epoch.
     pub fn last_seen(&self) -> u64 {
         self.last_seen
+    }
+
+    /// The same session with its tokens' fingerprints taken now (where the tokens arrive).
+    pub(crate) fn with_fingerprints(mut self) -> Session {
+        self.fingerprints = Some(TokenFingerprints::of(
+            &self.access_token,
+            self.refresh_token.as_deref(),
+            self.id_token.as_deref(),
+        ));
+        self
+    }
+
+    /// The tokens' fingerprints: those kept when the tokens arrived, else computed now.
+    pub fn fingerprints(&self) -> std::borrow::Cow<'_, TokenFingerprints> {
+        match &self.fingerprints {
+            Some(kept) => std::borrow::Cow::Borrowed(kept),
+            None => std::borrow::Cow::Owned(TokenFingerprints::of(
+                &self.access_token,
+                self.refresh_token.as_deref(),
+                self.id_token.as_deref(),
+            )),
+        }
     }
 
     /// The provider's session id (`sid`), when the provider sent one.
@@ -249,6 +296,7 @@ mod tests {
             signed_in_at: now,
             last_seen: now,
             provider_sid: None,
+            fingerprints: None,
         }
     }
 
@@ -302,5 +350,20 @@ mod tests {
         }
         assert_eq!(fingerprint("x").len(), 12);
         assert_ne!(fingerprint("at-secret"), "at-secret");
+    }
+
+    #[test]
+    fn c4_kept_fingerprints_are_those_of_the_tokens() {
+        let computed = session(0);
+        let kept = TokenFingerprints::of("at-secret", Some("rt-secret"), Some("id-secret"));
+        assert_eq!(*computed.fingerprints(), kept);
+        assert_eq!(kept.access_token, fingerprint("at-secret"));
+        // A cookie written before they were kept reads as before; one with them keeps them.
+        let mut json = serde_json::to_value(&computed).expect("serializes");
+        assert!(json.get("fingerprints").is_none());
+        json["fingerprints"] = serde_json::to_value(&kept).expect("serializes");
+        let read: Session = serde_json::from_value(json).expect("parses");
+        assert!(matches!(read.fingerprints(), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(*read.fingerprints(), kept);
     }
 }

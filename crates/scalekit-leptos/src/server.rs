@@ -13,7 +13,6 @@ use tower_cookies::Cookies;
 
 use crate::error::ServerError;
 use crate::session::{AuthState, SessionView, TokenFingerprints, UserSummary};
-use scalekit_auth::protocol::fingerprint;
 use scalekit_auth::{Auth, RequestSession, Session, SessionPolicy, User};
 
 /// The auth core's handle, provided to every render and server function by
@@ -147,10 +146,13 @@ pub fn session_view(session: &Session, policy: &SessionPolicy) -> SessionView {
         idle_expires_at: session.idle_expires_at(policy),
         absolute_expires_at: session.absolute_expires_at(policy),
         signed_in_at: session.signed_in_at(),
-        tokens: TokenFingerprints {
-            access_token: Some(fingerprint(session.access_token())),
-            refresh_token: session.refresh_token().map(fingerprint),
-            id_token: session.id_token().map(fingerprint),
+        tokens: {
+            let prints = session.fingerprints();
+            TokenFingerprints {
+                access_token: Some(prints.access_token.clone()),
+                refresh_token: prints.refresh_token.clone(),
+                id_token: prints.id_token.clone(),
+            }
         },
     }
 }
@@ -158,6 +160,7 @@ pub fn session_view(session: &Session, policy: &SessionPolicy) -> SessionView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use scalekit_auth::protocol::fingerprint;
 
     #[test]
     fn c4_the_session_view_carries_fingerprints_not_tokens() {

@@ -92,9 +92,7 @@ pub(crate) fn digest(kind: &str, value: &str) -> String {
     let mut key = String::with_capacity(kind.len() + 33);
     key.push_str(kind);
     key.push(':');
-    for byte in &hash[..16] {
-        key.push_str(&format!("{byte:02x}"));
-    }
+    crate::hex::push_lower(&mut key, &hash[..16]);
     key
 }
 

@@ -178,7 +178,30 @@ impl Auth {
     /// Checks the request's session, refreshing or ending it as needed; cookie changes go into
     /// `cookies` (written when the response is sent).
     pub async fn resolve(&self, cookies: &Cookies, now: u64) -> RequestSession {
-        let session = match self.cookies.read_session(cookies, &self.key) {
+        let found = self.cookies.read_session(cookies, &self.key);
+        self.resolve_found(cookies, found, now).await
+    }
+
+    /// [`resolve`](Self::resolve), reading the session from the request's `Cookie` headers
+    /// rather than the jar (which then is parsed only if a cookie changes): what the session
+    /// middleware does. `cookies` must be the same request's jar.
+    pub async fn resolve_with_headers(
+        &self,
+        cookies: &Cookies,
+        headers: &http::HeaderMap,
+        now: u64,
+    ) -> RequestSession {
+        let found = self.cookies.read_session_from_headers(headers, &self.key);
+        self.resolve_found(cookies, found, now).await
+    }
+
+    async fn resolve_found(
+        &self,
+        cookies: &Cookies,
+        found: SessionCookie,
+        now: u64,
+    ) -> RequestSession {
+        let session = match found {
             SessionCookie::Absent => return RequestSession::SignedOut,
             SessionCookie::Invalid => {
                 tracing::info!("session cookie could not be opened; signing out");

@@ -28,7 +28,9 @@ pub async fn session_middleware(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let session = auth.resolve(&cookies, now_secs()).await;
+    let session = auth
+        .resolve_with_headers(&cookies, request.headers(), now_secs())
+        .await;
     request.extensions_mut().insert(session);
     next.run(request).await
 }

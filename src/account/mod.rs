@@ -23,16 +23,11 @@ pub struct SessionClaims {
 /// The claims of the session's tokens, for the dashboard's tables.
 #[server(prefix = "/_app", endpoint = "claims")]
 pub async fn get_claims() -> Result<SessionClaims, ServerError> {
-    use crate::views::claims_table::claims_table_cached;
+    use crate::views::claims_table::session_claims_cached;
     use scalekit_auth::now_secs;
 
     let session = scalekit_leptos::server::require_session()?;
-    let now = now_secs();
-    let rows = |token: &str| claims_table_cached(token, now).as_ref().clone();
-    Ok(SessionClaims {
-        id_token: session.id_token().map(rows).unwrap_or_default(),
-        access_token: rows(session.access_token()),
-    })
+    Ok(session_claims_cached(&session, now_secs()).as_ref().clone())
 }
 
 /// One of the user's sessions at the provider, for the session panel's "Your sessions" list.

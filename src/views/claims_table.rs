@@ -2,15 +2,18 @@
 //! sealed session cookie, and was validated when it arrived, so its payload is read without
 //! checking the signature again (checklist C7).
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{Map, Value};
 
-use crate::account::ClaimRow;
+use crate::account::{ClaimRow, SessionClaims};
 use crate::components::time_text::format_utc;
-use scalekit_auth::bearer::{VerifiedTokens, MAX_AGE};
+use scalekit_auth::bearer::MAX_AGE;
+use scalekit_auth::Session;
 
 /// Values longer than this are shortened in the middle.
 const MAX_VALUE_CHARS: usize = 64;
@@ -53,21 +56,66 @@ fn render(name: &str, value: &Value) -> String {
     }
 }
 
-/// Tables already laid out, by token: the dashboard shows the same tokens on every visit until a
-/// refresh, and laying one out (decode, parse, format) was an eighth of its render time.
-static LAID_OUT: OnceLock<VerifiedTokens<Arc<Vec<ClaimRow>>>> = OnceLock::new();
+/// Tables already laid out, by session: the dashboard shows the same tokens on every visit until
+/// a refresh, and laying one out (decode, parse, format) was an eighth of its render time.
+///
+/// Keyed by the session id (random, one per sign-in), so an entry can only ever be shown to the
+/// session it was made for. It holds a keyed hash of the tokens it was made from, so a refresh
+/// lays the tables out again. SipHash with this process's random key (std's `RandomState`), not
+/// SHA-256: hashing both tokens with SHA-256 on every visit cost as much as the layout it saved,
+/// and the hash only has to tell this session's successive tokens apart.
+static LAID_OUT: OnceLock<LaidOut> = OnceLock::new();
 /// Enough for every active session of a busy instance; a few MB at most.
 const LAID_OUT_CAPACITY: usize = 2_000;
 
-/// [`claims_table`], remembered for a few minutes (the rows depend on the token's text only).
-pub fn claims_table_cached(token: &str, now: u64) -> Arc<Vec<ClaimRow>> {
-    let cache = LAID_OUT.get_or_init(|| VerifiedTokens::new(LAID_OUT_CAPACITY));
-    if let Some(rows) = cache.get(token, now) {
-        return rows;
+struct LaidOut {
+    hasher: RandomState,
+    entries: Mutex<HashMap<String, Entry>>,
+}
+
+struct Entry {
+    tokens: u64,
+    claims: Arc<SessionClaims>,
+    until: u64,
+}
+
+/// The tables for `session`'s tokens, laid out once per session and token set, for at most
+/// [`MAX_AGE`].
+pub fn session_claims_cached(session: &Session, now: u64) -> Arc<SessionClaims> {
+    let cache = LAID_OUT.get_or_init(|| LaidOut {
+        hasher: RandomState::new(),
+        entries: Mutex::new(HashMap::new()),
+    });
+    let tokens = cache
+        .hasher
+        .hash_one((session.access_token(), session.id_token()));
+    let mut entries = cache.entries.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(entry) = entries.get(session.id()) {
+        if entry.tokens == tokens && now < entry.until {
+            return entry.claims.clone();
+        }
     }
-    let rows = Arc::new(claims_table(token));
-    cache.insert(token, rows.clone(), now + MAX_AGE, now);
-    rows
+    let claims = Arc::new(SessionClaims {
+        id_token: session.id_token().map(claims_table).unwrap_or_default(),
+        access_token: claims_table(session.access_token()),
+    });
+    if entries.len() >= LAID_OUT_CAPACITY {
+        entries.retain(|_, entry| entry.until > now);
+    }
+    if entries.len() >= LAID_OUT_CAPACITY {
+        // Still full of live sessions: start again (a table is only laid out again).
+        entries.clear();
+    }
+    let until = now + MAX_AGE.min(session.access_token_expires_at().saturating_sub(now));
+    entries.insert(
+        session.id().to_string(),
+        Entry {
+            tokens,
+            claims: claims.clone(),
+            until,
+        },
+    );
+    claims
 }
 
 /// The rows for `token`, sorted by claim name; empty if it is not a readable JWT.
@@ -118,17 +166,40 @@ mod tests {
         assert!(claims_table("a.%%%.c").is_empty());
     }
 
+    /// A session as the cookie holds it, with these tokens.
+    fn session(id: &str, access_token: &str, id_token: &str) -> Session {
+        serde_json::from_value(json!({
+            "id": id, "issuer": "https://env.example",
+            "user": { "sub": "usr_1", "name": "Ada", "email": null, "organization_id": null,
+                      "roles": [], "permissions": [] },
+            "access_token": access_token, "access_token_expires_at": 1_800_000_300u64,
+            "refresh_token": null, "id_token": id_token, "signed_in_at": 0, "last_seen": 0
+        }))
+        .expect("a session")
+    }
+
     #[test]
-    fn cached_tables_are_the_same_rows_and_differ_per_token() {
+    fn cached_tables_are_per_session_and_follow_its_tokens() {
+        let now = 1_800_000_000;
         let first = token(json!({ "sub": "usr_cache_1", "exp": 0 }));
         let second = token(json!({ "sub": "usr_cache_2" }));
-        let now = 1_800_000_000;
-        let rows = claims_table_cached(&first, now);
-        assert_eq!(*rows, claims_table(&first));
-        assert!(Arc::ptr_eq(&rows, &claims_table_cached(&first, now + 1)));
-        assert_eq!(claims_table_cached(&second, now)[0].value, "usr_cache_2");
-        // Past the cache's lifetime the table is laid out again (same rows).
-        let later = claims_table_cached(&first, now + MAX_AGE + 1);
+        let id_token = token(json!({ "sub": "usr_cache_1", "name": "Ada" }));
+        let ada = session("cache-session-a", &first, &id_token);
+        let rows = session_claims_cached(&ada, now);
+        assert_eq!(rows.access_token, claims_table(&first));
+        assert_eq!(rows.id_token, claims_table(&id_token));
+        assert!(Arc::ptr_eq(&rows, &session_claims_cached(&ada, now + 1)));
+        // Another session with the same tokens has its own entry; the same session after a
+        // refresh (new tokens) gets new tables.
+        let other = session("cache-session-b", &first, &id_token);
+        assert!(!Arc::ptr_eq(&rows, &session_claims_cached(&other, now)));
+        let refreshed = session("cache-session-a", &second, &id_token);
+        assert_eq!(
+            session_claims_cached(&refreshed, now).access_token[0].value,
+            "usr_cache_2"
+        );
+        // Past the cache's lifetime the tables are laid out again (same rows).
+        let later = session_claims_cached(&ada, now + MAX_AGE + 1);
         assert!(!Arc::ptr_eq(&rows, &later));
         assert_eq!(rows, later);
     }

@@ -58,13 +58,14 @@ fi
 
 if [ "$build" = 1 ]; then
   step "release build"
-  scripts/build.sh --release
+  scripts/build.sh --release --bench-baselines
 fi
 step "browser bundle (release, wasm-opt)"
 python3 scripts/bench/bundle.py target/site/pkg
 
 port="${BENCH_PORT:-3299}"
 step "release server on 127.0.0.1:$port (development provider), a persona signed in, an API token"
+need_baselines=1
 source scripts/bench/serve_release.sh
 echo "dashboard: $DASHBOARD_BYTES bytes; static baseline written at the same size"
 

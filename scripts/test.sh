@@ -25,7 +25,8 @@ step "cargo fmt --check"
 cargo fmt --all --check
 
 step "cargo clippy (server and crates, all targets)"
-cargo clippy --workspace --features ssr --all-targets -- -D warnings
+# With the benchmark's baselines too (a superset of the server's code), so they are checked.
+cargo clippy --workspace --features ssr,leptos-scalekit/bench-baselines --all-targets -- -D warnings
 
 step "cargo clippy (browser bundle)"
 # No default features: the default `dev-idp` is server-only.

@@ -9,6 +9,7 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, AxumRouteListing};
 use scalekit_leptos::{SignIn, SignInRoutes};
+use tower::Layer;
 use tower_cookies::CookieManagerLayer;
 
 use crate::app::{shell, App};
@@ -85,33 +86,46 @@ pub fn build_router(state: AppState) -> Router {
             crate::webhooks::WEBHOOK_PATH
         ),
     }
-    let router = router
+    #[cfg(feature = "bench-baselines")]
+    let router = router.route_service(
+        web::bench_baselines::PAGE_PATH,
+        web::bench_baselines::page_service(web::bench_baselines::BenchPage::new(
+            &state.config.site_root,
+        )),
+    );
+    let routes = router
         .route("/health", get(web::health::health))
         .route("/ready", get(web::ready::ready))
         // Files are served without touching the session (no refresh, no Set-Cookie on a
         // publicly cached response); the not-found page reads it itself, so it has the jar.
         .fallback(web::static_files::static_or_not_found.layer(CookieManagerLayer::new()))
-        .with_state(state)
-        // A request that takes longer than this (a client trickling its body, a stuck call)
-        // gets 503 and frees its task; the provider client's own timeouts are shorter.
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            http::StatusCode::SERVICE_UNAVAILABLE,
-            REQUEST_TIMEOUT,
-        ))
-        .layer(axum::middleware::from_fn(
-            web::header_limit::limit_request_size,
-        ))
+        .with_state(state);
+    // The layers every request passes, outermost first. They wrap the finished Router once, as one
+    // service, rather than each route (`Router::layer` puts a copy around every route, and axum
+    // clones a route's whole stack of boxed services for each request it serves).
+    let stack = tower::ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(web::request_log::request_log))
         // Outside the size limit, so its 414 and 431 answers carry the headers too (H7).
         .layer(axum::middleware::from_fn_with_state(
             headers,
             web::security_headers::security_headers,
         ))
-        .layer(axum::middleware::from_fn(web::request_log::request_log));
-    // Only with METRICS_ADDR: without a recorder there is nobody to count for.
+        .layer(axum::middleware::from_fn(
+            web::header_limit::limit_request_size,
+        ))
+        // A request that takes longer than this (a client trickling its body, a stuck call)
+        // gets 503 and frees its task; the provider client's own timeouts are shorter.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ));
+    // Only with METRICS_ADDR (without a recorder there is nobody to count for), outermost.
     if track_requests {
-        router.layer(axum::middleware::from_fn(web::metrics::track_requests))
+        let routes = routes.route_layer(axum::middleware::from_fn(web::metrics::remember_route));
+        let counted = axum::middleware::from_fn(web::metrics::track_requests);
+        Router::new().fallback_service(counted.layer(stack.service(routes)))
     } else {
-        router
+        Router::new().fallback_service(stack.service(routes))
     }
 }
 
@@ -245,6 +259,9 @@ async fn serve() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    #[cfg(feature = "bench-baselines")]
+    let (state_site_root, state_options) =
+        (state.config.site_root.clone(), state.leptos_options.clone());
     let app = build_router(state);
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => listener,
@@ -253,6 +270,17 @@ async fn serve() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    #[cfg(feature = "bench-baselines")]
+    if let Some(bare) = std::env::var("BENCH_BARE_ADDR")
+        .ok()
+        .and_then(|addr| addr.parse().ok())
+    {
+        tokio::spawn(web::bench_baselines::serve_bare(
+            bare,
+            web::bench_baselines::BenchPage::new(&state_site_root),
+            state_options,
+        ));
+    }
     tracing::info!("listening on http://{addr}; open {app_url}");
     web::serve::serve(listener, app, shutdown_signal(), shutdown_grace).await;
     ExitCode::SUCCESS

@@ -15,6 +15,7 @@ command -v valgrind >/dev/null || { echo "valgrind is not installed (Debian pack
 out="$root/target/callgrind"
 rm -rf "$out" && mkdir -p "$out"
 server_prefix=(valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/callgrind")
+need_baselines=1
 source scripts/bench/serve_release.sh
 
 # Counts `requests` GETs of `path` on one keep-alive connection (after 20 uncounted ones) and
@@ -22,7 +23,9 @@ source scripts/bench/serve_release.sh
 count() {
   local path="$1"; shift
   local urls=()
-  for _ in $(seq "$requests"); do urls+=("$base$path"); done
+  local url="$base$path"
+  case "$path" in http*) url="$path" ;; esac
+  for _ in $(seq "$requests"); do urls+=("$url"); done
   curl -fsS "$@" "${urls[@]:0:20}" >/dev/null
   callgrind_control -i on "$server_pid" >/dev/null 2>&1
   curl -fsS "$@" "${urls[@]}" >/dev/null
@@ -36,19 +39,32 @@ total() { awk '/^totals:/ { t += $2 } END { print t }' "$1"; }
 
 printf '| target | instructions per request (server, user space) |\n|---|---:|\n'
 dashboard_part=""
+declare -A per_target
 while IFS='|' read -r name path header; do
   if [ -n "$header" ]; then part=$(count "$path" -H "$header"); else part=$(count "$path"); fi
   per=$(( $(total "$part") / requests ))
   [ "$path" = /dashboard ] && dashboard_part=$part
+  per_target[$name]=$per
   printf '| %s | %s |\n' "$name" "$per"
 done <<EOF
-static page|/bench-static.html|
+in-memory page, bare (the limit)|$BARE_BASE/_bench/page|
+in-memory page, app middleware|/_bench/page|
+static file, same bytes|/bench-static.html|
+minimal Leptos page, bare (the Leptos floor)|$BARE_BASE/_bench/leptos|
 SSR /dashboard|/dashboard|Cookie: $COOKIE
 SSR /sessions|/sessions|Cookie: $COOKIE
-JSON hello|/health|
+JSON hello, bare|$BARE_BASE/health|
+JSON hello /health, app middleware|/health|
 bearer GET /api/v1/deployments|/api/v1/deployments|Authorization: Bearer $TOKEN
 EOF
 
+dashboard=${per_target[SSR /dashboard]}
+floor=${per_target[minimal Leptos page, bare (the Leptos floor)]}
+goal=400000
+echo
+echo "SSR /dashboard: $dashboard instructions per request, goal ≤ $goal:" \
+  "$([ "$dashboard" -le "$goal" ] && echo met || echo NOT met);" \
+  "$(awk -v d="$dashboard" -v f="$floor" 'BEGIN { printf "%.1f", d / f }')× the minimal Leptos page ($floor)"
 echo
 echo "Where a dashboard request's instructions go (self cost, top 15; SHA-256 is counted without"
 echo "the SHA extensions valgrind does not emulate, so it weighs more here than on the CPU):"

@@ -77,9 +77,9 @@ async fn scrape(handle: PrometheusHandle) -> Response {
 
 /// The route a request matched, as a label: its template (`/api/v1/deployments`), a nested
 /// router's prefix with `*`, or `fallback` for static files and pages not found.
-fn route_label(request: &Request) -> String {
-    match request.extensions().get::<MatchedPath>() {
-        Some(matched) => {
+fn route_label(response: &Response) -> String {
+    match response.extensions().get::<MatchedRoute>() {
+        Some(MatchedRoute(matched)) => {
             let path = matched.as_str();
             match path.find("{*") {
                 Some(tail) => format!("{}*", &path[..tail]),
@@ -90,13 +90,29 @@ fn route_label(request: &Request) -> String {
     }
 }
 
+/// The route template the Router matched, carried out on the response to [`track_requests`],
+/// which runs outside the Router and so before it matched anything.
+#[derive(Clone)]
+struct MatchedRoute(MatchedPath);
+
+/// Puts the matched route on the response (a route layer of the app's Router, only with
+/// `METRICS_ADDR`).
+pub async fn remember_route(request: Request, next: Next) -> Response {
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let mut response = next.run(request).await;
+    if let Some(matched) = matched {
+        response.extensions_mut().insert(MatchedRoute(matched));
+    }
+    response
+}
+
 /// Counts and times every request the app answers (the middleware, added only with
 /// `METRICS_ADDR`).
 pub async fn track_requests(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().as_str().to_string();
-    let route = route_label(&request);
     let response = next.run(request).await;
+    let route = route_label(&response);
     let status = response.status().as_u16().to_string();
     metrics::counter!(
         "http_requests_total",

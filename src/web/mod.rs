@@ -1,6 +1,8 @@
 //! HTTP plumbing shared by every route: request ids and logs, security headers, static files,
 //! liveness and readiness, metrics.
 
+#[cfg(feature = "bench-baselines")]
+pub mod bench_baselines;
 pub mod header_limit;
 pub mod health;
 pub mod metrics;

@@ -15,12 +15,14 @@
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::*;
+use leptos::server_fn::axum::server_fn_paths;
 use leptos_axum::{AxumRouteListing, LeptosRoutes};
 use scalekit_auth::axum_edge::{
     backchannel_logout, callback, initiate_login, session_middleware, BACKCHANNEL_LOGOUT_PATH,
     INITIATE_LOGIN_PATH,
 };
 use scalekit_auth::Auth;
+use tower::ServiceBuilder;
 use tower_cookies::CookieManagerLayer;
 
 use crate::csrf::{csrf_guard, AppOrigin};
@@ -70,8 +72,9 @@ pub trait SignInRoutes<S> {
     /// Like `leptos_axum::LeptosRoutes::leptos_routes_with_context`, plus the sign-in callback
     /// and back-channel logout, behind the session middleware, the CSRF guard and the cookie jar.
     ///
-    /// Routes already on the router get the same layers; routes added after it get none (add
-    /// health checks, static files and machine APIs after).
+    /// Only the pages in `paths` and the server functions get those layers: routes already on
+    /// the router and routes added after get none (add health checks, static files and machine
+    /// APIs before or after). Build `paths` without exclusions: every path in it is served here.
     fn leptos_routes_with_sign_in<IV>(
         self,
         state: &S,
@@ -111,17 +114,33 @@ where
             .route(&sign_in.callback_path, get(callback))
             .route(INITIATE_LOGIN_PATH, get(initiate_login))
             .route(BACKCHANNEL_LOGOUT_PATH, post(backchannel_logout))
-            .with_state(sign_in.auth.clone());
-        self.leptos_routes_with_context(state, paths, context, app_fn)
-            .route_layer(axum::middleware::from_fn_with_state(
-                sign_in.auth.clone(),
-                session_middleware,
-            ))
-            .route_layer(axum::middleware::from_fn_with_state(
+            .with_state(sign_in.auth.clone())
+            .route_layer(CookieManagerLayer::new());
+        let mut served: Vec<String> = paths.iter().map(|p| p.path().to_string()).collect();
+        served.extend(server_fn_paths().map(|(path, _)| path.to_string()));
+        served.sort();
+        served.dedup();
+        let pages = Router::new()
+            .leptos_routes_with_context(state, paths, context, app_fn)
+            .with_state(state.clone());
+        // The layers wrap the pages' Router once, as one service, which each of its paths then
+        // points to. `route_layer` would put a copy around every route instead, and axum clones
+        // a route's whole stack of boxed services for each request: a tenth of a page's cost.
+        let guarded = ServiceBuilder::new()
+            .layer(CookieManagerLayer::new())
+            .layer(axum::middleware::from_fn_with_state(
                 sign_in.origin.clone(),
                 csrf_guard,
             ))
-            .merge(edges)
-            .route_layer(CookieManagerLayer::new())
+            .layer(axum::middleware::from_fn_with_state(
+                sign_in.auth.clone(),
+                session_middleware,
+            ))
+            .service(pages);
+        let mut router = self.merge(edges);
+        for path in &served {
+            router = router.route_service(path, guarded.clone());
+        }
+        router
     }
 }

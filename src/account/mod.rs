@@ -18,6 +18,17 @@ pub struct ClaimRow {
 pub struct SessionClaims {
     pub id_token: Vec<ClaimRow>,
     pub access_token: Vec<ClaimRow>,
+    /// Both tables' rows as HTML, laid out once per session on the server (never sent: the
+    /// browser writes them from the rows when it needs them).
+    #[serde(skip)]
+    pub html: Option<std::sync::Arc<ClaimsHtml>>,
+}
+
+/// The table bodies for [`SessionClaims`]' two tables.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClaimsHtml {
+    pub id_token: String,
+    pub access_token: String,
 }
 
 /// The claims of the session's tokens, for the dashboard's tables.
@@ -202,6 +213,7 @@ mod tests {
                 "permissions",
                 "organization:settings, api_clients:manage",
             )],
+            html: None,
         }
     }
 

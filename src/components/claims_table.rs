@@ -9,7 +9,13 @@ use leptos::prelude::*;
 use crate::account::ClaimRow;
 
 #[component]
-pub fn ClaimsTable(caption: &'static str, rows: Vec<ClaimRow>) -> impl IntoView {
+pub fn ClaimsTable(
+    caption: &'static str,
+    rows: Vec<ClaimRow>,
+    /// The rows already written (the server's per-session layout), else written here.
+    html: Option<String>,
+) -> impl IntoView {
+    let body = html.unwrap_or_else(|| rows_html(&rows));
     view! {
         <div class="table-scroll">
             <table class="claims">
@@ -17,7 +23,7 @@ pub fn ClaimsTable(caption: &'static str, rows: Vec<ClaimRow>) -> impl IntoView 
                 <thead>
                     <tr><th scope="col">"Claim"</th><th scope="col">"Value"</th></tr>
                 </thead>
-                <tbody inner_html=rows_html(&rows)></tbody>
+                <tbody inner_html=body></tbody>
             </table>
         </div>
     }

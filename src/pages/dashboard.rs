@@ -104,12 +104,18 @@ fn Dashboard(session: SessionView, claims: ClaimsData) -> impl IntoView {
             <Suspense fallback=|| view! { <p class="loading">"Loading claims…"</p> }>
                 {move || Suspend::new(async move {
                     match claims.await {
-                        Ok(claims) => Either::Left(view! {
-                            <div class="grid-2">
-                                <ClaimsTable caption="ID token" rows=claims.id_token/>
-                                <ClaimsTable caption="Access token" rows=claims.access_token/>
-                            </div>
-                        }),
+                        Ok(claims) => {
+                            let html = claims.html.as_deref().cloned().unwrap_or_default();
+                            let written = claims.html.is_some();
+                            Either::Left(view! {
+                                <div class="grid-2">
+                                    <ClaimsTable caption="ID token" rows=claims.id_token
+                                        html=written.then_some(html.id_token)/>
+                                    <ClaimsTable caption="Access token" rows=claims.access_token
+                                        html=written.then_some(html.access_token)/>
+                                </div>
+                            })
+                        }
                         Err(error) => Either::Right(view! {
                             <p class="alert alert-error" role="alert">{error.to_string()}</p>
                         }),

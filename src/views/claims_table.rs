@@ -10,7 +10,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{Map, Value};
 
-use crate::account::{ClaimRow, SessionClaims};
+use crate::account::{ClaimRow, ClaimsHtml, SessionClaims};
+use crate::components::claims_table::rows_html;
 use crate::components::time_text::format_utc;
 use scalekit_auth::bearer::MAX_AGE;
 use scalekit_auth::Session;
@@ -95,9 +96,16 @@ pub fn session_claims_cached(session: &Session, now: u64) -> Arc<SessionClaims> 
             return entry.claims.clone();
         }
     }
+    let id_token = session.id_token().map(claims_table).unwrap_or_default();
+    let access_token = claims_table(session.access_token());
+    let html = ClaimsHtml {
+        id_token: rows_html(&id_token),
+        access_token: rows_html(&access_token),
+    };
     let claims = Arc::new(SessionClaims {
-        id_token: session.id_token().map(claims_table).unwrap_or_default(),
-        access_token: claims_table(session.access_token()),
+        id_token,
+        access_token,
+        html: Some(Arc::new(html)),
     });
     if entries.len() >= LAID_OUT_CAPACITY {
         entries.retain(|_, entry| entry.until > now);

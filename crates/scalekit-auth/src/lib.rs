@@ -6,7 +6,7 @@
 //! |---|---|
 //! | [`Auth::begin_sign_in`] | a fresh state, nonce and PKCE verifier in a sealed cookie; the provider's authorization URL |
 //! | [`Auth::finish_sign_in`] | the callback: state, issuer, code exchange, ID- and access-token validation, the session cookie |
-//! | [`Auth::resolve`] | who is making this request: cookie opened, timeouts and ended-session records checked, tokens refreshed once across instances |
+//! | [`Auth::resolve`] / [`Auth::resolve_with_headers`] | who is making this request: cookie opened (from the jar, or straight from the `Cookie` header), timeouts and ended-session records checked, tokens refreshed once across instances |
 //! | [`Auth::refresh`] | refresh now (single flight shared with `resolve`) |
 //! | [`Auth::sign_out`] / [`Auth::end_session_url`] | end this session everywhere, then at the provider |
 //! | [`Auth::end_user_sessions`] / [`Auth::end_provider_session`] | end a user's sessions on every instance |

@@ -5,7 +5,8 @@
 //!   the dashboard's own bytes there), from memory, through the app's middleware;
 //! - on `BENCH_BARE_ADDR`, a second listener with nothing around its handlers: the same page
 //!   (the machine's limit for those bytes), the JSON hello of `/health`, and a minimal Leptos page
-//!   (a router with one route, the same shell parts: the floor of a Leptos server render).
+//!   (a router with one route, the same shell parts: the floor of a Leptos server render), and
+//!   the JSON hello behind each of the app's outer layers alone (`/_bench/layer/<name>`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -85,6 +86,7 @@ pub async fn serve_bare(addr: SocketAddr, page: BenchPage, options: LeptosOption
         .route(PAGE_PATH, get(serve_page))
         .route("/health", get(super::health::health))
         .route(LEPTOS_FLOOR_PATH, get(floor))
+        .merge(one_layer_each())
         .with_state(page);
     match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => {
@@ -95,6 +97,40 @@ pub async fn serve_bare(addr: SocketAddr, page: BenchPage, options: LeptosOption
         }
         Err(error) => tracing::error!(%addr, %error, "cannot listen for benchmark baselines"),
     }
+}
+
+/// The JSON hello behind each of the app's outer layers alone, at `/_bench/layer/<name>`: what
+/// each layer costs (instructions.sh counts them against the bare hello).
+fn one_layer_each() -> Router<BenchPage> {
+    use axum::middleware::{from_fn, from_fn_with_state};
+    let hello = || get(super::health::health);
+    let headers = super::security_headers::SecurityHeaderSettings {
+        send_hsts: true,
+        extra_form_action: None,
+    };
+    Router::new()
+        .route(
+            "/_bench/layer/request-log",
+            hello().layer(from_fn(super::request_log::request_log)),
+        )
+        .route(
+            "/_bench/layer/security-headers",
+            hello().layer(from_fn_with_state(
+                headers,
+                super::security_headers::security_headers,
+            )),
+        )
+        .route(
+            "/_bench/layer/size-limit",
+            hello().layer(from_fn(super::header_limit::limit_request_size)),
+        )
+        .route(
+            "/_bench/layer/timeout",
+            hello().layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                crate::server::REQUEST_TIMEOUT,
+            )),
+        )
 }
 
 /// The minimal Leptos page's document: the same head parts as the app's shell.

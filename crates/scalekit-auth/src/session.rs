@@ -187,11 +187,7 @@ impl Session {
 
     /// The same session with its tokens' fingerprints taken now (where the tokens arrive).
     pub(crate) fn with_fingerprints(mut self) -> Session {
-        self.fingerprints = Some(TokenFingerprints::of(
-            &self.access_token,
-            self.refresh_token.as_deref(),
-            self.id_token.as_deref(),
-        ));
+        self.fingerprints = Some(self.fingerprints_now());
         self
     }
 
@@ -199,12 +195,16 @@ impl Session {
     pub fn fingerprints(&self) -> std::borrow::Cow<'_, TokenFingerprints> {
         match &self.fingerprints {
             Some(kept) => std::borrow::Cow::Borrowed(kept),
-            None => std::borrow::Cow::Owned(TokenFingerprints::of(
-                &self.access_token,
-                self.refresh_token.as_deref(),
-                self.id_token.as_deref(),
-            )),
+            None => std::borrow::Cow::Owned(self.fingerprints_now()),
         }
+    }
+
+    fn fingerprints_now(&self) -> TokenFingerprints {
+        TokenFingerprints::of(
+            &self.access_token,
+            self.refresh_token.as_deref(),
+            self.id_token.as_deref(),
+        )
     }
 
     /// The provider's session id (`sid`), when the provider sent one.

@@ -231,10 +231,7 @@ impl CookieSettings {
         sent: impl IntoIterator<Item = &'a str>,
     ) -> Option<String> {
         let name = self.kept_name(purpose);
-        let value = sent
-            .into_iter()
-            .flat_map(|line| line.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
+        let value = sent_cookies(sent)
             .find(|(sent_name, _)| *sent_name == name)
             .map(|(_, value)| value.to_string())?;
         let mut removal = self.cookie_with(name.clone(), String::new(), 0, SameSite::Strict);
@@ -244,19 +241,27 @@ impl CookieSettings {
     }
 }
 
-/// The value of the cookie `name` in `Cookie` headers (`a=1; b=2`), as sent; when a name comes
+/// The value of the cookie `name` in the request's `Cookie` headers, as sent; when a name comes
 /// more than once the last wins, as in tower-cookies' jar.
 fn cookie_in_headers<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers
+    let lines = headers
         .get_all(http::header::COOKIE)
         .iter()
-        .filter_map(|header| header.to_str().ok())
-        .flat_map(|header| header.split(';'))
-        .filter_map(|pair| {
-            let (pair_name, value) = pair.split_once('=')?;
-            (pair_name.trim() == name).then(|| value.trim())
-        })
-        .next_back()
+        .filter_map(|header| header.to_str().ok());
+    sent_cookies(lines)
+        .filter(|(sent_name, _)| *sent_name == name)
+        .map(|(_, value)| value)
+        .last()
+}
+
+/// The name and value of each cookie in `Cookie` header values (`a=1; b=2`), as sent.
+fn sent_cookies<'a>(
+    lines: impl IntoIterator<Item = &'a str>,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    lines
+        .into_iter()
+        .flat_map(|line| line.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
 }
 
 #[cfg(test)]

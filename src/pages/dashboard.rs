@@ -105,14 +105,15 @@ fn Dashboard(session: SessionView, claims: ClaimsData) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match claims.await {
                         Ok(claims) => {
-                            let html = claims.html.as_deref().cloned().unwrap_or_default();
-                            let written = claims.html.is_some();
+                            let html = claims.html.as_deref();
+                            let id_token_html = html.map(|html| html.id_token.clone());
+                            let access_token_html = html.map(|html| html.access_token.clone());
                             Either::Left(view! {
                                 <div class="grid-2">
                                     <ClaimsTable caption="ID token" rows=claims.id_token
-                                        html=written.then_some(html.id_token)/>
+                                        html=id_token_html/>
                                     <ClaimsTable caption="Access token" rows=claims.access_token
-                                        html=written.then_some(html.access_token)/>
+                                        html=access_token_html/>
                                 </div>
                             })
                         }

@@ -2,9 +2,20 @@
 //! jar, with the cookie name as associated data, so a value sealed for one cookie cannot be
 //! replayed under another name). Values too long for one cookie are split after sealing: the
 //! pieces only make sense together, so they cannot be mixed between sessions (checklist C3, C5).
+//!
+//! Opening, done for every signed-in request, reads the private jar's format itself (standard
+//! base64 of nonce, ciphertext, tag; the jar's encryption key; the name as associated data) with
+//! the same AES-GCM crate and a SIMD base64 decoder. The tests prove both directions agree with
+//! the jar.
 
+use aes_gcm::aead::{AeadInPlace, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use tower_cookies::cookie::{Cookie, CookieJar};
 use tower_cookies::Key;
+
+/// AES-GCM's nonce and tag, as the private jar lays them out around the ciphertext.
+const NONCE_LEN: usize = 12;
+const TAG_LEN: usize = 16;
 
 /// Longest value put in one cookie. With the name and attributes every Set-Cookie line stays
 /// well under the 4096 bytes browsers guarantee per cookie.
@@ -25,10 +36,24 @@ pub fn seal(key: &Key, name: &str, plaintext: &str) -> String {
 /// Decrypts a value sealed for `name`; `None` if it was tampered with, sealed under another key
 /// or name, or is not a sealed value at all.
 pub fn open(key: &Key, name: &str, sealed: &str) -> Option<String> {
-    CookieJar::new()
-        .private(key)
-        .decrypt(Cookie::new(name.to_string(), sealed.to_string()))
-        .map(|cookie| cookie.value().to_string())
+    let mut data = base64_simd::STANDARD.decode_to_vec(sealed).ok()?;
+    if data.len() < NONCE_LEN + TAG_LEN {
+        return None;
+    }
+    let cipher = Aes256Gcm::new_from_slice(key.encryption()).ok()?;
+    let (nonce, rest) = data.split_at_mut(NONCE_LEN);
+    let (message, tag) = rest.split_at_mut(rest.len() - TAG_LEN);
+    cipher
+        .decrypt_in_place_detached(
+            Nonce::from_slice(nonce),
+            name.as_bytes(),
+            message,
+            Tag::from_slice(tag),
+        )
+        .ok()?;
+    data.truncate(data.len() - TAG_LEN);
+    data.drain(..NONCE_LEN);
+    String::from_utf8(data).ok()
 }
 
 /// Splits a sealed value into cookie-sized pieces (sealed values are base64, so any byte
@@ -69,6 +94,42 @@ mod tests {
         assert_eq!(open(&key, "transaction", &sealed), None);
         assert_eq!(open(&key, "session", "not sealed"), None);
         assert_eq!(open(&key, "session", ""), None);
+    }
+
+    /// What the `cookie` crate's private jar opens, for comparison with `open`.
+    fn open_with_the_jar(key: &Key, name: &str, sealed: &str) -> Option<String> {
+        CookieJar::new()
+            .private(key)
+            .decrypt(Cookie::new(name.to_string(), sealed.to_string()))
+            .map(|cookie| cookie.value().to_string())
+    }
+
+    #[test]
+    fn c3_open_reads_exactly_what_the_private_jar_reads() {
+        let key = Key::generate();
+        for plaintext in ["", "a", "{\"sub\":\"usr_1\"}", &"é".repeat(3000)] {
+            let sealed = seal(&key, "session", plaintext);
+            assert_eq!(open(&key, "session", &sealed).as_deref(), Some(plaintext));
+            assert_eq!(
+                open(&key, "session", &sealed),
+                open_with_the_jar(&key, "session", &sealed)
+            );
+        }
+        // Every single-character change, truncation and cut-off: both refuse alike.
+        let sealed = seal(&key, "session", "value");
+        for at in 0..sealed.len() {
+            let mut changed = sealed.clone().into_bytes();
+            changed[at] = if changed[at] == b'A' { b'B' } else { b'A' };
+            let changed = String::from_utf8(changed).unwrap();
+            assert_eq!(open(&key, "session", &changed), None, "changed at {at}");
+            assert_eq!(open_with_the_jar(&key, "session", &changed), None);
+            assert_eq!(open(&key, "session", &sealed[..at]), None, "cut at {at}");
+            assert_eq!(open_with_the_jar(&key, "session", &sealed[..at]), None);
+        }
+        for not_sealed in ["=", "====", "AAAA", "!!!!", &"A".repeat(36)] {
+            assert_eq!(open(&key, "session", not_sealed), None, "{not_sealed}");
+            assert_eq!(open_with_the_jar(&key, "session", not_sealed), None);
+        }
     }
 
     #[test]

@@ -1,10 +1,36 @@
 //! Times as the pages show them, in UTC, with no date library in the browser bundle.
 
 /// `2026-11-22 10:41:07 UTC` for seconds since the epoch (the civil-from-days algorithm, so the
-/// browser bundle needs no date library).
+/// browser bundle needs no date library). Written digit by digit: `format!` with padded fields
+/// was a visible part of a dashboard render, which shows four of these.
 pub fn format_utc(secs: u64) -> String {
     let (year, month, day, h, m, s) = civil_time(secs);
-    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02} UTC")
+    let mut text = String::with_capacity(23);
+    if (0..10_000).contains(&year) {
+        push_digits(&mut text, year as u64, 4);
+    } else {
+        text.push_str(&year.to_string());
+    }
+    for (separator, value) in [
+        ('-', month as u64),
+        ('-', day as u64),
+        (' ', h),
+        (':', m),
+        (':', s),
+    ] {
+        text.push(separator);
+        push_digits(&mut text, value, 2);
+    }
+    text.push_str(" UTC");
+    text
+}
+
+/// `value`'s last `width` decimal digits, zero-padded.
+fn push_digits(text: &mut String, value: u64, width: u32) {
+    for place in (0..width).rev() {
+        let digit = (value / 10u64.pow(place)) % 10;
+        text.push(char::from(b'0' + digit as u8));
+    }
 }
 
 /// Year, month, day, hour, minute, second (UTC) of seconds since the epoch, by Howard Hinnant's
@@ -48,6 +74,8 @@ mod tests {
         assert_eq!(format_utc(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(format_utc(1_795_343_400), "2026-11-22 10:30:00 UTC");
         assert_eq!(format_utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(format_utc(253_402_300_799), "9999-12-31 23:59:59 UTC");
+        assert_eq!(format_utc(253_402_300_800), "10000-01-01 00:00:00 UTC");
     }
 
     #[test]

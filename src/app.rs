@@ -5,11 +5,10 @@ use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{lazy_route, Lazy, LazyRoute, SsrMode, StaticSegment};
 
-use scalekit_leptos::codec::PageCodec;
-use scalekit_leptos::{from_server, provide_session};
+use scalekit_leptos::provide_session;
 
 use crate::components::layout::Layout;
-use crate::components::site_info::get_site_info;
+use crate::components::site_info::dev_provider_url;
 use crate::pages::{
     about::AboutPage, dashboard::DashboardPage, home::HomePage, login::LoginPage,
     logout::LogoutPage, not_found::NotFoundPage, sessions::SessionsPage, settings::SettingsPage,
@@ -20,6 +19,8 @@ pub const DEFAULT_RETURN_PATH: &str = "/dashboard";
 
 /// The document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // Read back by the browser before hydration (`site_info::DEV_PROVIDER_ATTRIBUTE`).
+    let dev_provider = dev_provider_url();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -35,7 +36,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <MetaTags/>
             </head>
-            <body>
+            <body data-dev-provider=dev_provider>
                 <App/>
             </body>
         </html>
@@ -46,11 +47,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     // Created once at the root, the same way on server and browser, so hydration ids line up.
-    // Their sources never change: the browser keeps the server's values (see `from_server`).
-    // Both travel in the page in PageCodec (postcard in base64), so the first load decodes no JSON.
-    let site =
-        Resource::<_, PageCodec>::new_with_options(|| (), |_| from_server(get_site_info), false);
+    // Its source never changes: the browser keeps the server's value (see `from_server`), which
+    // travels in the page in PageCodec (postcard in base64), so the first load decodes no JSON.
     let session = provide_session();
+    let dev_provider = dev_provider_url();
     mark_hydrated();
 
     view! {
@@ -60,7 +60,7 @@ pub fn App() -> impl IntoView {
         // place, so with JavaScript off they would never show (and status codes and cookies could
         // no longer change once streaming started).
         <Router>
-            <Layout site session>
+            <Layout dev_provider session>
                 <Routes fallback=NotFoundPage>
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("about") view={Lazy::<AboutRoute>::new()} ssr=SsrMode::Async/>

@@ -1,56 +1,49 @@
 //! The page frame: skip link, header with navigation, the provider banner, main area, footer.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos_router::hooks::use_location;
 
-use crate::components::site_info::SiteInfo;
-use scalekit_leptos::codec::PageCodec;
 use scalekit_leptos::AuthState;
 use scalekit_leptos::ServerError;
 use scalekit_leptos::SessionData;
 
 #[component]
 pub fn Layout(
-    site: Resource<Result<SiteInfo, ServerError>, PageCodec>,
+    /// The development provider's URL when sign-in uses it (`site_info::dev_provider_url`).
+    dev_provider: Option<String>,
     session: SessionData,
     children: Children,
 ) -> impl IntoView {
+    let here = use_location().pathname;
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="site-header">
             <div class="container header-inner">
-                <A href="/" attr:class="brand">
+                <a href="/" class="brand">
                     <span class="brand-mark" aria-hidden="true">"◆"</span>
                     " Leptos × Scalekit"
-                </A>
+                </a>
                 <nav aria-label="Main">
                     <ul class="nav-list">
-                        <li><A href="/">"Home"</A></li>
-                        <li><A href="/about">"How it works"</A></li>
+                        <li>{nav_link("/", "Home", here)}</li>
+                        <li>{nav_link("/about", "How it works", here)}</li>
                         <Transition fallback=|| ()>
-                            {move || Suspend::new(async move { account_links(session.await) })}
+                            {move || Suspend::new(async move { account_links(session.await, here) })}
                         </Transition>
                     </ul>
                 </nav>
             </div>
         </header>
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match site.await {
-                    Ok(info) if info.dev_idp => Some(view! {
-                        <div class="dev-banner" role="status">
-                            <div class="container">
-                                <strong>"Development mode: "</strong>
-                                "no Scalekit environment is configured, so sign-in uses the built-in development identity provider at "
-                                <code>{info.environment_url}</code>
-                                ". Set SCALEKIT_ENVIRONMENT_URL to use your Scalekit environment."
-                            </div>
-                        </div>
-                    }),
-                    _ => None,
-                }
-            })}
-        </Transition>
+        {dev_provider.map(|url| view! {
+            <div class="dev-banner" role="status">
+                <div class="container">
+                    <strong>"Development mode: "</strong>
+                    "no Scalekit environment is configured, so sign-in uses the built-in development identity provider at "
+                    <code>{url}</code>
+                    ". Set SCALEKIT_ENVIRONMENT_URL to use your Scalekit environment."
+                </div>
+            </div>
+        })}
         <main id="main" class="container" tabindex="-1">
             {children()}
         </main>
@@ -66,11 +59,11 @@ pub fn Layout(
 
 /// Dashboard and sign-out for a signed-in user, sign-in otherwise. Sign-out is a form post (never
 /// a link) and sign-in a page, both full navigations: they leave the app for the provider.
-fn account_links(state: Result<AuthState, ServerError>) -> impl IntoView {
+fn account_links(state: Result<AuthState, ServerError>, here: Memo<String>) -> impl IntoView {
     match state.ok().as_ref().and_then(AuthState::view) {
         Some(session) => leptos::either::Either::Left(view! {
-            <li><A href="/dashboard">"Dashboard"</A></li>
-            <li><A href="/sessions">"Session"</A></li>
+            <li>{nav_link("/dashboard", "Dashboard", here)}</li>
+            <li>{nav_link("/sessions", "Session", here)}</li>
             <li class="nav-user">
                 <span class="nav-name">{session.user.name.clone()}</span>
                 {session.user.organization_id.clone().map(|organization| view! {
@@ -92,5 +85,38 @@ fn account_links(state: Result<AuthState, ServerError>) -> impl IntoView {
         None => leptos::either::Either::Right(view! {
             <li><a href="/login" class="button button-small">"Sign in"</a></li>
         }),
+    }
+}
+
+/// A link of the main navigation, marked `aria-current="page"` while its page (or one below it)
+/// is shown. Plain `<a>`: the router takes over clicks on any link to the app; `<A>` would also
+/// resolve and memoise each absolute href, a cost on every page render for nothing here.
+fn nav_link(href: &'static str, label: &'static str, here: Memo<String>) -> impl IntoView {
+    let current = move || here.with(|path| is_current(path, href)).then_some("page");
+    view! { <a href=href aria-current=current>{label}</a> }
+}
+
+/// Whether the page at `path` is `href`'s: the same path, or one below it (the home page only
+/// for itself).
+fn is_current(path: &str, href: &str) -> bool {
+    match path.strip_prefix(href) {
+        Some(rest) => rest.is_empty() || (href != "/" && rest.starts_with('/')),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_current;
+
+    #[test]
+    fn a_link_is_current_on_its_page_and_below_it_and_home_only_at_home() {
+        assert!(is_current("/", "/"));
+        assert!(!is_current("/dashboard", "/"));
+        assert!(is_current("/about", "/about"));
+        assert!(is_current("/about/more", "/about"));
+        assert!(!is_current("/aboutx", "/about"));
+        assert!(!is_current("/", "/about"));
+        assert!(!is_current("/session", "/sessions"));
     }
 }

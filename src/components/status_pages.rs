@@ -2,7 +2,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 use scalekit_leptos::GuardPages;
 
 /// What this app's guards show; passed to each guard (not provided at the root) so the views
@@ -24,7 +23,7 @@ pub fn ForbiddenView(permission: &'static str) -> impl IntoView {
                 "This page needs the "<code>{permission}</code>
                 " permission, which your account does not have. Ask an administrator of your organization to grant it."
             </p>
-            <p><A href=crate::app::DEFAULT_RETURN_PATH attr:class="button">"Back to the dashboard"</A></p>
+            <p><a href=crate::app::DEFAULT_RETURN_PATH class="button">"Back to the dashboard"</a></p>
         </section>
     }
 }

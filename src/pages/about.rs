@@ -1,6 +1,5 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 #[component]
 pub fn AboutPage() -> impl IntoView {
@@ -25,6 +24,6 @@ pub fn AboutPage() -> impl IntoView {
                 "Before a page renders, an access token close to expiry is refreshed once per session, even when several tabs ask at the same time."
             </li>
         </ol>
-        <p><A href="/">"Back to home"</A></p>
+        <p><a href="/">"Back to home"</a></p>
     }
 }

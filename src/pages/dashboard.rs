@@ -4,7 +4,6 @@
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 use crate::account::get_claims;
 use crate::account::SessionClaims;
@@ -89,8 +88,8 @@ fn Dashboard(session: SessionView, claims: ClaimsData) -> impl IntoView {
                     </dd>
                 </dl>
                 <p class="actions">
-                    <A href="/sessions" attr:class="button">"Session panel"</A>
-                    <A href="/organization/settings" attr:class="button button-secondary">"Organization settings"</A>
+                    <a href="/sessions" class="button">"Session panel"</a>
+                    <a href="/organization/settings" class="button button-secondary">"Organization settings"</a>
                 </p>
                 <p class="hint">
                     "Organization settings need the "<code>{SETTINGS_PERMISSION}</code>" permission"

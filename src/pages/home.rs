@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{Redirect, A};
+use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
 use scalekit_leptos::codec::PageCodec;
@@ -48,7 +48,7 @@ pub fn HomePage() -> impl IntoView {
                 "with tokens kept in encrypted HttpOnly cookies that the browser never reads."
             </p>
             <p>
-                <A href="/about" attr:class="button">"How it works"</A>
+                <a href="/about" class="button">"How it works"</a>
             </p>
         </section>
         <section class="cards" aria-label="Features">

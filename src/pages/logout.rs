@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 #[component]
 pub fn LogoutPage() -> impl IntoView {
@@ -15,7 +14,7 @@ pub fn LogoutPage() -> impl IntoView {
             <form method="post" action="/_app/logout" class="logout-form">
                 <button type="submit" class="button button-primary">"Sign out"</button>
                 " "
-                <A href="/dashboard">"Cancel"</A>
+                <a href="/dashboard">"Cancel"</a>
             </form>
         </section>
     }

@@ -1,6 +1,5 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 /// Rendered for every path no route matches; the server answers it with status 404.
 #[component]
@@ -15,7 +14,7 @@ pub fn NotFoundPage() -> impl IntoView {
             <p class="error-code">"404"</p>
             <h1>"Page not found"</h1>
             <p>"There is nothing at this address. It may have moved, or the link may be wrong."</p>
-            <p><A href="/" attr:class="button">"Go to the home page"</A></p>
+            <p><a href="/" class="button">"Go to the home page"</a></p>
         </section>
     }
 }

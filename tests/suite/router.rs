@@ -39,9 +39,40 @@ async fn home_and_about_render_on_the_server() {
         "{html}"
     );
 
+    // The browser reads the same URL back from <body> before hydrating (site_info.rs).
+    assert!(
+        html.contains(r#"<body data-dev-provider="http://"#),
+        "{html}"
+    );
+    // The navigation marks the page shown, and only it.
+    assert!(
+        html.contains(r#"<a href="/" aria-current="page">Home<"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<a href="/about">How it works<"#), "{html}");
+
     let about = get(dev_app(), "/about").await;
     assert_eq!(about.status(), StatusCode::OK);
-    assert!(body_text(about).await.contains("How it works"));
+    let html = body_text(about).await;
+    assert!(html.contains("How it works"));
+    assert!(
+        html.contains(r#"<a href="/about" aria-current="page">How it works<"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<a href="/">Home<"#), "{html}");
+}
+
+#[tokio::test]
+async fn with_scalekit_configured_no_page_shows_the_development_banner() {
+    let app = common::app_from(&[
+        ("SCALEKIT_ENVIRONMENT_URL", "https://acme.scalekit.dev"),
+        ("SCALEKIT_CLIENT_ID", "skc_1"),
+        ("SCALEKIT_CLIENT_SECRET", "secret"),
+    ]);
+    let html = body_text(get(app, "/").await).await;
+    assert!(html.contains("Enterprise sign-in for Leptos"), "{html}");
+    assert!(!html.contains("dev-banner"), "{html}");
+    assert!(!html.contains("data-dev-provider"), "{html}");
 }
 
 #[tokio::test]

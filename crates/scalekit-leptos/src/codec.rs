@@ -1,4 +1,4 @@
-//! How the root resources (the session, and the app's own: site info, the signed-out notice, the
+//! How the root resources (the session, and the app's own: the signed-out notice, the
 //! dashboard's claims) travel from the server render to the browser's hydration: postcard, a
 //! compact binary serde format, in base64, both from `codee`, the codec crate Leptos resources
 //! already use. No JSON: the browser's first load needs no serde_json (nor the float formatting

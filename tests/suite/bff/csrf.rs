@@ -14,7 +14,6 @@ async fn x2_x3_x7_cross_site_posts_to_every_server_function_are_refused() {
         "session",
         "validate_token",
         "refresh_session",
-        "site_info",
     ] {
         let path = format!("/_app/{server_fn}");
         for headers in [

@@ -8,9 +8,12 @@
 #      1,000 req/s for every target (the p99 verdict), and at half of each target's saturated
 #      rate. All in rounds, round-robin over the targets, verdicts on the median round
 #      (scripts/bench/load.py says why);
-#   4. instructions per request under callgrind (scripts/bench/instructions.sh): repeatable counts
+#   4. the sign-in round trip in Chromium (end2end/bench/round-trip.mjs): persona picked at the
+#      development provider -> dashboard painted and interactive, against a plain navigation to
+#      the same bytes from memory;
+#   5. instructions per request under callgrind (scripts/bench/instructions.sh): repeatable counts
 #      of where the server's own time goes, whatever the machine's noise;
-#   5. criterion micro-benchmarks of the per-request auth path.
+#   6. criterion micro-benchmarks of the per-request auth path.
 # Usage: scripts/bench.sh [--no-build] [--no-micro] [--no-instructions]
 #   BENCH_ROUNDS (3), BENCH_DURATION (6s per target and round), BENCH_CONNECTIONS (64),
 #   BENCH_THREADS (2), BENCH_PORT (3299)
@@ -87,6 +90,11 @@ export REDIS_BASE="$redis_base" REDIS_COOKIE
 
 step "load (wrk, then oha at a steady rate)"
 BENCH_JSON="$root/target/bench-results.json" python3 scripts/bench/load.py "$base" "$server_pid"
+
+step "sign-in round trip in a browser (Chromium through Playwright, fresh contexts)"
+scripts/bootstrap.sh browser
+scripts/bootstrap.sh node
+BENCH_ROUND_TRIP_JSON="$root/target/bench-round-trip.json" node end2end/bench/round-trip.mjs "$base"
 
 if [ "$instructions" = 1 ]; then
   step "instructions per request (callgrind; the release server again, on its own port)"

@@ -1,9 +1,9 @@
 import { defineConfig } from "@playwright/test";
+import { chromiumLaunchOptions } from "./chromium.mjs";
 
 // The server is started by scripts/test.sh (or by you: scripts/run.sh) before Playwright runs;
 // BASE_URL says where. Browsers come from Debian (/usr/bin/chromium): Playwright downloads none.
 const baseURL = process.env.BASE_URL ?? "http://127.0.0.1:3000";
-const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 // The deployment behind nginx (scripts/deploy_check.sh), only when that script says where it is.
 const proxyBaseURL = process.env.PROXY_BASE_URL;
 
@@ -19,20 +19,7 @@ export default defineConfig({
     baseURL,
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
-    launchOptions: {
-      executablePath: chromium,
-      // Without the networking flags Chromium keeps calling hosts this offline machine cannot reach.
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-      ],
-    },
+    launchOptions: chromiumLaunchOptions,
   },
   projects: [
     {

@@ -16,6 +16,7 @@
 // Prints a table and writes target/bench-round-trip.json (BENCH_ROUND_TRIP_JSON).
 import { writeFileSync } from "node:fs";
 import { chromium } from "@playwright/test";
+import { chromiumLaunchOptions } from "../chromium.mjs";
 
 const base = (process.argv[2] ?? "").replace(/\/$/, "");
 if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(base)) {
@@ -102,12 +103,7 @@ function percentile(values, p) {
 
 const ms = (value) => (value === null ? "n/a" : `${value.toFixed(1)} ms`);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  // As in playwright.config.ts: without them Chromium keeps calling hosts an offline machine lacks.
-  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-});
+const browser = await chromium.launch(chromiumLaunchOptions);
 const signIns = [];
 const baselines = [];
 try {

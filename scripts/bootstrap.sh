@@ -6,8 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARGO_LEPTOS_VERSION=0.3.11
-# cargo-leptos 0.3.11's lock file pins cargo-util-schemas 0.14.2, which needs a newer rustc than ours.
-CARGO_UTIL_SCHEMAS_PIN=0.14.1
 CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
 export PATH="$CARGO_BIN:$PATH"
 
@@ -22,12 +20,37 @@ ensure_wasm_target() {
   fi
 }
 
+# `cargo leptos new` is the only user of cargo-generate, whose ~120 crates of its own (gix, rhai,
+# liquid) are about a fifth of cargo-leptos' build. This project never scaffolds, so the build leaves
+# that command out: a fresh machine has a CI time limit. It also drops cargo-util-schemas, whose
+# locked version needs a newer rustc than ours.
+drop_new_command() {
+  sed -i '/^\[dependencies\.cargo-generate\]$/,/^$/d' Cargo.toml
+  cat >src/command/new.rs <<'RS'
+use clap::Args;
+
+use crate::internal_prelude::*;
+
+/// Left out of this build (leptos-scalekit's scripts/bootstrap.sh): it needs cargo-generate.
+#[derive(Clone, Debug, Args, PartialEq, Eq)]
+pub struct NewCommand {}
+
+impl NewCommand {
+    pub fn run(self) -> Result<()> {
+        bail!("`cargo leptos new` is not in this build of cargo-leptos (built without cargo-generate)")
+    }
+}
+RS
+  # Prunes cargo-generate's packages from the lock file and keeps every other version as locked.
+  cargo update --quiet --workspace
+}
+
 ensure_cargo_leptos() {
   if cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
     log "cargo-leptos $CARGO_LEPTOS_VERSION present"
     return
   fi
-  log "building cargo-leptos $CARGO_LEPTOS_VERSION with no_downloads (about 10 minutes on 2 cores)"
+  log "building cargo-leptos $CARGO_LEPTOS_VERSION with no_downloads, without \`new\` (about 14 minutes on 2 cores)"
   local work
   work=$(mktemp -d)
   # Fetch the published source through cargo itself (the only reachable source), then build it with a
@@ -48,7 +71,7 @@ TOML
   cp -r "$src" "$work/cargo-leptos"
   (
     cd "$work/cargo-leptos"
-    cargo update --quiet -p cargo-util-schemas --precise "$CARGO_UTIL_SCHEMAS_PIN"
+    drop_new_command
     CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
       cargo install --path . --locked --features no_downloads
   )

@@ -54,6 +54,27 @@ test("E7: the signed-in pages and the 403 page hydrate without a warning", async
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Access denied");
 });
 
+test("the dashboard's claims stay as the server wrote them, and come as rows when reached in the app", async ({ page }) => {
+  await signIn(page, /Ada Admin/);
+  await waitForHydration(page);
+  const subject = () => page.getByRole("row", { name: /^sub / }).first();
+  await expect(subject()).toContainText("usr_100000000000000001");
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 7));
+  const claimCalls: string[] = [];
+  page.on("request", (request) => {
+    if (new URL(request.url()).pathname === "/_app/claims") claimCalls.push(request.url());
+  });
+  const main = page.getByRole("navigation", { name: "Main" });
+  await main.getByRole("link", { name: "Session", exact: true }).click();
+  await expect(page).toHaveURL(/\/sessions$/);
+  await main.getByRole("link", { name: "Dashboard" }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(subject()).toContainText("usr_100000000000000001");
+  await expect(page.getByRole("row", { name: /^at_hash / })).toHaveCount(1);
+  expect(claimCalls, "the rows were fetched once, by the browser").toHaveLength(1);
+  expect(await page.evaluate(() => (window as unknown as { marker: number }).marker), "no reload").toBe(7);
+});
+
 test("validate and refresh update the panel in place", async ({ page }) => {
   await signIn(page, /Ada Admin/, "/sessions");
   await waitForHydration(page);

@@ -32,13 +32,31 @@ pub struct ClaimsHtml {
 }
 
 /// The claims of the session's tokens, for the dashboard's tables.
+///
+/// Rendering the page, it answers the tables' HTML and no rows: the page shows the HTML, and
+/// hydration leaves a table body written by the server as it is, so rows in the page's
+/// hydration data would only carry every claim a second time (and cost the render their
+/// encoding). Called by the browser (the dashboard reached by in-app navigation), it answers the
+/// rows, which the browser lays out itself.
 #[server(prefix = "/_app", endpoint = "claims")]
 pub async fn get_claims() -> Result<SessionClaims, ServerError> {
     use crate::views::claims_table::session_claims_cached;
     use scalekit_auth::now_secs;
 
     let session = scalekit_leptos::server::require_session()?;
-    Ok(session_claims_cached(&session, now_secs()).as_ref().clone())
+    let laid_out = session_claims_cached(&session, now_secs());
+    Ok(if scalekit_leptos::server::is_server_fn_call() {
+        SessionClaims {
+            id_token: laid_out.id_token.clone(),
+            access_token: laid_out.access_token.clone(),
+            html: None,
+        }
+    } else {
+        SessionClaims {
+            html: laid_out.html.clone(),
+            ..SessionClaims::default()
+        }
+    })
 }
 
 /// One of the user's sessions at the provider, for the session panel's "Your sessions" list.

@@ -49,11 +49,29 @@ async fn guarded_pages_fetch_their_data_once_per_render() {
     );
     let data = resource_data(&page);
     assert_eq!(data.len(), 2, "every resource's data decodes");
-    let in_data = data
-        .iter()
-        .filter(|bytes| bytes.windows(7).any(|w| w == b"at_hash"))
-        .count();
-    assert_eq!(in_data, 1, "and once in the page's data");
+    assert!(
+        !data
+            .iter()
+            .any(|bytes| bytes.windows(7).any(|w| w == b"at_hash")),
+        "and not again in the page's data: hydration keeps the server's table"
+    );
+    // The browser that reaches the dashboard by in-app navigation asks for the rows themselves.
+    let called = browser.call("claims").await;
+    assert_eq!(called.status(), 200);
+    let claims: serde_json::Value = called.json().await.unwrap();
+    let names = |table: &str| -> Vec<String> {
+        claims[table]
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .filter_map(|row| row["name"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(names("id_token").iter().any(|n| n == "at_hash"), "{claims}");
+    assert!(names("access_token").iter().any(|n| n == "sub"), "{claims}");
+    assert!(!claims.to_string().contains("eyJ"), "never a token");
 }
 
 #[tokio::test]

@@ -100,28 +100,29 @@ fn Dashboard(session: SessionView, claims: ClaimsData) -> impl IntoView {
         <section aria-labelledby="claims-title">
             <h2 id="claims-title">"Token claims"</h2>
             <p class="hint">"Decoded on the server from the tokens it keeps; the tokens themselves never reach the browser."</p>
-            <Suspense fallback=|| view! { <p class="loading">"Loading claims…"</p> }>
-                {move || Suspend::new(async move {
-                    match claims.await {
-                        Ok(claims) => {
-                            let html = claims.html.as_deref();
-                            let id_token_html = html.map(|html| html.id_token.clone());
-                            let access_token_html = html.map(|html| html.access_token.clone());
-                            Either::Left(view! {
-                                <div class="grid-2">
-                                    <ClaimsTable caption="ID token" rows=claims.id_token
-                                        html=id_token_html/>
-                                    <ClaimsTable caption="Access token" rows=claims.access_token
-                                        html=access_token_html/>
-                                </div>
-                            })
-                        }
-                        Err(error) => Either::Right(view! {
-                            <p class="alert alert-error" role="alert">{error.to_string()}</p>
-                        }),
+            // No Suspense of its own: the guard's waits for the claims too (in the browser, a page
+            // reached in the app shows the guard's fallback until they come). A second boundary
+            // ran its own set-up and dry runs of this closure on every server render.
+            {move || Suspend::new(async move {
+                match claims.await {
+                    Ok(claims) => {
+                        let html = claims.html.as_deref();
+                        let id_token_html = html.map(|html| html.id_token.clone());
+                        let access_token_html = html.map(|html| html.access_token.clone());
+                        Either::Left(view! {
+                            <div class="grid-2">
+                                <ClaimsTable caption="ID token" rows=claims.id_token
+                                    html=id_token_html/>
+                                <ClaimsTable caption="Access token" rows=claims.access_token
+                                    html=access_token_html/>
+                            </div>
+                        })
                     }
-                })}
-            </Suspense>
+                    Err(error) => Either::Right(view! {
+                        <p class="alert alert-error" role="alert">{error.to_string()}</p>
+                    }),
+                }
+            })}
         </section>
     }
 }

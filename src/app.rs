@@ -1,7 +1,9 @@
 //! The HTML shell and the root component with its routes.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Title};
+#[cfg(feature = "ssr")]
+use leptos_meta::MetaTags;
+use leptos_meta::{provide_meta_context, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{lazy_route, Lazy, LazyRoute, SsrMode, StaticSegment};
 
@@ -17,10 +19,25 @@ use crate::pages::{
 /// Where a sign-in lands when it did not ask for a page.
 pub const DEFAULT_RETURN_PATH: &str = "/dashboard";
 
+/// The pages whose code leaves the first bundle (see `lazy_page!`), by path and `LazyRoute` type.
+#[cfg(feature = "ssr")]
+const LAZY_PAGES: [crate::web::chunk_preloads::LazyPage; 6] = [
+    ("/about", "AboutRoute"),
+    ("/login", "LoginRoute"),
+    ("/logout", "LogoutRoute"),
+    ("/dashboard", "DashboardRoute"),
+    ("/sessions", "SessionsRoute"),
+    ("/organization/settings", "SettingsRoute"),
+];
+
 /// The document around the app; rendered on the server only.
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // Read back by the browser before hydration (`site_info::DEV_PROVIDER_ATTRIBUTE`).
     let dev_provider = dev_provider_url();
+    let hydration_scripts = view! { <HydrationScripts options=options.clone()/> };
+    // After HydrationScripts, which provides what it reads.
+    let chunk_preloads = crate::web::chunk_preloads::for_this_page(&LAZY_PAGES);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -28,8 +45,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <AutoReload options/>
+                {hydration_scripts}
+                {chunk_preloads}
                 // Static for the page's life, so plain tags in the server-only shell: the browser
                 // bundle carries no code for them (cargo-leptos' CSS reload finds id="leptos").
                 <link rel="stylesheet" id="leptos" href="/pkg/leptos-scalekit.css"/>

@@ -104,15 +104,9 @@ pub fn build_router(state: AppState) -> Router {
     // service, rather than each route (`Router::layer` puts a copy around every route, and axum
     // clones a route's whole stack of boxed services for each request it serves).
     let stack = tower::ServiceBuilder::new()
-        .layer(axum::middleware::from_fn(web::request_log::request_log))
-        // Outside the size limit, so its 414 and 431 answers carry the headers too (H7).
-        .layer(axum::middleware::from_fn_with_state(
-            headers,
-            web::security_headers::security_headers,
-        ))
-        .layer(axum::middleware::from_fn(
-            web::header_limit::limit_request_size,
-        ))
+        // Request id and log, security headers (H7: on the size limit's 414 and 431 too), and
+        // the size limit.
+        .layer(web::edge::EdgeLayer::new(headers))
         // A request that takes longer than this (a client trickling its body, a stuck call)
         // gets 503 and frees its task; the provider client's own timeouts are shorter.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

@@ -110,3 +110,42 @@ test("client-side navigation to settings shows a member the 403 page", async ({ 
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Access denied");
   expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(3);
 });
+
+test("a lazily loaded page preloads exactly its own chunks, and the browser fetches each once", async ({ page }) => {
+  await signIn(page, /Ada Admin/);
+  const manifest: Record<string, string[]> = await (await page.request.get("/pkg/__wasm_split_manifest.json")).json();
+  const pages: [string, string][] = [
+    ["/dashboard", "dashboard_route"],
+    ["/sessions", "sessions_route"],
+    ["/organization/settings", "settings_route"],
+    ["/about", "about_route"],
+  ];
+  for (const [path, route] of pages) {
+    const split = Object.keys(manifest).find((key) => key.startsWith(`__${route}_view_`));
+    expect(split, `${route} in the manifest`).toBeTruthy();
+    const expected = manifest[split!].map((chunk) => `/pkg/${chunk}.wasm`).sort();
+    const html = await (await page.request.get(path)).text();
+    const head = html.slice(0, html.indexOf("</head>"));
+    const preloaded = [...head.matchAll(/<link rel="preload" href="([^"]+\.wasm)"/g)].map((m) => m[1]);
+    // Once each: Leptos' own copies of these tags are not written as well.
+    expect(preloaded.filter((href) => !href.includes("leptos-scalekit")).sort(), path).toEqual(expected);
+    expect(head.match(/rel="modulepreload" href="\/pkg\/__wasm_split[^"]*\.js"/g), path).toHaveLength(1);
+
+    await page.goto(path);
+    await waitForHydration(page);
+    // A preload the page's own fetch did not match would show as a second download of the chunk.
+    const downloads = await page.evaluate(() =>
+      performance
+        .getEntriesByType("resource")
+        .map((entry) => new URL(entry.name).pathname)
+        .filter((name) => name.endsWith(".wasm")),
+    );
+    for (const chunk of expected) {
+      expect(downloads.filter((name) => name === chunk), `${path}: ${chunk}`).toHaveLength(1);
+    }
+  }
+  // A page in the first bundle (the 404 page) preloads no chunk.
+  const missing = await page.request.get("/no/such/page");
+  expect(missing.status()).toBe(404);
+  expect(await missing.text()).not.toContain('as="fetch" type="application/wasm" crossorigin="anonymous"');
+});

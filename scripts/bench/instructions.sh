@@ -54,9 +54,7 @@ minimal Leptos page, bare (the Leptos floor)|$BARE_BASE/_bench/leptos|
 SSR /dashboard|/dashboard|Cookie: $COOKIE
 SSR /sessions|/sessions|Cookie: $COOKIE
 JSON hello, bare|$BARE_BASE/health|
-JSON hello behind request_log alone|$BARE_BASE/_bench/layer/request-log|
-JSON hello behind security_headers alone|$BARE_BASE/_bench/layer/security-headers|
-JSON hello behind limit_request_size alone|$BARE_BASE/_bench/layer/size-limit|
+JSON hello behind the edge layer alone (id, log, headers, size limit)|$BARE_BASE/_bench/layer/edge|
 JSON hello behind the TimeoutLayer alone|$BARE_BASE/_bench/layer/timeout|
 JSON hello /health, app middleware|/health|
 bearer GET /api/v1/deployments|/api/v1/deployments|Authorization: Bearer $TOKEN

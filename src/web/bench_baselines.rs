@@ -102,7 +102,6 @@ pub async fn serve_bare(addr: SocketAddr, page: BenchPage, options: LeptosOption
 /// The JSON hello behind each of the app's outer layers alone, at `/_bench/layer/<name>`: what
 /// each layer costs (instructions.sh counts them against the bare hello).
 fn one_layer_each() -> Router<BenchPage> {
-    use axum::middleware::{from_fn, from_fn_with_state};
     let hello = || get(super::health::health);
     let headers = super::security_headers::SecurityHeaderSettings {
         send_hsts: true,
@@ -110,19 +109,8 @@ fn one_layer_each() -> Router<BenchPage> {
     };
     Router::new()
         .route(
-            "/_bench/layer/request-log",
-            hello().layer(from_fn(super::request_log::request_log)),
-        )
-        .route(
-            "/_bench/layer/security-headers",
-            hello().layer(from_fn_with_state(
-                headers,
-                super::security_headers::security_headers,
-            )),
-        )
-        .route(
-            "/_bench/layer/size-limit",
-            hello().layer(from_fn(super::header_limit::limit_request_size)),
+            "/_bench/layer/edge",
+            hello().layer(super::edge::EdgeLayer::new(headers)),
         )
         .route(
             "/_bench/layer/timeout",

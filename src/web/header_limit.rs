@@ -1,9 +1,9 @@
 //! Ceilings on the request line and headers. Browsers keep cookies to about 4 KB each and nothing
 //! legitimate here needs more than a few; an oversized header block (a cookie bomb, a forged
 //! session split into many pieces) gets 431 and an oversized URI 414, before any of it is parsed.
+//! Applied by the edge layer (`web::edge`).
 
 use axum::extract::Request;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 
@@ -20,21 +20,24 @@ pub fn header_bytes(request: &Request) -> usize {
         .sum()
 }
 
-pub async fn limit_request_size(request: Request, next: Next) -> Response {
+/// The answer to a request whose line or headers are over the ceilings, `None` for the rest.
+pub fn refusal(request: &Request) -> Option<Response> {
     if request
         .uri()
         .path_and_query()
         .map_or(0, |p| p.as_str().len())
         > MAX_URI_BYTES
     {
-        return (StatusCode::URI_TOO_LONG, "The address is too long.").into_response();
+        return Some((StatusCode::URI_TOO_LONG, "The address is too long.").into_response());
     }
-    if header_bytes(&request) > MAX_HEADER_BYTES {
-        return (
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "Request headers too large: clear this site's cookies and try again.",
-        )
-            .into_response();
+    if header_bytes(request) > MAX_HEADER_BYTES {
+        return Some(
+            (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "Request headers too large: clear this site's cookies and try again.",
+            )
+                .into_response(),
+        );
     }
-    next.run(request).await
+    None
 }

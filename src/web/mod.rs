@@ -3,6 +3,8 @@
 
 #[cfg(feature = "bench-baselines")]
 pub mod bench_baselines;
+pub mod chunk_preloads;
+pub mod edge;
 pub mod header_limit;
 pub mod health;
 pub mod metrics;

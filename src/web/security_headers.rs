@@ -1,16 +1,15 @@
 //! Security headers on every response, static files included (checklist H1–H5, H7). A handler
 //! that sets one of these itself keeps its own value. The content security policy carries a fresh
 //! nonce per request, which the page's own scripts (hydration, resource data) are rendered with.
+//! Applied by the edge layer (`web::edge`).
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::extract::Request;
 use http::header::Entry;
 use http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
     X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
-use http::{HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// Headers that do not depend on the request.
 const BASELINE: [(HeaderName, &str); 5] = [
@@ -61,15 +60,17 @@ pub fn content_security_policy(nonce: &str, extra_form_action: Option<&str>) -> 
     policy
 }
 
-pub async fn security_headers(
-    State(settings): State<SecurityHeaderSettings>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+/// Makes this request's script nonce and leaves it for the page renderer.
+pub fn provide_nonce(request: &mut Request) -> String {
     let nonce = scalekit_auth::protocol::random_token(16);
     request.extensions_mut().insert(CspNonce(nonce.clone()));
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
+    nonce
+}
+
+/// Adds the headers the response does not set itself; `nonce` is the request's.
+pub fn apply(headers: &mut HeaderMap, nonce: &str, settings: &SecurityHeaderSettings) {
+    // Room for all of them at once: the map would otherwise grow (and rehash) as they go in.
+    headers.reserve(BASELINE.len() + 5);
     // `entry` looks each name up once (`contains_key` then `insert` hashed it twice).
     for (name, value) in BASELINE {
         headers
@@ -77,7 +78,7 @@ pub async fn security_headers(
             .or_insert_with(|| HeaderValue::from_static(value));
     }
     if let Entry::Vacant(slot) = headers.entry(CONTENT_SECURITY_POLICY) {
-        let policy = content_security_policy(&nonce, settings.extra_form_action.as_deref());
+        let policy = content_security_policy(nonce, settings.extra_form_action.as_deref());
         if let Ok(value) = HeaderValue::from_str(&policy) {
             slot.insert(value);
         }
@@ -94,7 +95,6 @@ pub async fn security_headers(
             HeaderValue::from_static("max-age=63072000; includeSubDomains"),
         );
     }
-    response
 }
 
 #[cfg(test)]

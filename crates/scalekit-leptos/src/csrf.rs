@@ -2,10 +2,9 @@
 //! functions (login and logout included) and form posts (checklist X2–X4). The browser's
 //! `Sec-Fetch-Site` decides when present; otherwise `Origin`, then `Referer`, must be this app's
 //! origin; with none of them the request is refused (fail closed). SameSite=Lax cookies stay as a
-//! second line of defence (X6).
+//! second line of defence (X6). Applied by the request guard (`request_guard`).
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use http::header::{ORIGIN, REFERER};
 use http::{HeaderMap, Method, StatusCode};
@@ -69,19 +68,8 @@ fn judge_browser_signals(headers: &HeaderMap, origin: &str) -> Option<CsrfVerdic
     })
 }
 
-/// The middleware: 403 with a JSON error for a refused request.
-pub async fn csrf_guard(
-    State(AppOrigin(origin)): State<AppOrigin>,
-    request: Request,
-    next: Next,
-) -> Response {
-    match judge(request.method(), request.headers(), &origin) {
-        CsrfVerdict::Allowed => next.run(request).await,
-        CsrfVerdict::Refused(reason) => refuse(reason, &request),
-    }
-}
-
-fn refuse(reason: &'static str, request: &Request) -> Response {
+/// 403 with a JSON error, logged with the reason.
+pub(crate) fn refuse(reason: &'static str, request: &Request) -> Response {
     tracing::warn!(reason, path = %request.uri().path(), "cross-site request refused");
     let body = serde_json::json!({
         "error": "forbidden",

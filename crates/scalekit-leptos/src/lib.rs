@@ -47,6 +47,8 @@ mod session;
 #[cfg(feature = "ssr")]
 mod csrf;
 #[cfg(feature = "ssr")]
+mod request_guard;
+#[cfg(feature = "ssr")]
 mod routes;
 #[cfg(feature = "ssr")]
 pub mod server;

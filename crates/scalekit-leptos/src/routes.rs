@@ -18,14 +18,14 @@ use leptos::prelude::*;
 use leptos::server_fn::axum::server_fn_paths;
 use leptos_axum::{AxumRouteListing, LeptosRoutes};
 use scalekit_auth::axum_edge::{
-    backchannel_logout, callback, initiate_login, session_middleware, BACKCHANNEL_LOGOUT_PATH,
-    INITIATE_LOGIN_PATH,
+    backchannel_logout, callback, initiate_login, BACKCHANNEL_LOGOUT_PATH, INITIATE_LOGIN_PATH,
 };
 use scalekit_auth::Auth;
 use tower::ServiceBuilder;
 use tower_cookies::CookieManagerLayer;
 
-use crate::csrf::{csrf_guard, AppOrigin};
+use crate::csrf::AppOrigin;
+use crate::request_guard::RequestGuardLayer;
 
 /// What the sign-in routes need: the auth core's handle and the origin browsers reach the app at
 /// (the CSRF guard compares against it). The callback is served at the redirect URI's path.
@@ -128,13 +128,10 @@ where
         // a route's whole stack of boxed services for each request: a tenth of a page's cost.
         let guarded = ServiceBuilder::new()
             .layer(CookieManagerLayer::new())
-            .layer(axum::middleware::from_fn_with_state(
-                sign_in.origin.clone(),
-                csrf_guard,
-            ))
-            .layer(axum::middleware::from_fn_with_state(
+            // The CSRF guard, then the session middleware (2 and 3 above).
+            .layer(RequestGuardLayer::new(
                 sign_in.auth.clone(),
-                session_middleware,
+                sign_in.origin.clone(),
             ))
             .service(pages);
         let mut router = self.merge(edges);

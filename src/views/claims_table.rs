@@ -61,10 +61,10 @@ fn render(name: &str, value: &Value) -> String {
 /// a refresh, and laying one out (decode, parse, format) was an eighth of its render time.
 ///
 /// Keyed by the session id (random, one per sign-in), so an entry can only ever be shown to the
-/// session it was made for. It holds a keyed hash of the tokens it was made from, so a refresh
-/// lays the tables out again. SipHash with this process's random key (std's `RandomState`), not
-/// SHA-256: hashing both tokens with SHA-256 on every visit cost as much as the layout it saved,
-/// and the hash only has to tell this session's successive tokens apart.
+/// session it was made for. It holds a hash of the fingerprints of the tokens it was made from
+/// (taken when they arrived, kept in the session), so a refresh lays the tables out again. The
+/// hash only has to tell this session's successive tokens apart: hashing the tokens themselves on
+/// every visit (SHA-256, then SipHash over about 2 KB) cost as much as the layout it saved.
 static LAID_OUT: OnceLock<LaidOut> = OnceLock::new();
 /// Enough for every active session of a busy instance; a few MB at most.
 const LAID_OUT_CAPACITY: usize = 2_000;
@@ -87,9 +87,10 @@ pub fn session_claims_cached(session: &Session, now: u64) -> Arc<SessionClaims> 
         hasher: RandomState::new(),
         entries: Mutex::new(HashMap::new()),
     });
+    let fingerprints = session.fingerprints();
     let tokens = cache
         .hasher
-        .hash_one((session.access_token(), session.id_token()));
+        .hash_one((&fingerprints.access_token, &fingerprints.id_token));
     let mut entries = cache.entries.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(entry) = entries.get(session.id()) {
         if entry.tokens == tokens && now < entry.until {

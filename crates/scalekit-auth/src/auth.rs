@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use tower_cookies::{Cookies, Key};
 
+use super::opened_sessions::OpenedSessions;
 use super::relying_party::{RefreshError, RelyingParty};
 use super::session::{Session, SessionCheck, SessionPolicy};
 use super::session_cookies::{CookieSettings, SessionCookie};
@@ -26,6 +27,8 @@ pub struct Auth {
     pub(crate) key: Key,
     pub(crate) cookies: CookieSettings,
     pub(crate) pages: Arc<SignInPages>,
+    /// Session cookies opened recently, so the same cookie is not opened on every request.
+    pub(crate) opened: Arc<OpenedSessions>,
 }
 
 /// The request's session, as the middleware found it.
@@ -191,8 +194,27 @@ impl Auth {
         headers: &http::HeaderMap,
         now: u64,
     ) -> RequestSession {
-        let found = self.cookies.read_session_from_headers(headers, &self.key);
+        let found = self.session_in_headers(headers);
         self.resolve_found(cookies, found, now).await
+    }
+
+    /// The request's session cookie, opened, or as it opened on an earlier request that sent the
+    /// same bytes (see `opened_sessions`).
+    fn session_in_headers(&self, headers: &http::HeaderMap) -> SessionCookie {
+        let Some(sealed) = self.cookies.sealed_session_in_headers(headers) else {
+            return SessionCookie::Absent;
+        };
+        if let Some(session) = self.opened.get(&sealed) {
+            return SessionCookie::Present(session);
+        }
+        match self.cookies.open_sealed(&self.key, &sealed) {
+            Some(session) => {
+                let session = Arc::new(session);
+                self.opened.insert(&sealed, Arc::clone(&session));
+                SessionCookie::Present(session)
+            }
+            None => SessionCookie::Invalid,
+        }
     }
 
     async fn resolve_found(
@@ -208,7 +230,7 @@ impl Auth {
                 self.cookies.clear_session(cookies);
                 return RequestSession::SignedOut;
             }
-            SessionCookie::Present(session) => *session,
+            SessionCookie::Present(session) => session,
         };
         match self.rp.store.is_ended(session.keys(), now).await {
             Ok(false) => {}
@@ -217,7 +239,7 @@ impl Auth {
                 return RequestSession::SignedOut;
             }
             // Not knowing is not "no": the cookie is kept for when the store is back.
-            Err(_) => return RequestSession::Unverified(Arc::new(session)),
+            Err(_) => return RequestSession::Unverified(session),
         }
         match session.check(now, self.rp.policy()) {
             SessionCheck::Ended(reason) => {
@@ -226,26 +248,25 @@ impl Auth {
                 RequestSession::Ended
             }
             SessionCheck::Valid => {
-                let session = if session.wants_touch(now) {
+                if session.wants_touch(now) {
                     let touched = Session {
                         last_seen: now,
-                        ..session
+                        ..Session::clone(&session)
                     };
                     self.write(cookies, &touched, now);
-                    touched
+                    RequestSession::SignedIn(Arc::new(touched))
                 } else {
-                    session
-                };
-                RequestSession::SignedIn(Arc::new(session))
+                    RequestSession::SignedIn(session)
+                }
             }
             SessionCheck::NeedsRefresh => match self.refresh(cookies, &session, now).await {
                 Ok(refreshed) => RequestSession::SignedIn(Arc::new(refreshed)),
                 Err(RefreshError::Ended(_)) => RequestSession::Ended,
                 Err(RefreshError::Unavailable(_)) => {
                     if session.access_token_valid(now) {
-                        RequestSession::SignedIn(Arc::new(session))
+                        RequestSession::SignedIn(session)
                     } else {
-                        RequestSession::Stale(Arc::new(session))
+                        RequestSession::Stale(session)
                     }
                 }
             },

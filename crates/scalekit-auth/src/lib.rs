@@ -61,6 +61,7 @@ mod keys;
 mod log_text;
 mod logout_token;
 pub mod management;
+mod opened_sessions;
 mod provider;
 mod readiness;
 mod refresh;

@@ -7,6 +7,8 @@
 //! instead, C2); a value kept for the next page never rides a cross-site request, so it is
 //! `Strict`.
 
+use std::sync::Arc;
+
 use http::HeaderMap;
 use tower_cookies::cookie::time::Duration;
 use tower_cookies::cookie::SameSite;
@@ -33,7 +35,7 @@ pub enum SessionCookie {
     Invalid,
     /// A session this server's key sealed under the session cookie's name. Its timeouts and the
     /// ended-session records are still to be checked.
-    Present(Box<Session>),
+    Present(Arc<Session>),
 }
 
 impl CookieSettings {
@@ -114,26 +116,82 @@ impl CookieSettings {
     /// cookies do not change then never needs it. Our values are base64url, which has nothing
     /// to decode, so a value that needed decoding is not ours and fails to open like any other.
     pub fn read_session_from_headers(&self, headers: &HeaderMap, key: &Key) -> SessionCookie {
-        self.open_session(key, |name| {
-            cookie_in_headers(headers, name).map(str::to_string)
-        })
+        match self.sealed_session_in_headers(headers) {
+            None => SessionCookie::Absent,
+            Some(sealed) => self.opened(key, &sealed),
+        }
     }
 
-    /// The pieces named for the session, joined in order (at most `MAX_PIECES`), opened with
-    /// `key` under the session cookie's name; `piece(name)` is the value of one cookie.
-    fn open_session(&self, key: &Key, piece: impl Fn(&str) -> Option<String>) -> SessionCookie {
+    /// The session's sealed value in the request's `Cookie` headers (its pieces joined), `None`
+    /// without a session cookie. What [`read_session_from_headers`](Self::read_session_from_headers)
+    /// opens.
+    /// One pass over the headers: looking each piece up on its own read (and checked) the whole
+    /// `Cookie` line once per piece, a twentieth of a page's instructions.
+    pub(crate) fn sealed_session_in_headers(&self, headers: &HeaderMap) -> Option<String> {
+        let lines = headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|header| header.to_str().ok());
+        let mut pieces: [Option<&str>; MAX_PIECES] = [None; MAX_PIECES];
+        for (name, value) in sent_cookies(lines) {
+            if let Some(index) = self.piece_index(name) {
+                // The last of a repeated name wins, as in tower-cookies' jar.
+                pieces[index] = Some(value);
+            }
+        }
+        let mut sealed = String::new();
+        for piece in pieces.iter().map_while(|piece| *piece) {
+            sealed.push_str(piece);
+        }
+        pieces[0].map(|_| sealed)
+    }
+
+    /// Which piece of the session a cookie named `name` is ([`piece_name`](Self::piece_name)).
+    fn piece_index(&self, name: &str) -> Option<usize> {
+        let rest = name.strip_prefix(self.session_name())?;
+        if rest.is_empty() {
+            return Some(0);
+        }
+        let digits = rest.strip_prefix('_')?;
+        // Only the names we write: `_1`, not `_01` or `_+1`.
+        if digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let index: usize = digits.parse().ok()?;
+        (index < MAX_PIECES).then_some(index)
+    }
+
+    /// The pieces named for the session, joined in order (at most `MAX_PIECES`); `piece(name)` is
+    /// the value of one cookie. `None` without the first.
+    fn joined_pieces(&self, piece: impl Fn(&str) -> Option<String>) -> Option<String> {
         let mut sealed = String::new();
         for index in 0..MAX_PIECES {
             match piece(&self.piece_name(index)) {
                 Some(value) => sealed.push_str(&value),
-                None if index == 0 => return SessionCookie::Absent,
+                None if index == 0 => return None,
                 None => break,
             }
         }
-        match open(key, self.session_name(), &sealed)
+        Some(sealed)
+    }
+
+    /// The session a sealed value holds, if it opens with `key` under the session cookie's name
+    /// and parses.
+    pub(crate) fn open_sealed(&self, key: &Key, sealed: &str) -> Option<Session> {
+        open(key, self.session_name(), sealed)
             .and_then(|json| serde_json::from_str::<Session>(&json).ok())
-        {
-            Some(session) => SessionCookie::Present(Box::new(session)),
+    }
+
+    fn open_session(&self, key: &Key, piece: impl Fn(&str) -> Option<String>) -> SessionCookie {
+        match self.joined_pieces(piece) {
+            None => SessionCookie::Absent,
+            Some(sealed) => self.opened(key, &sealed),
+        }
+    }
+
+    fn opened(&self, key: &Key, sealed: &str) -> SessionCookie {
+        match self.open_sealed(key, sealed) {
+            Some(session) => SessionCookie::Present(Arc::new(session)),
             None => SessionCookie::Invalid,
         }
     }
@@ -241,19 +299,6 @@ impl CookieSettings {
     }
 }
 
-/// The value of the cookie `name` in the request's `Cookie` headers, as sent; when a name comes
-/// more than once the last wins, as in tower-cookies' jar.
-fn cookie_in_headers<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    let lines = headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|header| header.to_str().ok());
-    sent_cookies(lines)
-        .filter(|(sent_name, _)| *sent_name == name)
-        .map(|(_, value)| value)
-        .last()
-}
-
 /// The name and value of each cookie in `Cookie` header values (`a=1; b=2`), as sent.
 fn sent_cookies<'a>(
     lines: impl IntoIterator<Item = &'a str>,
@@ -316,6 +361,42 @@ mod tests {
             assert_eq!(format!("{from_jar:?}"), format!("{from_headers:?}"));
         }
         from_jar
+    }
+
+    #[test]
+    fn c1_the_pieces_are_read_in_one_pass_in_order_up_to_the_first_missing() {
+        let sealed = |line: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                http::header::COOKIE,
+                http::HeaderValue::from_str(line).unwrap(),
+            );
+            SETTINGS.sealed_session_in_headers(&headers)
+        };
+        assert_eq!(
+            sealed(
+                "a=1; __Host-skit_session_1=BB; __Host-skit_session=AA; __Host-skit_session_3=DD"
+            )
+            .as_deref(),
+            Some("AABB"),
+            "in order, stopping where _2 is missing"
+        );
+        assert_eq!(
+            sealed("__Host-skit_session=AA; __Host-skit_session_01=x; __Host-skit_session_+1=y; __Host-skit_session_9=z; __Host-skit_sessionx=w")
+                .as_deref(),
+            Some("AA"),
+            "only the names we write"
+        );
+        assert_eq!(
+            sealed("__Host-skit_session=old; __Host-skit_session=new").as_deref(),
+            Some("new"),
+            "the last of a repeated name, as in the jar"
+        );
+        assert_eq!(
+            sealed("__Host-skit_session_1=BB"),
+            None,
+            "no first piece, no session"
+        );
     }
 
     #[test]

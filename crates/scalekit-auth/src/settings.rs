@@ -8,6 +8,7 @@ use tower_cookies::Key;
 
 use crate::auth::Auth;
 use crate::http_client::{provider_http_client_trusting, ExtraRoots};
+use crate::opened_sessions::OpenedSessions;
 use crate::provider::Provider;
 use crate::relying_party::{RelyingParty, RelyingPartySettings};
 use crate::secret::Secret;
@@ -161,6 +162,9 @@ pub fn is_loopback_url(url: &url::Url) -> bool {
     }
 }
 
+/// How many opened session cookies a process keeps (see `opened_sessions`): about 5 KB each.
+const OPENED_SESSIONS: usize = 1024;
+
 impl Auth {
     /// The relying party and the cookie settings, ready for the session middleware, the callback
     /// and the server functions. Fails only if the HTTP client cannot be built (no TLS roots).
@@ -190,6 +194,7 @@ impl Auth {
                 secure: settings.secure_cookies,
             },
             pages: Arc::new(settings.pages),
+            opened: Arc::new(OpenedSessions::new(OPENED_SESSIONS)),
         })
     }
 }

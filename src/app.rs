@@ -43,6 +43,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
+                // First after the charset: Leptos finds this marker by searching the page from
+                // its start for every response, and puts the title and meta tags there.
+                <MetaTags/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <AutoReload options/>
@@ -52,7 +55,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // bundle carries no code for them (cargo-leptos' CSS reload finds id="leptos").
                 <link rel="stylesheet" id="leptos" href="/pkg/leptos-scalekit.css"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <MetaTags/>
             </head>
             <body data-dev-provider=dev_provider>
                 <App/>

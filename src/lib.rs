@@ -3,6 +3,10 @@
 //! server (feature `ssr`) and the browser bundle (feature `hydrate`); everything server-only sits
 //! behind `ssr` so none of it reaches the wasm.
 
+// The pages' view types, rendered without a boundary inside the sign-in guard, are deeper than
+// the compiler's default limit lets a release build lay out.
+#![recursion_limit = "256"]
+
 pub mod account;
 pub mod app;
 pub mod components;

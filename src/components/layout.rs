@@ -1,5 +1,6 @@
 //! The page frame: skip link, header with navigation, the provider banner, main area, footer.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
@@ -27,9 +28,7 @@ pub fn Layout(
                     <ul class="nav-list">
                         <li>{nav_link("/", "Home", here)}</li>
                         <li>{nav_link("/about", "How it works", here)}</li>
-                        <Transition fallback=|| ()>
-                            {move || Suspend::new(async move { account_links(session.await, here) })}
-                        </Transition>
+                        {account_nav(session, here)}
                     </ul>
                 </nav>
             </div>
@@ -57,11 +56,25 @@ pub fn Layout(
     }
 }
 
+/// The account links, at once when the session is known (always with `provide_session`: see
+/// `RequireSignIn`), else when it comes. A boundary around them cost its set-up and two dry runs
+/// of the links on every server render.
+fn account_nav(session: SessionData, here: Memo<String>) -> impl IntoView {
+    match scalekit_leptos::session_now(session) {
+        Some(state) => Either::Left(account_links(state, here)),
+        None => Either::Right(view! {
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move { account_links(session.await, here) })}
+            </Transition>
+        }),
+    }
+}
+
 /// Dashboard and sign-out for a signed-in user, sign-in otherwise. Sign-out is a form post (never
 /// a link) and sign-in a page, both full navigations: they leave the app for the provider.
 fn account_links(state: Result<AuthState, ServerError>, here: Memo<String>) -> impl IntoView {
     match state.ok().as_ref().and_then(AuthState::view) {
-        Some(session) => leptos::either::Either::Left(view! {
+        Some(session) => Either::Left(view! {
             <li>{nav_link("/dashboard", "Dashboard", here)}</li>
             <li>{nav_link("/sessions", "Session", here)}</li>
             <li class="nav-user">
@@ -82,7 +95,7 @@ fn account_links(state: Result<AuthState, ServerError>, here: Memo<String>) -> i
                 </form>
             </li>
         }),
-        None => leptos::either::Either::Right(view! {
+        None => Either::Right(view! {
             <li><a href="/login" class="button button-small">"Sign in"</a></li>
         }),
     }

@@ -100,9 +100,10 @@ fn Dashboard(session: SessionView, claims: ClaimsData) -> impl IntoView {
         <section aria-labelledby="claims-title">
             <h2 id="claims-title">"Token claims"</h2>
             <p class="hint">"Decoded on the server from the tokens it keeps; the tokens themselves never reach the browser."</p>
-            // No Suspense of its own: the guard's waits for the claims too (in the browser, a page
-            // reached in the app shows the guard's fallback until they come). A second boundary
-            // ran its own set-up and dry runs of this closure on every server render.
+            // In a boundary of its own (the guard decides without one): on the server the claims
+            // are ready as the page renders, and a page reached in the app shows the fallback
+            // until they come.
+            <Suspense fallback=|| view! { <p class="loading">"Loading the claims…"</p> }>
             {move || Suspend::new(async move {
                 match claims.await {
                     Ok(claims) => {
@@ -123,6 +124,7 @@ fn Dashboard(session: SessionView, claims: ClaimsData) -> impl IntoView {
                     }),
                 }
             })}
+            </Suspense>
         </section>
     }
 }

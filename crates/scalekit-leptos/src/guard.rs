@@ -3,7 +3,7 @@
 //! real redirect to `/login?next=…` and a member without the permission gets HTTP 403, with
 //! JavaScript or without (checklist guards; the server functions check again for themselves).
 
-use leptos::either::EitherOf4;
+use leptos::either::{Either, EitherOf4};
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
@@ -36,6 +36,16 @@ pub fn provide_session() -> SessionData {
 /// the app's root component, not a state of the request.
 pub fn use_session() -> SessionData {
     expect_context::<SessionResource>().0
+}
+
+/// The session the resource already holds, without waiting: always, for the one
+/// [`provide_session`] makes. On the server it is read from the request as the resource is made;
+/// in the browser it comes with the page's data and is never fetched again. So a view can be
+/// chosen from it at once, the same way on both sides, with no Suspense. It reads the resource's
+/// value itself: Leptos warns about any read of a resource outside a Suspense while hydrating,
+/// for resources that may still be loading there, which this one never is.
+pub fn session_now(session: SessionData) -> Option<Result<AuthState, ServerError>> {
+    (*session).get_untracked()
 }
 
 /// What [`RequireSignIn`] shows instead of its page, and where it sends a visitor to sign in.
@@ -86,10 +96,10 @@ fn access(
 /// holding `permission` when one is named. Otherwise it answers the error the guard shows instead,
 /// without asking the server.
 ///
-/// Create page resources with it in the page component, outside [`RequireSignIn`]: the guard's
-/// Suspense runs its children more than once in a server render (a dry run that finds the
-/// resources, then the render), so a resource made in there would be fetched, and written into
-/// the page, once per run.
+/// Create page resources with it in the page component, outside [`RequireSignIn`]: a resource
+/// made in there would be made again whenever the guard's view is (and while the session is
+/// still loading the guard waits in a Suspense, which runs its children more than once in a
+/// server render), so it would be fetched, and written into the page, once per run.
 ///
 /// The fetch goes on the heap at once: a server function's future holds its HTTP client's state
 /// inline (about 25 KB for the session list's), and the resource moves its future several times
@@ -146,6 +156,13 @@ pub fn set_page_status(status: u16) {
     let _ = status;
 }
 
+/// Shows `children` for a signed-in user (holding `permission` when one is named); otherwise a
+/// redirect to sign in, or the 403 or 503 page with that status set on the server.
+///
+/// The decision is made as the guard is built, from the session the root resource already holds,
+/// with no Suspense around the page. The page's view is then part of its parent's, so its type is
+/// that much deeper: a large page may need `#![recursion_limit = "256"]` in the app's crate for a
+/// release build (the compiler says so when it does).
 #[component]
 pub fn RequireSignIn<F, V>(
     /// A permission the user must hold, e.g. `organization:settings`.
@@ -164,39 +181,45 @@ where
     let session = use_session();
     let location = use_location();
     let pages = pages.or_else(use_context::<GuardPages>).unwrap_or_default();
-    view! {
-        <Suspense fallback=|| view! { <p class="loading">"Checking your session…"</p> }>
-            {
-                let children = children.clone();
-                move || {
-                    let children = children.clone();
-                    Suspend::new(async move {
-                        match access(session.await, permission) {
-                            Access::Allowed(view) => EitherOf4::A(children(view)),
-                            Access::Forbidden(needed) => {
-                                set_page_status(403);
-                                EitherOf4::B((pages.forbidden)(needed))
-                            }
-                            Access::Unavailable => {
-                                set_page_status(503);
-                                EitherOf4::C((pages.unavailable)())
-                            }
-                            Access::SignIn { ended } => {
-                                let mut target = login_url_for(
-                                    pages.login_path,
-                                    &location.pathname.get_untracked(),
-                                    &location.search.get_untracked(),
-                                );
-                                if ended {
-                                    target.push_str("&error=expired");
-                                }
-                                EitherOf4::D(view! { <Redirect path=target/> })
-                            }
-                        }
-                    })
-                }
+    let decide = move |state: Result<AuthState, ServerError>| match access(state, permission) {
+        Access::Allowed(view) => EitherOf4::A(children(view)),
+        Access::Forbidden(needed) => {
+            set_page_status(403);
+            EitherOf4::B((pages.forbidden)(needed))
+        }
+        Access::Unavailable => {
+            set_page_status(503);
+            EitherOf4::C((pages.unavailable)())
+        }
+        Access::SignIn { ended } => {
+            let mut target = login_url_for(
+                pages.login_path,
+                &location.pathname.get_untracked(),
+                &location.search.get_untracked(),
+            );
+            if ended {
+                target.push_str("&error=expired");
             }
-        </Suspense>
+            EitherOf4::D(view! { <Redirect path=target/> })
+        }
+    };
+    // The session is known before the page renders: on the server it is read from the request
+    // as the root resource is made, and in the browser it comes with the page's data and is
+    // never fetched again. So the decision is made at once, the same way on both sides, with no
+    // boundary: a Suspense sets itself up and runs its children twice before rendering them, so
+    // around the whole page it built every guarded page three times per server render. A page's
+    // own data waits in Suspense boundaries of its own.
+    match session_now(session) {
+        Some(state) => Either::Left(decide(state)),
+        // Only if the session resource is still loading (not with `provide_session`).
+        None => Either::Right(view! {
+            <Suspense fallback=|| view! { <p class="loading">"Checking your session…"</p> }>
+                {move || {
+                    let decide = decide.clone();
+                    Suspend::new(async move { decide(session.await) })
+                }}
+            </Suspense>
+        }),
     }
 }
 

@@ -55,8 +55,8 @@ pub mod server;
 
 pub use error::ServerError;
 pub use guard::{
-    login_url_for, provide_session, set_page_status, use_session, when_allowed, GuardPages,
-    RequireSignIn, SessionData,
+    login_url_for, provide_session, session_now, set_page_status, use_session, when_allowed,
+    GuardPages, RequireSignIn, SessionData,
 };
 pub use server_data::from_server;
 pub use server_fns::{

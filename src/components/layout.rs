@@ -56,18 +56,14 @@ pub fn Layout(
     }
 }
 
-/// The account links, at once when the session is known (always with `provide_session`: see
-/// `RequireSignIn`), else when it comes. A boundary around them cost its set-up and two dry runs
-/// of the links on every server render.
+/// The account links, at once: the session is known before the page renders (see
+/// `scalekit_leptos::session_now`). A boundary around them cost its set-up and two dry runs of
+/// the links on every server render.
 fn account_nav(session: SessionData, here: Memo<String>) -> impl IntoView {
-    match scalekit_leptos::session_now(session) {
-        Some(state) => Either::Left(account_links(state, here)),
-        None => Either::Right(view! {
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move { account_links(session.await, here) })}
-            </Transition>
-        }),
-    }
+    account_links(
+        scalekit_leptos::session_now(session).unwrap_or(Err(ServerError::Unauthorized)),
+        here,
+    )
 }
 
 /// Dashboard and sign-out for a signed-in user, sign-in otherwise. Sign-out is a form post (never

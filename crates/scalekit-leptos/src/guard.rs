@@ -3,7 +3,7 @@
 //! real redirect to `/login?next=…` and a member without the permission gets HTTP 403, with
 //! JavaScript or without (checklist guards; the server functions check again for themselves).
 
-use leptos::either::{Either, EitherOf4};
+use leptos::either::EitherOf4;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
@@ -97,9 +97,8 @@ fn access(
 /// without asking the server.
 ///
 /// Create page resources with it in the page component, outside [`RequireSignIn`]: a resource
-/// made in there would be made again whenever the guard's view is (and while the session is
-/// still loading the guard waits in a Suspense, which runs its children more than once in a
-/// server render), so it would be fetched, and written into the page, once per run.
+/// made in there would be made again whenever the guard's view is, so it would be fetched, and
+/// written into the page, once per run.
 ///
 /// The fetch goes on the heap at once: a server function's future holds its HTTP client's state
 /// inline (about 25 KB for the session list's), and the resource moves its future several times
@@ -181,7 +180,17 @@ where
     let session = use_session();
     let location = use_location();
     let pages = pages.or_else(use_context::<GuardPages>).unwrap_or_default();
-    let decide = move |state: Result<AuthState, ServerError>| match access(state, permission) {
+    // The session is known before the page renders: on the server it is read from the request
+    // as the root resource is made, and in the browser it comes with the page's data and is
+    // never fetched again. So the decision is made at once, the same way on both sides, with no
+    // boundary: a Suspense sets itself up and runs its children twice before rendering them, so
+    // around the whole page it built every guarded page three times per server render (and held a
+    // second copy of the page's view code in the bundle, had it stayed as a fallback). A page's own
+    // data waits in Suspense boundaries of its own. `None` only if the resource were still
+    // loading, which the one `provide_session` makes never is: then as if signed out (the sign-in
+    // page is a fresh load, which the server fills).
+    let state = session_now(session).unwrap_or(Err(ServerError::Unauthorized));
+    match access(state, permission) {
         Access::Allowed(view) => EitherOf4::A(children(view)),
         Access::Forbidden(needed) => {
             set_page_status(403);
@@ -202,24 +211,6 @@ where
             }
             EitherOf4::D(view! { <Redirect path=target/> })
         }
-    };
-    // The session is known before the page renders: on the server it is read from the request
-    // as the root resource is made, and in the browser it comes with the page's data and is
-    // never fetched again. So the decision is made at once, the same way on both sides, with no
-    // boundary: a Suspense sets itself up and runs its children twice before rendering them, so
-    // around the whole page it built every guarded page three times per server render. A page's
-    // own data waits in Suspense boundaries of its own.
-    match session_now(session) {
-        Some(state) => Either::Left(decide(state)),
-        // Only if the session resource is still loading (not with `provide_session`).
-        None => Either::Right(view! {
-            <Suspense fallback=|| view! { <p class="loading">"Checking your session…"</p> }>
-                {move || {
-                    let decide = decide.clone();
-                    Suspend::new(async move { decide(session.await) })
-                }}
-            </Suspense>
-        }),
     }
 }
 

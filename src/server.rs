@@ -126,12 +126,13 @@ pub fn build_router(state: AppState) -> Router {
 /// The CSP nonce for the renderer, so hydration scripts carry it (the security-headers layer
 /// made it for this response).
 pub fn provide_csp_nonce() {
-    let nonce = use_context::<http::request::Parts>().and_then(|parts| {
+    let nonce = with_context::<http::request::Parts, _>(|parts| {
         parts
             .extensions
             .get::<web::security_headers::CspNonce>()
             .cloned()
-    });
+    })
+    .flatten();
     if let Some(nonce) = nonce {
         provide_context(leptos::nonce::Nonce::from_value(nonce.0));
     }

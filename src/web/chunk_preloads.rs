@@ -29,10 +29,10 @@ pub fn for_this_page(pages: &[LazyPage]) -> Option<InertElement> {
             .map(|m| tags_by_path(&m, pages))
             .unwrap_or_default()
     });
-    let path = use_context::<http::request::Parts>()?.uri.path().to_owned();
-    by_path
-        .get(path.as_str())
-        .map(|tags| InertElement::new(*tags))
+    // Read in place: `use_context` would clone the request's head, its cookies and all.
+    let tags =
+        with_context::<http::request::Parts, _>(|parts| by_path.get(parts.uri.path()).copied())??;
+    Some(InertElement::new(tags))
 }
 
 fn tags_by_path(

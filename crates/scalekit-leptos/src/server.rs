@@ -23,15 +23,17 @@ pub fn auth() -> Result<Auth, ServerError> {
 
 /// True when the request is a server-function call (not a page being rendered).
 pub fn is_server_fn_call() -> bool {
-    use_context::<http::request::Parts>()
-        .is_some_and(|parts| parts.uri.path().starts_with("/_app/"))
+    with_context::<http::request::Parts, _>(|parts| parts.uri.path().starts_with("/_app/"))
+        .unwrap_or(false)
 }
 
 /// What the session middleware found for this request.
 pub fn request_session() -> RequestSession {
-    use_context::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<RequestSession>().cloned())
-        .unwrap_or(RequestSession::SignedOut)
+    with_context::<http::request::Parts, _>(|parts| {
+        parts.extensions.get::<RequestSession>().cloned()
+    })
+    .flatten()
+    .unwrap_or(RequestSession::SignedOut)
 }
 
 /// The request's cookie jar (set cookies here; they go out with the response).
@@ -104,10 +106,14 @@ pub fn see_other(url: &str) -> Result<(), ServerError> {
 /// True for a plain form post (a browser navigation asks for HTML; the hydrated app's server
 /// function calls do not).
 pub fn accepts_html() -> bool {
-    use_context::<http::request::Parts>()
-        .and_then(|parts| parts.headers.get(ACCEPT).cloned())
-        .and_then(|v| v.to_str().ok().map(|v| v.contains("text/html")))
-        .unwrap_or(false)
+    with_context::<http::request::Parts, _>(|parts| {
+        parts
+            .headers
+            .get(ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    })
+    .unwrap_or(false)
 }
 
 /// Asks the browser to drop everything it stored for this site (checklist O5).

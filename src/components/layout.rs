@@ -60,10 +60,7 @@ pub fn Layout(
 /// `scalekit_leptos::session_now`). A boundary around them cost its set-up and two dry runs of
 /// the links on every server render.
 fn account_nav(session: SessionData, here: Memo<String>) -> impl IntoView {
-    account_links(
-        scalekit_leptos::session_now(session).unwrap_or(Err(ServerError::Unauthorized)),
-        here,
-    )
+    account_links(scalekit_leptos::session_now(session), here)
 }
 
 /// Dashboard and sign-out for a signed-in user, sign-in otherwise. Sign-out is a form post (never

@@ -43,9 +43,13 @@ pub fn use_session() -> SessionData {
 /// in the browser it comes with the page's data and is never fetched again. So a view can be
 /// chosen from it at once, the same way on both sides, with no Suspense. It reads the resource's
 /// value itself: Leptos warns about any read of a resource outside a Suspense while hydrating,
-/// for resources that may still be loading there, which this one never is.
-pub fn session_now(session: SessionData) -> Option<Result<AuthState, ServerError>> {
-    (*session).get_untracked()
+/// for resources that may still be loading there, which this one never is. Were it still
+/// loading, the answer is [`ServerError::Unauthorized`]: as if signed out (the sign-in page is a
+/// fresh load, which the server fills).
+pub fn session_now(session: SessionData) -> Result<AuthState, ServerError> {
+    (*session)
+        .get_untracked()
+        .unwrap_or(Err(ServerError::Unauthorized))
 }
 
 /// What [`RequireSignIn`] shows instead of its page, and where it sends a visitor to sign in.
@@ -186,11 +190,8 @@ where
     // boundary: a Suspense sets itself up and runs its children twice before rendering them, so
     // around the whole page it built every guarded page three times per server render (and held a
     // second copy of the page's view code in the bundle, had it stayed as a fallback). A page's own
-    // data waits in Suspense boundaries of its own. `None` only if the resource were still
-    // loading, which the one `provide_session` makes never is: then as if signed out (the sign-in
-    // page is a fresh load, which the server fills).
-    let state = session_now(session).unwrap_or(Err(ServerError::Unauthorized));
-    match access(state, permission) {
+    // data waits in Suspense boundaries of its own.
+    match access(session_now(session), permission) {
         Access::Allowed(view) => EitherOf4::A(children(view)),
         Access::Forbidden(needed) => {
             set_page_status(403);

@@ -22,19 +22,22 @@ use crate::web;
 /// Longest time a request may take before it is answered 503.
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// The whole application as one Router, ready to serve or to test with `oneshot`.
+/// The whole application: the Router inside the layers every request passes (`web::edge`).
+pub type AppService = web::edge::Edge<axum::Router>;
+
+/// The whole application, ready to serve or to test with `oneshot`.
 ///
 /// Pages and server functions sit behind the session middleware (who is this?) and the CSRF
 /// guard (is this post from our own pages?), put there with the sign-in callback and back-channel
 /// logout by `scalekit_leptos`' one entry point; the machine API, MCP, the development provider,
 /// the health check and static files need neither.
-pub fn build_router(state: AppState) -> Router {
+pub fn build_router(state: AppState) -> AppService {
     let track_requests = state.config.metrics_addr.is_some();
     let routes = route_list();
-    let headers = web::security_headers::SecurityHeaderSettings {
-        send_hsts: state.config.is_production(),
-        extra_form_action: form_action_source(&state.config),
-    };
+    let headers = web::security_headers::SecurityHeaderSettings::new(
+        state.config.is_production(),
+        form_action_source(&state.config).as_deref(),
+    );
     let sign_in = SignIn::new(state.auth.clone(), &state.config.app_url);
     let app = Router::<AppState>::new().leptos_routes_with_sign_in(
         &state,
@@ -100,26 +103,22 @@ pub fn build_router(state: AppState) -> Router {
         // publicly cached response); the not-found page reads it itself, so it has the jar.
         .fallback(web::static_files::static_or_not_found.layer(CookieManagerLayer::new()))
         .with_state(state);
-    // The layers every request passes, outermost first. They wrap the finished Router once, as one
-    // service, rather than each route (`Router::layer` puts a copy around every route, and axum
-    // clones a route's whole stack of boxed services for each request it serves).
-    let stack = tower::ServiceBuilder::new()
-        // Request id and log, security headers (H7: on the size limit's 414 and 431 too), and
-        // the size limit.
-        .layer(web::edge::EdgeLayer::new(headers))
-        // A request that takes longer than this (a client trickling its body, a stuck call)
-        // gets 503 and frees its task; the provider client's own timeouts are shorter.
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            http::StatusCode::SERVICE_UNAVAILABLE,
-            REQUEST_TIMEOUT,
-        ));
-    // Only with METRICS_ADDR (without a recorder there is nobody to count for), outermost.
+    // The layers every request passes wrap the finished Router once, as one service, rather than
+    // each route (`Router::layer` puts a copy around every route, and axum clones a route's whole
+    // stack of boxed services for each request it serves), and nothing wraps them: a Router
+    // around them (its fallback) would match and box every request once more.
+    // Request id and log, security headers (H7: on the size limit's 414 and 431 and the timeout's
+    // 503 too), the size limit, and the time limit: a request that waits longer than
+    // REQUEST_TIMEOUT (a client trickling its body, a stuck call) gets 503 and frees its task;
+    // the provider client's own timeouts are shorter.
+    let edge = web::edge::EdgeLayer::new(headers, REQUEST_TIMEOUT);
+    // Only with METRICS_ADDR (without a recorder there is nobody to count for): the Router tells
+    // the edge layer which route answered.
     if track_requests {
         let routes = routes.route_layer(axum::middleware::from_fn(web::metrics::remember_route));
-        let counted = axum::middleware::from_fn(web::metrics::track_requests);
-        Router::new().fallback_service(counted.layer(stack.service(routes)))
+        edge.counting_requests().layer(routes)
     } else {
-        Router::new().fallback_service(stack.service(routes))
+        edge.layer(routes)
     }
 }
 

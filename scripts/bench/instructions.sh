@@ -54,8 +54,7 @@ minimal Leptos page, bare (the Leptos floor)|$BARE_BASE/_bench/leptos|
 SSR /dashboard|/dashboard|Cookie: $COOKIE
 SSR /sessions|/sessions|Cookie: $COOKIE
 JSON hello, bare|$BARE_BASE/health|
-JSON hello behind the edge layer alone (id, log, headers, size limit)|$BARE_BASE/_bench/layer/edge|
-JSON hello behind the TimeoutLayer alone|$BARE_BASE/_bench/layer/timeout|
+JSON hello behind the edge layer alone (id, log, headers, size and time limits)|$BARE_BASE/_bench/layer/edge|
 JSON hello /health, app middleware|/health|
 bearer GET /api/v1/deployments|/api/v1/deployments|Authorization: Bearer $TOKEN
 EOF

@@ -103,22 +103,14 @@ pub async fn serve_bare(addr: SocketAddr, page: BenchPage, options: LeptosOption
 /// each layer costs (instructions.sh counts them against the bare hello).
 fn one_layer_each() -> Router<BenchPage> {
     let hello = || get(super::health::health);
-    let headers = super::security_headers::SecurityHeaderSettings {
-        send_hsts: true,
-        extra_form_action: None,
-    };
-    Router::new()
-        .route(
-            "/_bench/layer/edge",
-            hello().layer(super::edge::EdgeLayer::new(headers)),
-        )
-        .route(
-            "/_bench/layer/timeout",
-            hello().layer(tower_http::timeout::TimeoutLayer::with_status_code(
-                StatusCode::SERVICE_UNAVAILABLE,
-                crate::server::REQUEST_TIMEOUT,
-            )),
-        )
+    let headers = super::security_headers::SecurityHeaderSettings::new(true, None);
+    Router::new().route(
+        "/_bench/layer/edge",
+        hello().layer(super::edge::EdgeLayer::new(
+            headers,
+            crate::server::REQUEST_TIMEOUT,
+        )),
+    )
 }
 
 /// The minimal Leptos page's document: the same head parts as the app's shell.

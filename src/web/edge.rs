@@ -1,22 +1,27 @@
 //! The layer every request passes first: its id, span and log line (`request_log`), its script
-//! nonce and the security headers (`security_headers`), and the ceilings on its line and headers
-//! (`header_limit`), in that order, so a refused request is logged and carries the headers too.
+//! nonce and the security headers (`security_headers`), the ceilings on its line and headers
+//! (`header_limit`) and its time limit, in that order, so a refused or timed-out request is logged
+//! and carries the headers too; with `METRICS_ADDR`, its count and duration (`metrics`).
 //!
-//! One hand-written service rather than three `axum::middleware::from_fn` layers: each of those
-//! clones the rest of the stack and boxes it, its own future and the inner one, per request,
-//! about 2.5k instructions apiece (a third of what the middleware cost a JSON hello). This one
-//! boxes one future and calls the inner service directly.
+//! One hand-written service and future rather than `axum::middleware::from_fn` layers and tower's
+//! timeout: each `from_fn` layer cloned the rest of the stack and boxed it, its own future and the
+//! inner one, per request, and `TimeoutLayer` made a timer (a runtime handle, a clock read) for
+//! every request, though most finish in their first poll. This one boxes nothing and starts the
+//! timer only when the request first has to wait.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::extract::Request;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use http::{Method, StatusCode};
+use pin_project_lite::pin_project;
+use tokio::time::Sleep;
 use tower::{Layer, Service};
-use tracing::Instrument;
 
 use super::header_limit;
 use super::request_log::RequestLog;
@@ -25,13 +30,25 @@ use super::security_headers::{self, SecurityHeaderSettings};
 #[derive(Clone)]
 pub struct EdgeLayer {
     headers: Arc<SecurityHeaderSettings>,
+    timeout: Duration,
+    count_requests: bool,
 }
 
 impl EdgeLayer {
-    pub fn new(headers: SecurityHeaderSettings) -> EdgeLayer {
+    /// `timeout`: how long a request may wait (a client trickling its body, a stuck call) before
+    /// it is answered 503 and its work dropped.
+    pub fn new(headers: SecurityHeaderSettings, timeout: Duration) -> EdgeLayer {
         EdgeLayer {
             headers: Arc::new(headers),
+            timeout,
+            count_requests: false,
         }
+    }
+
+    /// Also counts and times every request for the metrics (`web::metrics`, with `METRICS_ADDR`).
+    pub fn counting_requests(mut self) -> EdgeLayer {
+        self.count_requests = true;
+        self
     }
 }
 
@@ -42,6 +59,8 @@ impl<S> Layer<S> for EdgeLayer {
         Edge {
             inner,
             headers: self.headers.clone(),
+            timeout: self.timeout,
+            count_requests: self.count_requests,
         }
     }
 }
@@ -50,16 +69,17 @@ impl<S> Layer<S> for EdgeLayer {
 pub struct Edge<S> {
     inner: S,
     headers: Arc<SecurityHeaderSettings>,
+    timeout: Duration,
+    count_requests: bool,
 }
 
 impl<S> Service<Request> for Edge<S>
 where
-    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send + 'static,
+    S: Service<Request, Response = Response, Error = Infallible> + Clone,
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = EdgeFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -67,27 +87,171 @@ where
 
     fn call(&mut self, mut request: Request) -> Self::Future {
         let log = RequestLog::begin(&mut request);
+        let counted = self.count_requests.then(|| request.method().clone());
         let nonce = security_headers::provide_nonce(&mut request);
-        let headers = self.headers.clone();
-        // The inner service was made ready above; a fresh clone takes its place for the next call.
-        let inner = self.inner.clone();
-        let mut ready = std::mem::replace(&mut self.inner, inner);
-        let span = log.span();
         let refused = header_limit::refusal(&request);
-        Box::pin(
-            async move {
-                let mut response = match refused {
-                    Some(refused) => refused,
-                    None => match ready.call(request).await {
-                        Ok(response) => response,
-                        Err(never) => match never {},
-                    },
-                };
-                security_headers::apply(response.headers_mut(), &nonce, &headers);
-                log.finish(&mut response);
-                Ok(response)
+        let inner = match refused {
+            Some(_) => None,
+            None => {
+                // The inner service was made ready above; a fresh clone takes its place for the
+                // next call.
+                let fresh = self.inner.clone();
+                let mut ready = std::mem::replace(&mut self.inner, fresh);
+                let _entered = log.span().enter();
+                Some(ready.call(request))
             }
-            .instrument(span),
-        )
+        };
+        EdgeFuture {
+            inner,
+            deadline: None,
+            refused,
+            timeout: self.timeout,
+            finish: Some(Finish {
+                log,
+                nonce,
+                headers: self.headers.clone(),
+                counted,
+            }),
+        }
+    }
+}
+
+/// What the response gets on its way out.
+struct Finish {
+    log: RequestLog,
+    nonce: Arc<str>,
+    headers: Arc<SecurityHeaderSettings>,
+    /// The request's method, when requests are counted.
+    counted: Option<Method>,
+}
+
+impl Finish {
+    fn complete(self, mut response: Response) -> Response {
+        // Its lines carry the request's id too. (A clone: `finish` consumes the log.)
+        let span = self.log.span().clone();
+        let _entered = span.enter();
+        security_headers::apply(response.headers_mut(), &self.nonce, &self.headers);
+        let took = self.log.finish(&mut response);
+        if let Some(method) = self.counted {
+            super::metrics::count(&method, &response, took);
+        }
+        response
+    }
+}
+
+pin_project! {
+    /// The inner service's answer, the refusal, or 503 once the request has waited `timeout`.
+    pub struct EdgeFuture<F> {
+        #[pin]
+        inner: Option<F>,
+        #[pin]
+        deadline: Option<Sleep>,
+        refused: Option<Response>,
+        timeout: Duration,
+        finish: Option<Finish>,
+    }
+}
+
+impl<F> Future for EdgeFuture<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        // Polled again after it answered: there is nothing left to give.
+        let Some(finish) = this.finish.as_ref() else {
+            return Poll::Pending;
+        };
+        let entered = finish.log.span().enter();
+        let response = match (this.refused.take(), this.inner.as_mut().as_pin_mut()) {
+            (Some(refused), _) => refused,
+            (None, None) => return Poll::Pending,
+            (None, Some(inner)) => match inner.poll(cx) {
+                Poll::Ready(Ok(response)) => response,
+                Poll::Ready(Err(never)) => match never {},
+                Poll::Pending => {
+                    if this.deadline.is_none() {
+                        this.deadline.set(Some(tokio::time::sleep(*this.timeout)));
+                    }
+                    match this.deadline.as_mut().as_pin_mut().map(|d| d.poll(cx)) {
+                        Some(Poll::Ready(())) => timed_out(),
+                        _ => return Poll::Pending,
+                    }
+                }
+            },
+        };
+        drop(entered);
+        // The work is over (or abandoned, on a timeout): free it before the response goes out.
+        this.inner.set(None);
+        this.deadline.set(None);
+        match this.finish.take() {
+            Some(finish) => Poll::Ready(Ok(finish.complete(response))),
+            None => Poll::Pending,
+        }
+    }
+}
+
+fn timed_out() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The request took too long. Try again in a moment.",
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use tower::ServiceExt;
+
+    fn settings() -> SecurityHeaderSettings {
+        SecurityHeaderSettings::new(false, None)
+    }
+
+    async fn answer(
+        service: impl Service<Request, Response = Response, Error = Infallible> + Clone,
+    ) -> Response {
+        let edge = EdgeLayer::new(settings(), Duration::from_secs(30)).layer(service);
+        match edge.oneshot(Request::new(Body::empty())).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_that_waits_past_the_limit_gets_503_with_the_headers() {
+        let stuck = tower::service_fn(|_: Request| async {
+            std::future::pending::<()>().await;
+            Ok::<_, Infallible>(Response::new(Body::empty()))
+        });
+        let response = answer(stuck).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(response.headers().contains_key("content-security-policy"));
+        assert!(response.headers().contains_key("x-request-id"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_that_waits_less_than_the_limit_gets_its_answer() {
+        let slow = tower::service_fn(|_: Request| async {
+            tokio::time::sleep(Duration::from_secs(29)).await;
+            Ok::<_, Infallible>(StatusCode::ACCEPTED.into_response())
+        });
+        assert_eq!(answer(slow).await.status(), StatusCode::ACCEPTED);
+    }
+
+    #[tokio::test]
+    async fn an_answer_ready_at_once_gets_the_headers() {
+        let ready = tower::service_fn(|_: Request| async {
+            Ok::<_, Infallible>(StatusCode::OK.into_response())
+        });
+        let response = answer(ready).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["x-frame-options"], "DENY");
+        assert!(response.headers()["content-security-policy"]
+            .to_str()
+            .is_ok_and(|policy| policy.contains("'nonce-")));
     }
 }

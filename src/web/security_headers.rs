@@ -3,7 +3,10 @@
 //! nonce per request, which the page's own scripts (hydration, resource data) are rendered with.
 //! Applied by the edge layer (`web::edge`).
 
+use std::sync::Arc;
+
 use axum::extract::Request;
+use base64::Engine;
 use http::header::Entry;
 use http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
@@ -11,58 +14,88 @@ use http::header::{
 };
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-/// Headers that do not depend on the request.
-const BASELINE: [(HeaderName, &str); 5] = [
-    (X_CONTENT_TYPE_OPTIONS, "nosniff"),
-    (X_FRAME_OPTIONS, "DENY"),
-    (REFERRER_POLICY, "strict-origin-when-cross-origin"),
+/// Headers that do not depend on the request, made at compile time (`from_static` checks its
+/// bytes when it runs, which was once per header and response).
+const BASELINE: [(HeaderName, HeaderValue); 5] = [
+    (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+    (X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    (
+        REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    ),
     (
         HeaderName::from_static("permissions-policy"),
-        "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
     ),
     (
         HeaderName::from_static("cross-origin-opener-policy"),
-        "same-origin",
+        HeaderValue::from_static("same-origin"),
     ),
 ];
 
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=63072000; includeSubDomains");
+const VARY_COOKIE: HeaderValue = HeaderValue::from_static("Cookie");
+
+/// The policy up to the nonce, and after it up to the extra form-action source.
+const POLICY_START: &str = "default-src 'self'; script-src 'self' 'nonce-";
+const POLICY_MIDDLE: &str = "' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
+     font-src 'self'; connect-src 'self'; form-action 'self'";
+const POLICY_END: &str = "; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
 /// The per-request script nonce, left in the request's extensions for the page renderer.
 #[derive(Clone, Debug)]
-pub struct CspNonce(pub String);
+pub struct CspNonce(pub Arc<str>);
 
 /// What the headers depend on: production (HSTS) and where forms may post to.
 #[derive(Clone, Debug)]
 pub struct SecurityHeaderSettings {
-    pub send_hsts: bool,
-    /// Sources besides 'self' that forms may submit to, and so redirect to after submission: the
-    /// identity provider's origin, for the no-JavaScript sign-in post (checklist H2).
-    pub extra_form_action: Option<String>,
+    send_hsts: bool,
+    /// The policy after the nonce: the same for every response, so written once.
+    policy_rest: String,
 }
 
-pub fn content_security_policy(nonce: &str, extra_form_action: Option<&str>) -> String {
-    // Written piece by piece rather than with `format!`: it is made for every response.
-    const SCRIPT: &str = "default-src 'self'; script-src 'self' 'nonce-";
-    const REST: &str = "' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
-         font-src 'self'; connect-src 'self'; form-action 'self'";
-    const END: &str = "; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
-    let extra = extra_form_action.unwrap_or("");
-    let mut policy = String::with_capacity(
-        SCRIPT.len() + nonce.len() + REST.len() + extra.len() + END.len() + 1,
-    );
-    policy.push_str(SCRIPT);
-    policy.push_str(nonce);
-    policy.push_str(REST);
-    if !extra.is_empty() {
-        policy.push(' ');
-        policy.push_str(extra);
+impl SecurityHeaderSettings {
+    /// `extra_form_action`: a source besides 'self' that forms may submit to, and so redirect to
+    /// after submission: the identity provider's origin, for the no-JavaScript sign-in post
+    /// (checklist H2).
+    pub fn new(send_hsts: bool, extra_form_action: Option<&str>) -> SecurityHeaderSettings {
+        let mut policy_rest = String::from(POLICY_MIDDLE);
+        if let Some(extra) = extra_form_action.filter(|extra| !extra.is_empty()) {
+            policy_rest.push(' ');
+            policy_rest.push_str(extra);
+        }
+        policy_rest.push_str(POLICY_END);
+        SecurityHeaderSettings {
+            send_hsts,
+            policy_rest,
+        }
     }
-    policy.push_str(END);
-    policy
+
+    /// The content security policy of a response whose scripts carry `nonce`.
+    pub fn content_security_policy(&self, nonce: &str) -> String {
+        let mut policy =
+            String::with_capacity(POLICY_START.len() + nonce.len() + self.policy_rest.len());
+        policy.push_str(POLICY_START);
+        policy.push_str(nonce);
+        policy.push_str(&self.policy_rest);
+        policy
+    }
 }
 
-/// Makes this request's script nonce and leaves it for the page renderer.
-pub fn provide_nonce(request: &mut Request) -> String {
-    let nonce = scalekit_auth::protocol::random_token(16);
+/// Makes this request's script nonce (16 bytes from the thread's CSPRNG, base64url) and leaves it
+/// for the page renderer. Encoded on the stack: one allocation, shared with the renderer.
+pub fn provide_nonce(request: &mut Request) -> Arc<str> {
+    // One 128-bit draw (an array would be drawn byte by byte).
+    let bytes = rand::random::<u128>().to_ne_bytes();
+    let mut text = [0u8; 22];
+    let nonce: Arc<str> = match base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode_slice(bytes, &mut text)
+        .ok()
+        .and_then(|written| std::str::from_utf8(&text[..written]).ok())
+    {
+        Some(nonce) => nonce.into(),
+        None => scalekit_auth::protocol::random_token(16).into(),
+    };
     request.extensions_mut().insert(CspNonce(nonce.clone()));
     nonce
 }
@@ -73,13 +106,11 @@ pub fn apply(headers: &mut HeaderMap, nonce: &str, settings: &SecurityHeaderSett
     headers.reserve(BASELINE.len() + 5);
     // `entry` looks each name up once (`contains_key` then `insert` hashed it twice).
     for (name, value) in BASELINE {
-        headers
-            .entry(name)
-            .or_insert_with(|| HeaderValue::from_static(value));
+        headers.entry(name).or_insert(value);
     }
     if let Entry::Vacant(slot) = headers.entry(CONTENT_SECURITY_POLICY) {
-        let policy = content_security_policy(nonce, settings.extra_form_action.as_deref());
-        if let Ok(value) = HeaderValue::from_str(&policy) {
+        // From the String's own bytes, without a copy.
+        if let Ok(value) = HeaderValue::try_from(settings.content_security_policy(nonce)) {
             slot.insert(value);
         }
     }
@@ -87,29 +118,29 @@ pub fn apply(headers: &mut HeaderMap, nonce: &str, settings: &SecurityHeaderSett
     if let Entry::Vacant(slot) = headers.entry(CACHE_CONTROL) {
         slot.insert(scalekit_auth::NO_STORE);
         // What a dynamic response shows depends on the session cookie (checklist H6).
-        headers.append(http::header::VARY, HeaderValue::from_static("Cookie"));
+        headers.append(http::header::VARY, VARY_COOKIE);
     }
     if settings.send_hsts {
-        headers.insert(
-            STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
-        );
+        headers.insert(STRICT_TRANSPORT_SECURITY, HSTS);
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::content_security_policy;
+    use super::SecurityHeaderSettings;
 
     #[test]
     fn h2_the_policy_names_the_nonce_and_the_extra_form_action() {
         assert_eq!(
-            content_security_policy("N0nce", None),
+            SecurityHeaderSettings::new(false, None).content_security_policy("N0nce"),
             "default-src 'self'; script-src 'self' 'nonce-N0nce' 'wasm-unsafe-eval'; \
              style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
              form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
         );
-        assert!(content_security_policy("n", Some("https://idp.example"))
-            .contains("; form-action 'self' https://idp.example; frame-ancestors"));
+        assert!(
+            SecurityHeaderSettings::new(false, Some("https://idp.example"))
+                .content_security_policy("n")
+                .contains("; form-action 'self' https://idp.example; frame-ancestors")
+        );
     }
 }

@@ -8,15 +8,18 @@ use std::future::Future;
 use std::pin::pin;
 use std::time::Duration;
 
+use std::convert::Infallible;
+
 use axum::body::Body;
-use axum::Router;
+use axum::extract::Request;
+use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tower::ServiceExt;
+use tower::{Service, ServiceExt};
 
 /// A client must send a request's whole header block within this time, or its connection is
 /// closed. Generous for any real client, short enough that idle tricklers cannot pile up.
@@ -38,12 +41,16 @@ fn connection_builder() -> Builder<TokioExecutor> {
 
 /// Serves `app` on `listener` until `shutdown` resolves: then accepts no new connection, lets
 /// requests in flight finish, and returns when they have or after `grace`, whichever is first.
-pub async fn serve(
+pub async fn serve<S>(
     listener: TcpListener,
-    app: Router,
+    app: S,
     shutdown: impl Future<Output = ()>,
     grace: Duration,
-) {
+) where
+    // The app (`server::AppService`), or the standalone development provider's Router.
+    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
     let builder = connection_builder();
     let graceful = GracefulShutdown::new();
     let mut shutdown = pin!(shutdown);

@@ -7,16 +7,16 @@ pub mod provider;
 pub mod redis_server;
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 
 use axum::body::Body;
-use axum::Router;
 use http::{Request, Response};
 use http_body_util::BodyExt;
 use leptos_scalekit::config::Config;
 use leptos_scalekit::dev_provider::start as start_dev_idp;
-use leptos_scalekit::server::build_router;
+use leptos_scalekit::server::{build_router, AppService};
 use leptos_scalekit::state::AppState;
-use tower::ServiceExt;
+use tower::{Service, ServiceExt};
 
 /// A configuration from the given variables only (the real environment is ignored).
 pub fn config_from(vars: &[(&str, &str)]) -> Config {
@@ -38,7 +38,7 @@ pub fn test_state_dir() -> String {
 
 /// The app as configured by `vars`, with its development identity provider when the configuration
 /// asks for one, and a throwaway cookie key.
-pub fn app_from(vars: &[(&str, &str)]) -> Router {
+pub fn app_from(vars: &[(&str, &str)]) -> AppService {
     let state_dir = test_state_dir();
     let mut all = vec![
         ("LEPTOS_SITE_ROOT", "target/no-site-in-router-tests"),
@@ -53,15 +53,25 @@ pub fn app_from(vars: &[(&str, &str)]) -> Router {
 }
 
 /// The app as it runs in development with nothing configured.
-pub fn dev_app() -> Router {
+pub fn dev_app() -> AppService {
     app_from(&[])
 }
 
-pub async fn send(app: Router, request: Request<Body>) -> Response<Body> {
-    app.oneshot(request).await.expect("the router never fails")
+/// One request to the app, or to a Router of the development provider's.
+pub async fn send<S>(app: S, request: Request<Body>) -> Response<Body>
+where
+    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible>,
+{
+    match app.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
 }
 
-pub async fn get(app: Router, path: &str) -> Response<Body> {
+pub async fn get<S>(app: S, path: &str) -> Response<Body>
+where
+    S: Service<Request<Body>, Response = Response<Body>, Error = Infallible>,
+{
     send(app, Request::get(path).body(Body::empty()).unwrap()).await
 }
 

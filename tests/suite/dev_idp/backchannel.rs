@@ -8,14 +8,14 @@ use super::{
 };
 use crate::common::send;
 use axum::body::Body;
-use axum::Router;
 use http::{Request, StatusCode};
+use leptos_scalekit::server::AppService;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Waits (at most five seconds) until `/_control` lists `count` back-channel deliveries.
-async fn wait_for_deliveries(app: &Router, count: usize) -> Vec<Value> {
+async fn wait_for_deliveries(app: &AppService, count: usize) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let shown = json(get_with_cookie(app, "/dev-idp/_control", None).await).await;

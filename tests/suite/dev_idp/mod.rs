@@ -10,6 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use http::{Request, Response, StatusCode};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use leptos_scalekit::server::AppService;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
@@ -61,7 +62,7 @@ fn authorize_uri(extra: &[(&str, &str)]) -> String {
     format!("/dev-idp/oauth/authorize?{}", encode(&pairs))
 }
 
-async fn get_with_cookie(app: &Router, uri: &str, cookie: Option<&str>) -> Response<Body> {
+async fn get_with_cookie(app: &AppService, uri: &str, cookie: Option<&str>) -> Response<Body> {
     let mut request = Request::get(uri);
     if let Some(cookie) = cookie {
         request = request.header("cookie", cookie);
@@ -70,7 +71,7 @@ async fn get_with_cookie(app: &Router, uri: &str, cookie: Option<&str>) -> Respo
 }
 
 async fn post_form(
-    app: &Router,
+    app: &AppService,
     uri: &str,
     pairs: &[(&str, &str)],
     headers: &[(&str, &str)],
@@ -113,7 +114,7 @@ fn session_cookie(response: &Response<Body>) -> Option<String> {
 }
 
 /// Signs `persona` in by login_hint and returns the code and the provider cookie.
-async fn code_for(app: &Router, persona: &str) -> (String, String) {
+async fn code_for(app: &AppService, persona: &str) -> (String, String) {
     let response = get_with_cookie(app, &authorize_uri(&[("login_hint", persona)]), None).await;
     assert_eq!(response.status(), StatusCode::FOUND);
     let cookie = session_cookie(&response).expect("provider session cookie");
@@ -123,7 +124,7 @@ async fn code_for(app: &Router, persona: &str) -> (String, String) {
     (query(&url, "code").expect("code"), cookie)
 }
 
-async fn exchange(app: &Router, code: &str) -> Response<Body> {
+async fn exchange(app: &AppService, code: &str) -> Response<Body> {
     post_form(
         app,
         "/dev-idp/oauth/token",
@@ -140,7 +141,7 @@ async fn exchange(app: &Router, code: &str) -> Response<Body> {
     .await
 }
 
-async fn refresh(app: &Router, refresh_token: &str) -> Response<Body> {
+async fn refresh(app: &AppService, refresh_token: &str) -> Response<Body> {
     post_form(
         app,
         "/dev-idp/oauth/token",
@@ -156,7 +157,7 @@ async fn refresh(app: &Router, refresh_token: &str) -> Response<Body> {
 }
 
 /// The refresh token no longer works: the provider answers `invalid_grant`.
-async fn assert_refresh_refused(app: &Router, refresh_token: &str) {
+async fn assert_refresh_refused(app: &AppService, refresh_token: &str) {
     assert_oauth_error(
         refresh(app, refresh_token).await,
         StatusCode::BAD_REQUEST,
@@ -173,7 +174,7 @@ async fn assert_oauth_error(response: Response<Body>, status: StatusCode, code: 
 }
 
 /// Verifies `token` against the provider's published keys, like a relying party.
-async fn verify(app: &Router, token: &str, audience: Option<&str>) -> Value {
+async fn verify(app: &AppService, token: &str, audience: Option<&str>) -> Value {
     let jwks = json(get_with_cookie(app, "/dev-idp/keys", None).await).await;
     let header = jsonwebtoken::decode_header(token).unwrap();
     assert_eq!(header.alg, Algorithm::RS256);
@@ -199,7 +200,7 @@ async fn verify(app: &Router, token: &str, audience: Option<&str>) -> Value {
         .claims
 }
 
-async fn management_token(app: &Router) -> String {
+async fn management_token(app: &AppService) -> String {
     let response = post_form(
         app,
         "/dev-idp/oauth/token",
@@ -312,7 +313,7 @@ impl LogoutReceiver {
 
 /// The app with a provider that knows a second client, the receiver's, with a back-channel
 /// logout URI (the app's own client keeps the management API).
-fn app_with_backchannel_client(receiver: &LogoutReceiver) -> Router {
+fn app_with_backchannel_client(receiver: &LogoutReceiver) -> AppService {
     let settings = json!({
         "clients": [
             { "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "management": true },
@@ -334,7 +335,7 @@ fn app_with_backchannel_client(receiver: &LogoutReceiver) -> Router {
 
 /// Signs `persona` in through the receiver's client from Chrome on Windows, in a new provider
 /// session; returns the token response and the provider cookie.
-async fn rp_sign_in(app: &Router, receiver: &LogoutReceiver, persona: &str) -> (Value, String) {
+async fn rp_sign_in(app: &AppService, receiver: &LogoutReceiver, persona: &str) -> (Value, String) {
     let challenge = challenge(VERIFIER);
     let callback = receiver.callback();
     let query = encode(&[
@@ -381,7 +382,7 @@ fn query_param_of(response: &Response<Body>, name: &str) -> String {
 }
 
 /// The receiver's client can no longer refresh with `refresh_token`.
-async fn assert_rp_refresh_refused(app: &Router, refresh_token: &str) {
+async fn assert_rp_refresh_refused(app: &AppService, refresh_token: &str) {
     let response = post_form(
         app,
         "/dev-idp/oauth/token",
@@ -398,7 +399,12 @@ async fn assert_rp_refresh_refused(app: &Router, refresh_token: &str) {
 }
 
 /// A management API call with an optional Bearer token.
-async fn api_call(app: &Router, method: &str, uri: &str, token: Option<&str>) -> Response<Body> {
+async fn api_call(
+    app: &AppService,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+) -> Response<Body> {
     let mut request = Request::builder().method(method).uri(uri);
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
@@ -406,7 +412,7 @@ async fn api_call(app: &Router, method: &str, uri: &str, token: Option<&str>) ->
     send(app.clone(), request.body(Body::empty()).unwrap()).await
 }
 
-async fn api_json(app: &Router, method: &str, uri: &str, token: &str) -> Value {
+async fn api_json(app: &AppService, method: &str, uri: &str, token: &str) -> Value {
     let response = api_call(app, method, uri, Some(token)).await;
     assert_eq!(response.status(), StatusCode::OK, "{method} {uri}");
     json(response).await
@@ -414,7 +420,7 @@ async fn api_json(app: &Router, method: &str, uri: &str, token: &str) -> Value {
 
 /// A received logout token, verified with the provider's JWKS like a relying party would
 /// (Back-Channel Logout §2.6), with its claims.
-async fn verified_logout_token(app: &Router, post: &ReceivedPost) -> Value {
+async fn verified_logout_token(app: &AppService, post: &ReceivedPost) -> Value {
     assert_eq!(post.content_type, "application/x-www-form-urlencoded");
     let token = post.logout_token();
     let header = jsonwebtoken::decode_header(&token).unwrap();

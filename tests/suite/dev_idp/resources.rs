@@ -7,17 +7,17 @@ use super::{
 };
 use crate::common::{body_text, dev_app, send};
 use axum::body::Body;
-use axum::Router;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use http::{Request, Response, StatusCode};
+use leptos_scalekit::server::AppService;
 use serde_json::Value;
 
 const RESOURCE_ID: &str = "res_100000000000000001";
 const MCP_SERVER: &str = "http://127.0.0.1:3000/mcp";
 const MCP_REDIRECT: &str = "http://127.0.0.1:8976/callback";
 
-async fn post_json(app: &Router, uri: &str, body: Value) -> Response<Body> {
+async fn post_json(app: &AppService, uri: &str, body: Value) -> Response<Body> {
     send(
         app.clone(),
         Request::post(uri)
@@ -28,7 +28,7 @@ async fn post_json(app: &Router, uri: &str, body: Value) -> Response<Body> {
     .await
 }
 
-async fn register_mcp_client(app: &Router) -> String {
+async fn register_mcp_client(app: &AppService) -> String {
     let response = post_json(
         app,
         &format!("/dev-idp/resources/{RESOURCE_ID}/register"),

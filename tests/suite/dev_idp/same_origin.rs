@@ -7,8 +7,8 @@ use super::{
 };
 use crate::common::dev_app;
 use axum::body::Body;
-use axum::Router;
 use http::{Response, StatusCode};
+use leptos_scalekit::server::AppService;
 use serde_json::Value;
 
 /// What a page on another site sends when it posts a form to the provider.
@@ -37,7 +37,7 @@ fn picker_form<'a>(challenge: &'a str, persona: &'a str) -> Vec<(&'a str, &'a st
     ]
 }
 
-async fn injected_faults(app: &Router) -> Value {
+async fn injected_faults(app: &AppService) -> Value {
     json(get_with_cookie(app, "/dev-idp/_control", None).await).await["controls"]["faults"].clone()
 }
 

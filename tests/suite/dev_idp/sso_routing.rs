@@ -8,22 +8,22 @@ use super::{
 };
 use crate::common::{dev_app, send};
 use axum::body::Body;
-use axum::Router;
 use http::{Request, Response, StatusCode};
+use leptos_scalekit::server::AppService;
 
 const ORG: &str = "org_100000000000000001";
 const CONNECTION: &str = "conn_200000000000000001";
 const SECOND_CONNECTION: &str = "conn_200000000000000002";
 const PICKER_CONNECTION: &str = "conn_100000000000000001";
 
-async fn picker(app: &Router, extra: &[(&str, &str)]) -> String {
+async fn picker(app: &AppService, extra: &[(&str, &str)]) -> String {
     let response = get_with_cookie(app, &authorize_uri(extra), None).await;
     assert_eq!(response.status(), StatusCode::OK, "{extra:?}");
     body_text(response).await
 }
 
 /// The ID token's `amr` after `persona` signs in with `extra` routing parameters.
-async fn amr_after(app: &Router, extra: &[(&str, &str)]) -> serde_json::Value {
+async fn amr_after(app: &AppService, extra: &[(&str, &str)]) -> serde_json::Value {
     let mut params = vec![("login_hint", "admin")];
     params.extend_from_slice(extra);
     let response = get_with_cookie(app, &authorize_uri(&params), None).await;
@@ -97,7 +97,7 @@ fn portal_cookie(response: &Response<Body>) -> Option<String> {
         .map(|v| v.split(';').next().unwrap_or_default().to_string())
 }
 
-async fn portal_link(app: &Router, org: &str, features: &str) -> Response<Body> {
+async fn portal_link(app: &AppService, org: &str, features: &str) -> Response<Body> {
     let token = management_token(app).await;
     send(
         app.clone(),
@@ -272,7 +272,7 @@ async fn prompt_create_signs_up_a_new_member_who_can_sign_in_again() {
     assert_eq!(again.status(), StatusCode::FOUND);
 }
 
-async fn exchange_without_verifier(app: &Router, code: &str) -> Response<Body> {
+async fn exchange_without_verifier(app: &AppService, code: &str) -> Response<Body> {
     post_form(
         app,
         "/dev-idp/oauth/token",

@@ -7,8 +7,8 @@ use super::{
 };
 use crate::common::{dev_app, send};
 use axum::body::Body;
-use axum::Router;
 use http::{Request, Response, StatusCode};
+use leptos_scalekit::server::AppService;
 use serde_json::Value;
 
 const DEFAULT_ORG: &str = "org_100000000000000001";
@@ -162,7 +162,7 @@ async fn o8_the_sessions_api_lists_and_revokes_a_users_sessions() {
 }
 
 /// The admin signed in to the app's own client: its tokens and the session id they carry.
-async fn admin_tokens_and_sid(app: &Router) -> (Value, String) {
+async fn admin_tokens_and_sid(app: &AppService) -> (Value, String) {
     let (code, _) = code_for(app, "admin").await;
     let user_tokens = json(exchange(app, &code).await).await;
     let sid = verify(app, user_tokens["id_token"].as_str().unwrap(), None).await["sid"]
@@ -218,7 +218,7 @@ async fn o8_the_sessions_api_needs_an_environment_management_token() {
 
 /// A unary gRPC request to the provider's SessionService: `message` is the protobuf body.
 async fn grpc_call(
-    app: &Router,
+    app: &AppService,
     method: &str,
     message: &[u8],
     token: Option<&str>,

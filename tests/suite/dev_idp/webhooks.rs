@@ -2,6 +2,7 @@
 //! `/_control` change what later tokens carry and who may sign in, and each sends its signed
 //! event to the configured targets; `/_control/webhooks` shows the deliveries, never a secret.
 
+use leptos_scalekit::server::AppService;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -89,7 +90,7 @@ impl Receiver {
 
 /// The app, its provider sending webhooks to `receiver` too. Its own endpoint is on a port
 /// nobody listens on, so that no app running on this machine gets the test's events.
-fn app_sending_to(receiver: &Receiver) -> Router {
+fn app_sending_to(receiver: &Receiver) -> AppService {
     let settings = json_value!({ "webhooks": [{ "url": receiver.url, "secret": SECRET }] });
     let dir = std::path::PathBuf::from(common::test_state_dir());
     std::fs::create_dir_all(&dir).unwrap();
@@ -113,7 +114,7 @@ fn claims(token: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
-async fn control(app: &Router, pairs: &[(&str, &str)]) -> (StatusCode, Value) {
+async fn control(app: &AppService, pairs: &[(&str, &str)]) -> (StatusCode, Value) {
     let response = post_form(app, "/dev-idp/_control", pairs, &[]).await;
     let status = response.status();
     (status, json(response).await)

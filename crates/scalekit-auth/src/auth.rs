@@ -232,7 +232,12 @@ impl Auth {
             }
             SessionCookie::Present(session) => session,
         };
-        match self.rp.store.is_ended(session.keys(), now).await {
+        match self
+            .rp
+            .store
+            .is_ended_by(&session.ended_keys(), session.keys(), now)
+            .await
+        {
             Ok(false) => {}
             Ok(true) => {
                 self.cookies.clear_session(cookies);

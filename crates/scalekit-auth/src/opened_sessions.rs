@@ -95,6 +95,7 @@ mod tests {
             last_seen: 1_000,
             provider_sid: None,
             fingerprints: None,
+            ended_keys: Default::default(),
         }
     }
 

@@ -284,6 +284,7 @@ impl RelyingParty {
             last_seen: now,
             provider_sid,
             fingerprints: None,
+            ended_keys: Default::default(),
         }
         .with_fingerprints())
     }
@@ -551,6 +552,7 @@ impl RelyingParty {
                 last_seen: now.max(session.last_seen),
                 provider_sid: session.provider_sid.clone(),
                 fingerprints: None,
+                ended_keys: Default::default(),
             }
             .with_fingerprints(),
         ))
@@ -652,6 +654,7 @@ mod tests {
             last_seen: 0,
             provider_sid: None,
             fingerprints: None,
+            ended_keys: Default::default(),
         }
     }
 

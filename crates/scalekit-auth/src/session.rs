@@ -2,12 +2,15 @@
 //! kept in sealed cookies between requests (see `session_cookies`). The server enforces the idle
 //! and absolute timeouts from the timestamps inside (checklist C8, R7).
 
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::secret::random_token;
+use crate::store::EndedKeys;
 use crate::user::User;
 use crate::values::Issuer;
 
@@ -60,7 +63,23 @@ pub struct Session {
     /// [`Session::fingerprints`] computes them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) fingerprints: Option<TokenFingerprints>,
+    /// The ended-session records' keys, made on first use; never in the cookie.
+    #[serde(skip)]
+    pub(crate) ended_keys: EndedKeysCell,
 }
+
+/// Where a session keeps its [`EndedKeys`]. Not part of what the session is: two sessions are
+/// equal whatever either has made already.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct EndedKeysCell(OnceLock<EndedKeys>);
+
+impl PartialEq for EndedKeysCell {
+    fn eq(&self, _: &EndedKeysCell) -> bool {
+        true
+    }
+}
+
+impl Eq for EndedKeysCell {}
 
 /// Short fingerprints of a session's tokens (see [`fingerprint`]): enough to see that a refresh
 /// changed one, nothing usable.
@@ -222,6 +241,19 @@ impl Session {
         }
     }
 
+    /// The keys of the records that can end this session, made once per session value. Checked
+    /// against the values they were made from, so a copy whose id, provider session or user was
+    /// changed afterwards gets its own.
+    pub(crate) fn ended_keys(&self) -> Cow<'_, EndedKeys> {
+        let keys = self.keys();
+        let made = self.ended_keys.0.get_or_init(|| EndedKeys::new(keys));
+        if made.are_for(keys) {
+            Cow::Borrowed(made)
+        } else {
+            Cow::Owned(EndedKeys::new(keys))
+        }
+    }
+
     /// When the absolute timeout ends the session: `signed_in_at` plus the absolute timeout, in
     /// seconds since the epoch.
     pub fn absolute_expires_at(&self, policy: &SessionPolicy) -> u64 {
@@ -297,7 +329,27 @@ mod tests {
             last_seen: now,
             provider_sid: None,
             fingerprints: None,
+            ended_keys: Default::default(),
         }
+    }
+
+    #[test]
+    fn o6_the_ended_session_keys_are_made_once_and_follow_the_values_they_name() {
+        let s = session(1000);
+        let made = s.ended_keys();
+        assert!(matches!(made, Cow::Borrowed(_)), "kept after the first use");
+        assert_eq!(*made, EndedKeys::new(s.keys()));
+        // A copy carries the kept keys; once one of the values they name changes, it gets its own.
+        let mut moved = s.clone();
+        moved.provider_sid = Some("sid_2".into());
+        assert_eq!(*moved.ended_keys(), EndedKeys::new(moved.keys()));
+        assert_ne!(*moved.ended_keys(), *s.ended_keys());
+        assert_eq!(moved, {
+            let mut fresh = session(1000);
+            fresh.id = s.id.clone();
+            fresh.provider_sid = Some("sid_2".into());
+            fresh
+        });
     }
 
     #[test]

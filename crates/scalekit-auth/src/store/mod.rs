@@ -34,6 +34,35 @@ pub struct SessionKeys<'a> {
     pub signed_in_at: u64,
 }
 
+/// The keys of the three records that can end a session: hashes of its id, its provider session
+/// and its user. Three SHA-256s, so a session keeps its own once made (`Session::ended_keys`),
+/// with the values they were made from, rather than hashing them again on every request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct EndedKeys {
+    made_from: [String; 3],
+    keys: [String; 3],
+}
+
+impl EndedKeys {
+    pub(crate) fn new(session: SessionKeys<'_>) -> EndedKeys {
+        let sid = session.provider_sid.unwrap_or("");
+        EndedKeys {
+            made_from: [session.id.into(), sid.into(), session.sub.into()],
+            keys: [
+                digest(ENDED_SESSION, session.id),
+                digest(ENDED_PROVIDER_SESSION, sid),
+                digest(ENDED_USER, session.sub),
+            ],
+        }
+    }
+
+    /// Whether these are `session`'s keys.
+    pub(crate) fn are_for(&self, session: SessionKeys<'_>) -> bool {
+        let [id, sid, sub] = &self.made_from;
+        *id == session.id && *sid == session.provider_sid.unwrap_or("") && *sub == session.sub
+    }
+}
+
 /// Kinds of one-time values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OneTime {
@@ -172,14 +201,21 @@ impl Store {
         session: SessionKeys<'_>,
         now: u64,
     ) -> Result<bool, StoreUnavailable> {
-        let keys = [
-            digest(ENDED_SESSION, session.id),
-            digest(ENDED_PROVIDER_SESSION, session.provider_sid.unwrap_or("")),
-            digest(ENDED_USER, session.sub),
-        ];
+        self.is_ended_by(&EndedKeys::new(session), session, now)
+            .await
+    }
+
+    /// [`Store::is_ended`] with the records' keys made already (`keys`, from `session`).
+    pub(crate) async fn is_ended_by(
+        &self,
+        keys: &EndedKeys,
+        session: SessionKeys<'_>,
+        now: u64,
+    ) -> Result<bool, StoreUnavailable> {
+        let keys = &keys.keys;
         let values = match self {
             Store::Memory(m) => keys.iter().map(|k| m.value(k, now)).collect::<Vec<_>>(),
-            Store::Redis(r) => r.values(&keys).await?,
+            Store::Redis(r) => r.values(keys).await?,
         };
         let by_id = values.first().copied().flatten().is_some();
         let by_sid = session.provider_sid.is_some() && values.get(1).copied().flatten().is_some();

@@ -1,8 +1,6 @@
 //! The HTML shell and the root component with its routes.
 
 use leptos::prelude::*;
-#[cfg(feature = "ssr")]
-use leptos_meta::MetaTags;
 use leptos_meta::{provide_meta_context, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{lazy_route, Lazy, LazyRoute, SsrMode, StaticSegment};
@@ -33,29 +31,15 @@ const LAZY_PAGES: [crate::web::chunk_preloads::LazyPage; 6] = [
 /// The document around the app; rendered on the server only.
 #[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    // Read back by the browser before hydration (`site_info::DEV_PROVIDER_ATTRIBUTE`).
+    // Read back by the browser before hydrating (`site_info::DEV_PROVIDER_ATTRIBUTE`).
     let dev_provider = dev_provider_url();
-    let hydration_scripts = view! { <HydrationScripts options=options.clone()/> };
-    // After HydrationScripts, which provides what it reads.
-    let chunk_preloads = crate::web::chunk_preloads::for_this_page(&LAZY_PAGES);
+    // One piece of text: the meta tags' marker, the hydration scripts, this page's chunk
+    // preloads, the stylesheet.
+    let head = crate::web::document_head::document_head(&options, &LAZY_PAGES);
     view! {
         <!DOCTYPE html>
         <html lang="en">
-            <head>
-                <meta charset="utf-8"/>
-                // First after the charset: Leptos finds this marker by searching the page from
-                // its start for every response, and puts the title and meta tags there.
-                <MetaTags/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <meta name="color-scheme" content="light dark"/>
-                <AutoReload options/>
-                {hydration_scripts}
-                {chunk_preloads}
-                // Static for the page's life, so plain tags in the server-only shell: the browser
-                // bundle carries no code for them (cargo-leptos' CSS reload finds id="leptos").
-                <link rel="stylesheet" id="leptos" href="/pkg/leptos-scalekit.css"/>
-                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-            </head>
+            <head>{head}</head>
             <body data-dev-provider=dev_provider>
                 <App/>
             </body>

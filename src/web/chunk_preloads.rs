@@ -4,41 +4,25 @@
 //! Leptos writes these itself when `HydrationScripts` finds the split manifest: after each render,
 //! one `leptos_meta::Link` per chunk, each built and rendered as a component. That was about 50k
 //! instructions of a dashboard request (a tenth of it) to write the same ten tags every time. Here
-//! they are written once per page and process, from the manifest Leptos has already read, and the
-//! manifest is taken out of the render's context so Leptos does not write them again.
+//! they are written once per page and process, from the manifest Leptos has read, and the head
+//! (`web::document_head`) adds them as text; no render sees the manifest, so Leptos does not write
+//! them again.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use leptos::prelude::*;
-use leptos::tachys::html::InertElement;
 use leptos::WasmSplitManifest;
 
 /// A lazily loaded page: its path, and the name of its `LazyRoute` type (from which the
 /// `lazy_route` macro names the page's split, `__<type in snake case>_view_<hash>`).
 pub type LazyPage = (&'static str, &'static str);
 
-/// The preload tags for the page being rendered, if it is one of `pages` and the bundle is split.
-/// Call it after `HydrationScripts` (which provides the manifest) in the same owner.
-pub fn for_this_page(pages: &[LazyPage]) -> Option<InertElement> {
-    static BY_PATH: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
-    // Taken on every render: Leptos provides it again each time.
-    let manifest = take_context::<WasmSplitManifest>();
-    let by_path = BY_PATH.get_or_init(|| {
-        manifest
-            .map(|m| tags_by_path(&m, pages))
-            .unwrap_or_default()
-    });
-    // Read in place: `use_context` would clone the request's head, its cookies and all.
-    let tags =
-        with_context::<http::request::Parts, _>(|parts| by_path.get(parts.uri.path()).copied())??;
-    Some(InertElement::new(tags))
-}
-
-fn tags_by_path(
+/// Each of `pages`' preload tags, by path, from the manifest `HydrationScripts` reads (once per
+/// process, `web::document_head`).
+pub fn tags_by_path(
     manifest: &WasmSplitManifest,
     pages: &[LazyPage],
-) -> HashMap<&'static str, &'static str> {
+) -> HashMap<&'static str, String> {
     let Some(read) = manifest.0.try_read_value() else {
         return HashMap::new();
     };
@@ -50,10 +34,7 @@ fn tags_by_path(
             let chunks = chunks_by_split
                 .iter()
                 .find_map(|(split, chunks)| split.starts_with(&prefix).then_some(chunks))?;
-            // Once per page and process: a bounded leak, which lets every render share the text.
-            let tags: &'static str =
-                Box::leak(preload_tags(pkg_path, chunks, split_loader).into_boxed_str());
-            Some((path, tags))
+            Some((path, preload_tags(pkg_path, chunks, split_loader)))
         })
         .collect()
 }

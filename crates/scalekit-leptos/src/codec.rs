@@ -1,5 +1,5 @@
-//! How the root resources (the session, and the app's own: the signed-out notice, the
-//! dashboard's claims) travel from the server render to the browser's hydration: postcard, a
+//! How the page's data (the session, and the app's own resources: the signed-out notice, the
+//! dashboard's claims) travels from the server render to the browser's hydration: postcard, a
 //! compact binary serde format, in base64, both from `codee`, the codec crate Leptos resources
 //! already use. No JSON: the browser's first load needs no serde_json (nor the float formatting
 //! its error messages pull in), and base64 has no character the renderer must escape when it

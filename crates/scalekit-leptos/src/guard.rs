@@ -10,45 +10,90 @@ use leptos_router::hooks::use_location;
 
 use crate::codec::PageCodec;
 use crate::error::ServerError;
-use crate::server_data::from_server;
-use crate::server_fns::get_session;
 use crate::session::{Access, AuthState, SessionView};
 
-/// The session as the server rendered it, hydrated from the page (see [`crate::codec`]).
-pub type SessionData = Resource<Result<AuthState, ServerError>, PageCodec>;
+/// The request's session, for every page below the app's root: known at once on both sides, and
+/// never fetched again. The server reads it from the request and writes it into the page's data
+/// (as [`PageCodec`]); the browser reads it back from there as it hydrates. Awaiting it answers
+/// at once; [`session_now`] reads it without waiting.
+///
+/// A plain value rather than a `Resource`: the server knows it before anything renders, and a
+/// resource's set-up (its derived signal, memo and task) was about 13k instructions of every
+/// page's render for a value that never loads.
+#[derive(Clone, Copy)]
+pub struct SessionData(StoredValue<Result<AuthState, ServerError>>);
 
-/// The session resource, created once at the app root.
+impl std::future::IntoFuture for SessionData {
+    type Output = Result<AuthState, ServerError>;
+    type IntoFuture = std::future::Ready<Result<AuthState, ServerError>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        std::future::ready(session_now(self))
+    }
+}
+
+/// The session made once at the app root.
 #[derive(Clone, Copy)]
 struct SessionResource(SessionData);
 
-/// Creates the session resource and provides it to every page below: call it once, in the root
-/// component, before the router (the same way on server and browser, so hydration ids line up).
-/// Its source never changes: the browser keeps the server's value, travelling in the page as
-/// [`PageCodec`] data, so the first load decodes no JSON.
+/// Reads the request's session and provides it to every page below: call it once, in the root
+/// component, before the router, the same way on server and browser (it takes the same place in
+/// the page's data on both sides). It travels in the page as [`PageCodec`] data, so the first
+/// load decodes no JSON.
 pub fn provide_session() -> SessionData {
-    let session =
-        Resource::<_, PageCodec>::new_with_options(|| (), |_| from_server(get_session), false);
+    let session = SessionData(StoredValue::new(page_session()));
     provide_context(SessionResource(session));
     session
 }
 
-/// The session resource that [`provide_session`] created. Panics without it: that is a bug in
-/// the app's root component, not a state of the request.
+/// The session for this page: on the server, the request's, also written into the page's data;
+/// in the browser, the one the server wrote there (none, or data that does not decode: signed
+/// out, and the sign-in page is a fresh load, which the server fills).
+fn page_session() -> Result<AuthState, ServerError> {
+    type Root = Result<AuthState, ServerError>;
+    let shared = Owner::current_shared_context();
+    // The place in the page's data a resource made here would take.
+    let id = shared.as_ref().map(|shared| shared.next_id());
+    #[cfg(feature = "ssr")]
+    {
+        let session = crate::server::session_state();
+        if let (Some(shared), Some(id)) = (shared, id) {
+            if shared.get_is_hydrating() {
+                if let Ok(encoded) =
+                    <PageCodec as leptos::server::codee::Encoder<Root>>::encode(&session)
+                {
+                    shared.write_async(id, Box::pin(async move { encoded }));
+                }
+            }
+        }
+        session
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        shared
+            .zip(id)
+            .and_then(|(shared, id)| shared.read_data(&id))
+            .and_then(|data| {
+                <PageCodec as leptos::server::codee::Decoder<Root>>::decode(&data).ok()
+            })
+            .unwrap_or(Err(ServerError::Unauthorized))
+    }
+}
+
+/// The session that [`provide_session`] made. Panics without it: that is a bug in the app's root
+/// component, not a state of the request.
 pub fn use_session() -> SessionData {
     expect_context::<SessionResource>().0
 }
 
-/// The session the resource already holds, without waiting: always, for the one
-/// [`provide_session`] makes. On the server it is read from the request as the resource is made;
-/// in the browser it comes with the page's data and is never fetched again. So a view can be
-/// chosen from it at once, the same way on both sides, with no Suspense. It reads the resource's
-/// value itself: Leptos warns about any read of a resource outside a Suspense while hydrating,
-/// for resources that may still be loading there, which this one never is. Were it still
-/// loading, the answer is [`ServerError::Unauthorized`]: as if signed out (the sign-in page is a
-/// fresh load, which the server fills).
+/// The session, without waiting: the server read it from the request before the page rendered,
+/// and the browser read it from the page's data as it hydrated. So a view can be chosen from it
+/// at once, the same way on both sides, with no Suspense. Once the app's root is gone (a stray
+/// task), [`ServerError::Unauthorized`]: as if signed out.
 pub fn session_now(session: SessionData) -> Result<AuthState, ServerError> {
-    (*session)
-        .get_untracked()
+    session
+        .0
+        .try_get_value()
         .unwrap_or(Err(ServerError::Unauthorized))
 }
 
@@ -162,7 +207,7 @@ pub fn set_page_status(status: u16) {
 /// Shows `children` for a signed-in user (holding `permission` when one is named); otherwise a
 /// redirect to sign in, or the 403 or 503 page with that status set on the server.
 ///
-/// The decision is made as the guard is built, from the session the root resource already holds,
+/// The decision is made as the guard is built, from the session [`provide_session`] read,
 /// with no Suspense around the page. The page's view is then part of its parent's, so its type is
 /// that much deeper: a large page may need `#![recursion_limit = "256"]` in the app's crate for a
 /// release build (the compiler says so when it does).
@@ -185,8 +230,7 @@ where
     let location = use_location();
     let pages = pages.or_else(use_context::<GuardPages>).unwrap_or_default();
     // The session is known before the page renders: on the server it is read from the request
-    // as the root resource is made, and in the browser it comes with the page's data and is
-    // never fetched again. So the decision is made at once, the same way on both sides, with no
+    // at the root, and in the browser it comes with the page's data and is never fetched again. So the decision is made at once, the same way on both sides, with no
     // boundary: a Suspense sets itself up and runs its children twice before rendering them, so
     // around the whole page it built every guarded page three times per server render (and held a
     // second copy of the page's view code in the bundle, had it stayed as a fallback). A page's own

@@ -1,6 +1,6 @@
 //! Scalekit sign-in for a Leptos 0.8 + axum app, as a backend-for-frontend: tokens stay on the
 //! server, the browser holds one sealed `__Host-` cookie, and pages see the signed-in user through
-//! a session resource that hydrates from the server's render.
+//! a session value the server writes into the page and the browser reads back as it hydrates.
 //!
 //! Built on [`scalekit_auth`] (the OpenID Connect relying party, cookies, session store). This
 //! crate adds what a Leptos app needs on top:

@@ -143,6 +143,13 @@ pub fn user_summary(user: &User) -> UserSummary {
     }
 }
 
+/// The request's session in its four states, as pages see it (no token, only fingerprints).
+pub fn session_state() -> Result<AuthState, ServerError> {
+    let auth = auth()?;
+    let policy = auth.policy();
+    Ok(request_state().map(|session| session_view(&session, policy)))
+}
+
 /// The session as the pages show it: its user, its timeouts under `policy`, and fingerprints of
 /// its tokens.
 pub fn session_view(session: &Session, policy: &SessionPolicy) -> SessionView {

@@ -17,9 +17,7 @@ use crate::session::{AuthState, SessionView, TokenCheck};
 /// The request's session in its four states, as pages see it (no token, only fingerprints).
 #[server(prefix = "/_app", endpoint = "session")]
 pub async fn get_session() -> Result<AuthState, ServerError> {
-    let auth = crate::server::auth()?;
-    let policy = auth.policy();
-    Ok(crate::server::request_state().map(|session| crate::server::session_view(&session, policy)))
+    crate::server::session_state()
 }
 
 /// Starts a sign-in: a new transaction in its cookie, then a redirect to the provider

@@ -18,7 +18,8 @@ use std::time::Duration;
 
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use http::{Method, StatusCode};
+use http::header::RETRY_AFTER;
+use http::{HeaderValue, Method, StatusCode};
 use pin_project_lite::pin_project;
 use tokio::time::Sleep;
 use tower::{Layer, Service};
@@ -193,9 +194,11 @@ where
     }
 }
 
+/// 503 with `Retry-After`, as the app answers any passing outage.
 fn timed_out() -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
+        [(RETRY_AFTER, HeaderValue::from_static("5"))],
         "The request took too long. Try again in a moment.",
     )
         .into_response()
@@ -229,6 +232,7 @@ mod tests {
         });
         let response = answer(stuck).await;
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()["retry-after"], "5");
         assert!(response.headers().contains_key("content-security-policy"));
         assert!(response.headers().contains_key("x-request-id"));
     }

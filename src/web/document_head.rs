@@ -123,16 +123,21 @@ pub fn document_head(options: &LeptosOptions, pages: &[LazyPage]) -> InertElemen
     static HEAD: OnceLock<Head> = OnceLock::new();
     let nonce = use_nonce();
     let nonce = nonce.as_deref().unwrap_or("");
-    // Read in place: `use_context` would clone the request's head, its cookies and all.
-    let path = with_context::<http::request::Parts, _>(|parts| parts.uri.path().to_string());
     let cached = HEAD.get_or_init(|| Head::new(options, pages));
     // One process serves one site; a second set of options (tests build several apps) is
     // written afresh rather than with the first one's paths.
-    let text = if cached.site.is(options) {
-        cached.write(nonce, path.as_deref())
+    let fresh;
+    let head = if cached.site.is(options) {
+        cached
     } else {
-        Head::new(options, pages).write(nonce, path.as_deref())
+        fresh = Head::new(options, pages);
+        &fresh
     };
+    // The path is read in place: `use_context` would clone the request's head, its cookies and
+    // all, and a copy of the path would be one more allocation per page.
+    let text =
+        with_context::<http::request::Parts, _>(|parts| head.write(nonce, Some(parts.uri.path())))
+            .unwrap_or_else(|| head.write(nonce, None));
     InertElement::new(text)
 }
 

@@ -230,11 +230,12 @@ where
     let location = use_location();
     let pages = pages.or_else(use_context::<GuardPages>).unwrap_or_default();
     // The session is known before the page renders: on the server it is read from the request
-    // at the root, and in the browser it comes with the page's data and is never fetched again. So the decision is made at once, the same way on both sides, with no
-    // boundary: a Suspense sets itself up and runs its children twice before rendering them, so
-    // around the whole page it built every guarded page three times per server render (and held a
-    // second copy of the page's view code in the bundle, had it stayed as a fallback). A page's own
-    // data waits in Suspense boundaries of its own.
+    // at the root, and in the browser it comes with the page's data and is never fetched again.
+    // So the decision is made at once, the same way on both sides, with no boundary: a Suspense
+    // sets itself up and runs its children twice before rendering them, so around the whole page
+    // it built every guarded page three times per server render (and held a second copy of the
+    // page's view code in the bundle, had it stayed as a fallback). A page's own data waits in
+    // Suspense boundaries of its own.
     match access(session_now(session), permission) {
         Access::Allowed(view) => EitherOf4::A(children(view)),
         Access::Forbidden(needed) => {

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use axum::extract::Request;
-use base64::Engine;
 use http::header::Entry;
 use http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
@@ -83,19 +82,9 @@ impl SecurityHeaderSettings {
 }
 
 /// Makes this request's script nonce (16 bytes from the thread's CSPRNG, base64url) and leaves it
-/// for the page renderer. Encoded on the stack: one allocation, shared with the renderer.
+/// for the page renderer, which shares it.
 pub fn provide_nonce(request: &mut Request) -> Arc<str> {
-    // One 128-bit draw (an array would be drawn byte by byte).
-    let bytes = rand::random::<u128>().to_ne_bytes();
-    let mut text = [0u8; 22];
-    let nonce: Arc<str> = match base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode_slice(bytes, &mut text)
-        .ok()
-        .and_then(|written| std::str::from_utf8(&text[..written]).ok())
-    {
-        Some(nonce) => nonce.into(),
-        None => scalekit_auth::protocol::random_token(16).into(),
-    };
+    let nonce: Arc<str> = scalekit_auth::protocol::random_token(16).into();
     request.extensions_mut().insert(CspNonce(nonce.clone()));
     nonce
 }

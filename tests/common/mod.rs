@@ -28,9 +28,11 @@ pub fn config_from(vars: &[(&str, &str)]) -> Config {
         .expect("test configuration must be valid")
 }
 
-/// A state directory for this test process (development keys), shared by its tests.
+/// A state directory for this test process (development keys), shared by its tests. Under
+/// cargo's scratch directory for integration tests (in `target/`), not the shared `/tmp`, where
+/// every run left a private signing key behind.
 pub fn test_state_dir() -> String {
-    std::env::temp_dir()
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("leptos-scalekit-tests-{}", std::process::id()))
         .display()
         .to_string()

@@ -11,11 +11,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-/// Runs `leptos-scalekit doctor` with only the given variables set, from an empty directory so no
-/// `.env` is read.
+/// Runs `leptos-scalekit doctor` with only the given variables set, from a directory whose `.env`
+/// is empty: the binary reads the first `.env` in its directory or any parent, and this one is
+/// inside the repository, whose own `.env` (a developer's settings) must not be read.
 fn doctor(vars: &[(&str, &str)]) -> Output {
-    let dir = std::env::temp_dir().join(format!("leptos-scalekit-doctor-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("leptos-scalekit-doctor-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".env"), "").unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_leptos-scalekit"));
     command.arg("doctor").current_dir(&dir).env_clear();
     for (name, value) in vars {

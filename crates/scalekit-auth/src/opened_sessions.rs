@@ -77,26 +77,9 @@ impl OpenedSessions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::user::User;
 
     fn sample_session(sub: &str) -> Session {
-        Session {
-            id: format!("session-of-{sub}"),
-            issuer: crate::values::Issuer::validated("https://env.example"),
-            user: User {
-                sub: sub.into(),
-                ..User::default()
-            },
-            access_token: "at".into(),
-            access_token_expires_at: 2_000_000_000,
-            refresh_token: None,
-            id_token: Some("id".into()),
-            signed_in_at: 1_000,
-            last_seen: 1_000,
-            provider_sid: None,
-            fingerprints: None,
-            ended_keys: Default::default(),
-        }
+        crate::session::test_session(&format!("session-of-{sub}"), sub, 1_000)
     }
 
     #[test]

@@ -632,29 +632,15 @@ pub fn end_session_url(
 mod tests {
     use std::sync::Arc;
 
-    use super::{Issuer, RefreshError, Session};
+    use super::{RefreshError, Session};
     use crate::auth::Auth;
     use crate::secret::Secret;
     use crate::settings::AuthSettings;
-    use crate::user::User;
 
     fn session(id: &str, sub: &str) -> Session {
         Session {
-            id: id.into(),
-            issuer: Issuer::validated("https://env.example"),
-            user: User {
-                sub: sub.into(),
-                ..User::default()
-            },
-            access_token: "at".into(),
-            access_token_expires_at: 0,
-            refresh_token: Some("rt".into()),
             id_token: None,
-            signed_in_at: 0,
-            last_seen: 0,
-            provider_sid: None,
-            fingerprints: None,
-            ended_keys: Default::default(),
+            ..crate::session::test_session(id, sub, 0)
         }
     }
 

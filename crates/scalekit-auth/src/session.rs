@@ -304,6 +304,30 @@ impl Session {
     }
 }
 
+/// A session for the crate's tests: `sub` signed in at `now` under `id`, holding all three
+/// tokens (access token `at`, valid for 299 s). Tests change what they are about with struct
+/// update syntax.
+#[cfg(test)]
+pub(crate) fn test_session(id: &str, sub: &str, now: u64) -> Session {
+    Session {
+        id: id.into(),
+        issuer: Issuer::validated("https://env.example"),
+        user: User {
+            sub: sub.into(),
+            ..User::default()
+        },
+        access_token: "at".into(),
+        access_token_expires_at: now + 299,
+        refresh_token: Some("rt".into()),
+        id_token: Some("id".into()),
+        signed_in_at: now,
+        last_seen: now,
+        provider_sid: None,
+        fingerprints: None,
+        ended_keys: Default::default(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,21 +339,10 @@ mod tests {
 
     fn session(now: u64) -> Session {
         Session {
-            id: new_session_id(),
-            issuer: Issuer::validated("https://env.example"),
-            user: User {
-                sub: "usr_1".into(),
-                ..User::default()
-            },
             access_token: "at-secret".into(),
-            access_token_expires_at: now + 299,
             refresh_token: Some("rt-secret".into()),
             id_token: Some("id-secret".into()),
-            signed_in_at: now,
-            last_seen: now,
-            provider_sid: None,
-            fingerprints: None,
-            ended_keys: Default::default(),
+            ..test_session(&new_session_id(), "usr_1", now)
         }
     }
 

@@ -321,23 +321,15 @@ mod tests {
     const SETTINGS: CookieSettings = CookieSettings { secure: true };
 
     fn session(access_token: String) -> Session {
+        let session = crate::session::test_session("session-id", "usr_1", 1_000);
         Session {
-            id: "session-id".into(),
-            issuer: crate::values::Issuer::validated("https://env.example"),
             user: User {
-                sub: "usr_1".into(),
                 permissions: vec!["organization:settings".into()],
-                ..User::default()
+                ..session.user.clone()
             },
             access_token,
             access_token_expires_at: 2_000_000_000,
-            refresh_token: Some("rt".into()),
-            id_token: Some("id".into()),
-            signed_in_at: 1_000,
-            last_seen: 1_000,
-            provider_sid: None,
-            fingerprints: None,
-            ended_keys: Default::default(),
+            ..session
         }
     }
 

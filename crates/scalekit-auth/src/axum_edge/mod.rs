@@ -34,3 +34,82 @@ pub async fn session_middleware(
     request.extensions_mut().insert(session);
     next.run(request).await
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::routing::get;
+    use axum::{Extension, Router};
+    use http::{header, Request, StatusCode};
+    use tower::ServiceExt;
+    use tower_cookies::{CookieManagerLayer, Cookies};
+
+    use super::session_middleware;
+    use crate::auth::{Auth, RequestSession};
+    use crate::secret::Secret;
+    use crate::session::{now_secs, test_session};
+    use crate::settings::AuthSettings;
+
+    /// What the handler behind the middleware was told about the request's session.
+    async fn seen(Extension(session): Extension<RequestSession>) -> String {
+        match session {
+            RequestSession::SignedIn(session) => format!("signed in as {}", session.user.sub),
+            RequestSession::SignedOut => "signed out".into(),
+            RequestSession::Ended => "ended".into(),
+            RequestSession::Stale(_) => "stale".into(),
+            RequestSession::Unverified(_) => "unverified".into(),
+        }
+    }
+
+    async fn answer(auth: &Auth, cookie: Option<String>) -> String {
+        let app = Router::new()
+            .route("/", get(seen))
+            .layer(axum::middleware::from_fn_with_state(
+                auth.clone(),
+                session_middleware,
+            ))
+            .layer(CookieManagerLayer::new());
+        let mut request = Request::builder().uri("/");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        let request = request.body(Body::empty()).expect("a request");
+        let response = app.oneshot(request).await.expect("an answer");
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .expect("a body");
+        String::from_utf8_lossy(&body).into_owned()
+    }
+
+    #[tokio::test]
+    async fn the_session_middleware_gives_the_handler_the_requests_session() {
+        let auth = Auth::new(AuthSettings::new(
+            "https://env.example",
+            "skc_1",
+            Secret::new("s"),
+            "https://app.example",
+            tower_cookies::Key::generate(),
+        ))
+        .expect("builds");
+        assert_eq!(answer(&auth, None).await, "signed out");
+
+        // The cookies a sign-in sets, sent back as a browser sends them.
+        let jar = Cookies::default();
+        let session = test_session("s1", "usr_ada", now_secs());
+        auth.cookies.write_session(&jar, &auth.key, &session, 3600);
+        let sent: Vec<String> = jar
+            .list()
+            .iter()
+            .map(|cookie| format!("{}={}", cookie.name(), cookie.value()))
+            .collect();
+        assert!(!sent.is_empty());
+        assert_eq!(
+            answer(&auth, Some(sent.join("; "))).await,
+            "signed in as usr_ada"
+        );
+
+        let forged = format!("{}=forged", auth.cookies.session_name());
+        assert_eq!(answer(&auth, Some(forged)).await, "signed out");
+    }
+}

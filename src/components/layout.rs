@@ -4,8 +4,6 @@ use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use scalekit_leptos::AuthState;
-use scalekit_leptos::ServerError;
 use scalekit_leptos::SessionData;
 
 #[component]
@@ -57,22 +55,36 @@ pub fn Layout(
 }
 
 /// The account links, at once: the session is known before the page renders (see
-/// `scalekit_leptos::session_now`). A boundary around them cost its set-up and two dry runs of
-/// the links on every server render.
+/// `scalekit_leptos::SessionData::with`). A boundary around them cost its set-up and two dry runs
+/// of the links on every server render.
 fn account_nav(session: SessionData, here: Memo<String>) -> impl IntoView {
-    account_links(scalekit_leptos::session_now(session), here)
+    // Only the two details shown are copied out of the session.
+    let user = session.with(|state| {
+        let user = &state.as_ref().ok()?.view()?.user;
+        Some(NavUser {
+            name: user.name.clone(),
+            organization: user.organization_id.clone(),
+        })
+    });
+    account_links(user, here)
+}
+
+/// What the header shows of the signed-in user.
+struct NavUser {
+    name: String,
+    organization: Option<String>,
 }
 
 /// Dashboard and sign-out for a signed-in user, sign-in otherwise. Sign-out is a form post (never
 /// a link) and sign-in a page, both full navigations: they leave the app for the provider.
-fn account_links(state: Result<AuthState, ServerError>, here: Memo<String>) -> impl IntoView {
-    match state.ok().as_ref().and_then(AuthState::view) {
-        Some(session) => Either::Left(view! {
+fn account_links(user: Option<NavUser>, here: Memo<String>) -> impl IntoView {
+    match user {
+        Some(NavUser { name, organization }) => Either::Left(view! {
             <li>{nav_link("/dashboard", "Dashboard", here)}</li>
             <li>{nav_link("/sessions", "Session", here)}</li>
             <li class="nav-user">
-                <span class="nav-name">{session.user.name.clone()}</span>
-                {session.user.organization_id.clone().map(|organization| view! {
+                <span class="nav-name">{name}</span>
+                {organization.map(|organization| view! {
                     <span class="nav-org" data-testid="session-organization"
                         title="The organization this session is for">{organization}</span>
                     // Scalekit's organization switcher (prompt=select_account): the sign-in that

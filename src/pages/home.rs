@@ -14,7 +14,7 @@ use scalekit_leptos::{check_signed_out, AuthState};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let session = use_session();
+    let signed_in = use_session().with(|state| matches!(state, Ok(AuthState::SignedIn(_))));
     let state = use_query_map().with_untracked(|q| q.get("state"));
     let signed_out = Resource::<_, PageCodec>::new_with_options(
         move || state.clone(),
@@ -32,13 +32,14 @@ pub fn HomePage() -> impl IntoView {
     );
     view! {
         <Title text="Leptos × Scalekit"/>
+        // The session is known as the page renders (`SessionData::with`); only the sign-out notice
+        // waits, for its check.
+        {signed_in.then(|| view! { <Redirect path=crate::app::DEFAULT_RETURN_PATH/> })}
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                let signed_in = matches!(session.await, Ok(AuthState::SignedIn(_)));
-                let notice = signed_out.await.then(|| view! {
+                signed_out.await.then(|| view! {
                     <p class="alert alert-ok" role="status">"You have signed out."</p>
-                });
-                (signed_in.then(|| view! { <Redirect path=crate::app::DEFAULT_RETURN_PATH/> }), notice)
+                })
             })}
         </Suspense>
         <section class="hero">

@@ -42,7 +42,7 @@ fn local_path(next: Option<String>) -> String {
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
-    let session = use_session();
+    let signed_in = use_session().with(|state| matches!(state, Ok(AuthState::SignedIn(_))));
     let param = move |name: &str| {
         query
             .with_untracked(|q| q.get(name))
@@ -68,41 +68,29 @@ pub fn LoginPage() -> impl IntoView {
         <section class="auth-card" aria-labelledby="login-title">
             <h1 id="login-title">"Sign in"</h1>
             {error.map(|message| view! { <p class="alert alert-error" role="alert">{message}</p> })}
-            <Suspense fallback=|| ()>
-                {
-                    let hidden = hidden.clone();
-                    let next = next.clone();
-                    move || {
-                        let hidden = hidden.clone();
-                        let next = next.clone();
-                        Suspend::new(async move {
-                            match session.await {
-                                Ok(AuthState::SignedIn(_)) => {
-                                    Either::Left(view! { <Redirect path=local_path(next)/> })
-                                }
-                                _ => Either::Right(view! {
-                                    <p>"You will be sent to your organization's identity provider and brought back here."</p>
-                                    <form method="post" action="/_app/login" class="login-form">
-                                        {hidden
-                                            .into_iter()
-                                            .map(|(name, value)| view! { <input type="hidden" name=name value=value/> })
-                                            .collect_view()}
-                                        <button type="submit" class="button button-primary">"Sign in"</button>
-                                    </form>
-                                    <SsoForm next=next.clone()/>
-                                    <form method="post" action="/_app/login" class="login-form">
-                                        <NextField next=next.clone()/>
-                                        <input type="hidden" name="prompt" value="create"/>
-                                        <button type="submit" class="button button-secondary" data-testid="create-account">
-                                            "Create an account"
-                                        </button>
-                                    </form>
-                                }),
-                            }
-                        })
-                    }
-                }
-            </Suspense>
+            // The session is known as the page renders (`SessionData::with`): no boundary waits.
+            {if signed_in {
+                Either::Left(view! { <Redirect path=local_path(next)/> })
+            } else {
+                Either::Right(view! {
+                    <p>"You will be sent to your organization's identity provider and brought back here."</p>
+                    <form method="post" action="/_app/login" class="login-form">
+                        {hidden
+                            .into_iter()
+                            .map(|(name, value)| view! { <input type="hidden" name=name value=value/> })
+                            .collect_view()}
+                        <button type="submit" class="button button-primary">"Sign in"</button>
+                    </form>
+                    <SsoForm next=next.clone()/>
+                    <form method="post" action="/_app/login" class="login-form">
+                        <NextField next/>
+                        <input type="hidden" name="prompt" value="create"/>
+                        <button type="submit" class="button button-secondary" data-testid="create-account">
+                            "Create an account"
+                        </button>
+                    </form>
+                })
+            }}
         </section>
     }
 }

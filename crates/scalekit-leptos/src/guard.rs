@@ -23,6 +23,18 @@ use crate::session::{Access, AuthState, SessionView};
 #[derive(Clone, Copy)]
 pub struct SessionData(StoredValue<Result<AuthState, ServerError>>);
 
+impl SessionData {
+    /// `f` of the session, read in place: what [`session_now`] answers, without copying the
+    /// user's details (a copy per reader was a few thousand instructions of every page).
+    pub fn with<R>(self, f: impl FnOnce(&Result<AuthState, ServerError>) -> R) -> R {
+        match self.0.try_read_value() {
+            Some(state) => f(&state),
+            // The app's root is gone (a stray task): as if signed out.
+            None => f(&Err(ServerError::Unauthorized)),
+        }
+    }
+}
+
 impl std::future::IntoFuture for SessionData {
     type Output = Result<AuthState, ServerError>;
     type IntoFuture = std::future::Ready<Result<AuthState, ServerError>>;
@@ -91,10 +103,7 @@ pub fn use_session() -> SessionData {
 /// at once, the same way on both sides, with no Suspense. Once the app's root is gone (a stray
 /// task), [`ServerError::Unauthorized`]: as if signed out.
 pub fn session_now(session: SessionData) -> Result<AuthState, ServerError> {
-    session
-        .0
-        .try_get_value()
-        .unwrap_or(Err(ServerError::Unauthorized))
+    session.with(Clone::clone)
 }
 
 /// What [`RequireSignIn`] shows instead of its page, and where it sends a visitor to sign in.
@@ -126,16 +135,18 @@ impl Default for GuardPages {
     }
 }
 
-/// What the guard makes of the session for a page: the one decision both [`RequireSignIn`] and
-/// [`when_allowed`] follow, so a page's data is fetched exactly when the page is shown.
-/// The page's access, by [`AuthState::access`]. A session that could not be fetched counts as
-/// signed out, unless the answer was that the provider is unavailable.
-fn access(
-    state: Result<AuthState, ServerError>,
+/// What the guard makes of the session for a page, by [`AuthState::access`]: the one decision
+/// both [`RequireSignIn`] and [`when_allowed`] follow, so a page's data is fetched exactly when
+/// the page is shown. A session that could not be read counts as signed out, unless the answer
+/// was that the provider is unavailable.
+fn access<'a>(
+    state: &'a Result<AuthState, ServerError>,
     permission: Option<&'static str>,
-) -> Access<SessionView> {
+) -> Access<&'a SessionView> {
     match state {
-        Ok(state) => state.access(permission, |view, needed| view.user.has_permission(needed)),
+        Ok(state) => state
+            .as_ref()
+            .access(permission, |view, needed| view.user.has_permission(needed)),
         Err(ServerError::ProviderUnavailable) => Access::Unavailable,
         Err(_) => Access::SignIn { ended: false },
     }
@@ -160,7 +171,7 @@ pub fn when_allowed<T>(
 ) -> impl std::future::Future<Output = Result<T, ServerError>> + Send + 'static {
     let fetch = Box::pin(fetch);
     async move {
-        access(session.await, permission).into_result()?;
+        session.with(|state| access(state, permission).into_result().map(drop))?;
         fetch.await
     }
 }
@@ -236,7 +247,8 @@ where
     // it built every guarded page three times per server render (and held a second copy of the
     // page's view code in the bundle, had it stayed as a fallback). A page's own data waits in
     // Suspense boundaries of its own.
-    match access(session_now(session), permission) {
+    // Only the page's own copy of the session is made (the decision reads it in place).
+    match session.with(|state| access(state, permission).cloned()) {
         Access::Allowed(view) => EitherOf4::A(children(view)),
         Access::Forbidden(needed) => {
             set_page_status(403);

@@ -31,7 +31,7 @@
 //! // A page: only for a signed-in user holding the permission.
 //! view! { <RequireSignIn permission="reports:read">{|session: SessionView| view! { <p>{session.user.name}</p> }}</RequireSignIn> }
 //! ```
-//! `examples/minimal` in the repository is a whole app in under 150 lines.
+//! `examples/minimal` in the repository is a whole app in 150 lines.
 
 #![deny(missing_docs)]
 

@@ -100,6 +100,16 @@ impl<S> AuthState<S> {
         }
     }
 
+    /// The same state borrowing its session, to decide without copying it.
+    pub fn as_ref(&self) -> AuthState<&S> {
+        match self {
+            AuthState::SignedOut => AuthState::SignedOut,
+            AuthState::SessionEnded => AuthState::SessionEnded,
+            AuthState::SignedIn(s) => AuthState::SignedIn(s),
+            AuthState::ProviderUnavailable(s) => AuthState::ProviderUnavailable(s),
+        }
+    }
+
     /// The same state carrying `f` of the session.
     pub fn map<T>(self, f: impl FnOnce(S) -> T) -> AuthState<T> {
         match self {
@@ -125,6 +135,18 @@ impl<S> AuthState<S> {
             AuthState::ProviderUnavailable(_) => Access::Unavailable,
             AuthState::SessionEnded => Access::SignIn { ended: true },
             AuthState::SignedOut => Access::SignIn { ended: false },
+        }
+    }
+}
+
+impl<S: Clone> Access<&S> {
+    /// The same decision owning a copy of the session (as `Option::cloned`).
+    pub fn cloned(self) -> Access<S> {
+        match self {
+            Access::Allowed(session) => Access::Allowed(session.clone()),
+            Access::Forbidden(needed) => Access::Forbidden(needed),
+            Access::Unavailable => Access::Unavailable,
+            Access::SignIn { ended } => Access::SignIn { ended },
         }
     }
 }
@@ -215,5 +237,26 @@ mod access_tests {
             Access::<()>::Forbidden("p").into_result(),
             Err(ServerError::Forbidden(p)) if p == "p"
         ));
+    }
+
+    #[test]
+    fn x5_deciding_on_a_borrowed_session_decides_the_same() {
+        let holds = |held: &Vec<&'static str>, needed: &str| held.contains(&needed);
+        let states = [
+            AuthState::SignedIn(vec!["organization:settings"]),
+            AuthState::SignedIn(vec![]),
+            AuthState::ProviderUnavailable(vec!["organization:settings"]),
+            AuthState::SessionEnded,
+            AuthState::SignedOut,
+        ];
+        for state in states {
+            for permission in [None, Some("organization:settings")] {
+                let borrowed = state
+                    .as_ref()
+                    .access(permission, |held, needed| holds(held, needed))
+                    .cloned();
+                assert_eq!(borrowed, decide(state.clone(), permission), "{state:?}");
+            }
+        }
     }
 }

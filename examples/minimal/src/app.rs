@@ -37,25 +37,25 @@ pub fn App() -> impl IntoView {
 /// Plain forms to the layer's server functions: they work with JavaScript off too.
 #[component]
 fn Home() -> impl IntoView {
-    let session = use_session();
+    // Known as the page renders, on the server and in the browser alike: no Suspense needed.
+    let name = use_session().with(|state| match state {
+        Ok(AuthState::SignedIn(session)) => Some(session.user.name.clone()),
+        _ => None,
+    });
     view! {
         <h1>"Minimal"</h1>
-        <Suspense>
-            {move || Suspend::new(async move {
-                match session.await {
-                    Ok(AuthState::SignedIn(session)) => Either::Left(view! {
-                        <p>"Signed in as " {session.user.name} ". " <a href="/me">"Your page"</a></p>
-                        <form method="post" action="/_app/logout"><button>"Sign out"</button></form>
-                    }),
-                    _ => Either::Right(view! {
-                        <form method="post" action="/_app/login">
-                            <input type="hidden" name="next" value="/me"/>
-                            <button>"Sign in"</button>
-                        </form>
-                    }),
-                }
-            })}
-        </Suspense>
+        {match name {
+            Some(name) => Either::Left(view! {
+                <p>"Signed in as " {name} ". " <a href="/me">"Your page"</a></p>
+                <form method="post" action="/_app/logout"><button>"Sign out"</button></form>
+            }),
+            None => Either::Right(view! {
+                <form method="post" action="/_app/login">
+                    <input type="hidden" name="next" value="/me"/>
+                    <button>"Sign in"</button>
+                </form>
+            }),
+        }}
     }
 }
 

@@ -11,6 +11,7 @@ use crate::organization::{
     list_api_clients, take_created_api_client, CreateApiClient, DeleteApiClient, EXPIRY_CHOICES,
 };
 use crate::organization::{ApiClientView, CreatedApiClient, API_CLIENTS_PERMISSION};
+use scalekit_leptos::codec::PageCodec;
 use scalekit_leptos::ServerError;
 use scalekit_leptos::{use_session, when_allowed};
 
@@ -21,8 +22,8 @@ use scalekit_leptos::{use_session, when_allowed};
 pub struct ApiClientsData {
     create: ServerAction<CreateApiClient>,
     delete: ServerAction<DeleteApiClient>,
-    clients: Resource<Result<Vec<ApiClientView>, ServerError>>,
-    kept: Resource<Result<Option<CreatedApiClient>, ServerError>>,
+    clients: Resource<Result<Vec<ApiClientView>, ServerError>, PageCodec>,
+    kept: Resource<Result<Option<CreatedApiClient>, ServerError>, PageCodec>,
 }
 
 impl ApiClientsData {
@@ -31,13 +32,15 @@ impl ApiClientsData {
         let manage = Some(API_CLIENTS_PERMISSION);
         let create = ServerAction::<CreateApiClient>::new();
         let delete = ServerAction::<DeleteApiClient>::new();
-        let clients = Resource::new(
+        let clients = Resource::new_with_options(
             move || (create.version().get(), delete.version().get()),
             move |_| when_allowed(session, manage, list_api_clients()),
+            false,
         );
-        let kept = Resource::new(
+        let kept = Resource::new_with_options(
             || (),
             move |_| when_allowed(session, manage, take_created_api_client()),
+            false,
         );
         ApiClientsData {
             create,

@@ -11,6 +11,7 @@ use leptos::server::ServerAction;
 
 use crate::account::{user_sessions, SignOutSession, UserSessionView};
 use crate::components::time_text::format_utc;
+use scalekit_leptos::codec::PageCodec;
 use scalekit_leptos::ServerError;
 use scalekit_leptos::{use_session, when_allowed};
 
@@ -19,16 +20,17 @@ use scalekit_leptos::{use_session, when_allowed};
 #[derive(Clone, Copy)]
 pub struct UserSessionsData {
     sign_out: ServerAction<SignOutSession>,
-    sessions: Resource<Result<Vec<UserSessionView>, ServerError>>,
+    sessions: Resource<Result<Vec<UserSessionView>, ServerError>, PageCodec>,
 }
 
 impl UserSessionsData {
     pub fn load() -> UserSessionsData {
         let session = use_session();
         let sign_out = ServerAction::<SignOutSession>::new();
-        let sessions = Resource::new(
+        let sessions = Resource::new_with_options(
             move || sign_out.version().get(),
             move |_| when_allowed(session, None, user_sessions()),
+            false,
         );
         UserSessionsData { sign_out, sessions }
     }

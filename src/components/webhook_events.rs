@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::components::time_text::format_utc;
 use crate::organization::events::{recent_webhook_events, RecentEvents};
 use crate::organization::SETTINGS_PERMISSION;
+use scalekit_leptos::codec::PageCodec;
 use scalekit_leptos::ServerError;
 use scalekit_leptos::{use_session, when_allowed};
 
@@ -13,15 +14,16 @@ use scalekit_leptos::{use_session, when_allowed};
 /// guard (see `when_allowed`).
 #[derive(Clone, Copy)]
 pub struct WebhookEventsData {
-    events: Resource<Result<RecentEvents, ServerError>>,
+    events: Resource<Result<RecentEvents, ServerError>, PageCodec>,
 }
 
 impl WebhookEventsData {
     pub fn load() -> WebhookEventsData {
         let session = use_session();
-        let events = Resource::new(
+        let events = Resource::new_with_options(
             || (),
             move |_| when_allowed(session, Some(SETTINGS_PERMISSION), recent_webhook_events()),
+            false,
         );
         WebhookEventsData { events }
     }

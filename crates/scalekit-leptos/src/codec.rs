@@ -1,9 +1,9 @@
-//! How the page's data (the session, and the app's own resources: the signed-out notice, the
-//! dashboard's claims) travels from the server render to the browser's hydration: postcard, a
-//! compact binary serde format, in base64, both from `codee`, the codec crate Leptos resources
-//! already use. No JSON: the browser's first load needs no serde_json (nor the float formatting
-//! its error messages pull in), and base64 has no character the renderer must escape when it
-//! writes hydration data into the page.
+//! How the page's data (the session, and every resource of this repository's pages) travels
+//! from the server render to the browser's hydration: postcard, a compact binary serde format, in
+//! base64, both from `codee`, the codec crate Leptos resources already use. No JSON: the
+//! browser's first load needs no serde_json (nor the float formatting its error messages pull
+//! in), and base64 has no character the renderer must escape when it writes hydration data into
+//! the page.
 //!
 //! It replaced a hand-written length-prefixed text format: the first load is 16.7 KB gzip smaller
 //! (213.2 → 196.5 KB) and about 350 lines of code are gone, for hydration data about a sixth

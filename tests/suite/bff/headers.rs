@@ -31,6 +31,12 @@ async fn h1_the_csp_nonce_matches_the_hydration_scripts() {
     assert!(page.headers()["vary"].to_str().unwrap().contains("Cookie"));
     let html = page.text().await.unwrap();
     assert!(html.contains(&format!("nonce=\"{nonce}\"")), "{html}");
+    // Nowhere else: browsers hide a nonce attribute's value from the page, not other attributes'.
+    assert_eq!(
+        html.matches(nonce.as_str()).count(),
+        html.matches(&format!("nonce=\"{nonce}\"")).count(),
+        "{html}"
+    );
     let other = browser.get("/login").await;
     assert!(!other.headers()["content-security-policy"]
         .to_str()

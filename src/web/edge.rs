@@ -90,22 +90,24 @@ where
         let log = RequestLog::begin(&mut request);
         let counted = self.count_requests.then(|| request.method().clone());
         let nonce = security_headers::provide_nonce(&mut request);
-        let refused = header_limit::refusal(&request);
-        let inner = match refused {
-            Some(_) => None,
+        let work = match header_limit::refusal(&request) {
+            Some(refusal) => Work::Refused {
+                answer: std::future::ready(refusal),
+            },
             None => {
                 // The inner service was made ready above; a fresh clone takes its place for the
                 // next call.
                 let fresh = self.inner.clone();
                 let mut ready = std::mem::replace(&mut self.inner, fresh);
                 let _entered = log.span().enter();
-                Some(ready.call(request))
+                Work::Running {
+                    inner: ready.call(request),
+                }
             }
         };
         EdgeFuture {
-            inner,
+            work,
             deadline: None,
-            refused,
             timeout: self.timeout,
             finish: Some(Finish {
                 log,
@@ -141,13 +143,39 @@ impl Finish {
 }
 
 pin_project! {
-    /// The inner service's answer, the refusal, or 503 once the request has waited `timeout`.
+    /// What answers the request: the inner service, or the refusal made before it was called.
+    #[project = WorkProjection]
+    enum Work<F> {
+        Refused { answer: std::future::Ready<Response> },
+        Running { #[pin] inner: F },
+    }
+}
+
+impl<F> Future for Work<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Response;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        match self.project() {
+            WorkProjection::Refused { answer } => Pin::new(answer).poll(cx),
+            WorkProjection::Running { inner } => inner.poll(cx).map(|answer| match answer {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }),
+        }
+    }
+}
+
+pin_project! {
+    /// The work's answer, or 503 once the request has waited `timeout`. The work is dropped with
+    /// this future, which hyper drops as soon as it is ready (so a timed-out call is abandoned).
     pub struct EdgeFuture<F> {
         #[pin]
-        inner: Option<F>,
+        work: Work<F>,
         #[pin]
         deadline: Option<Sleep>,
-        refused: Option<Response>,
         timeout: Duration,
         finish: Option<Finish>,
     }
@@ -162,34 +190,31 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         // Polled again after it answered: there is nothing left to give.
-        let Some(finish) = this.finish.as_ref() else {
+        let Some(finish) = this.finish.take() else {
             return Poll::Pending;
         };
-        let entered = finish.log.span().enter();
-        let response = match (this.refused.take(), this.inner.as_mut().as_pin_mut()) {
-            (Some(refused), _) => refused,
-            (None, None) => return Poll::Pending,
-            (None, Some(inner)) => match inner.poll(cx) {
-                Poll::Ready(Ok(response)) => response,
-                Poll::Ready(Err(never)) => match never {},
+        let answer = {
+            let _entered = finish.log.span().enter();
+            match this.work.poll(cx) {
+                Poll::Ready(response) => Some(response),
                 Poll::Pending => {
                     if this.deadline.is_none() {
                         this.deadline.set(Some(tokio::time::sleep(*this.timeout)));
                     }
                     match this.deadline.as_mut().as_pin_mut().map(|d| d.poll(cx)) {
-                        Some(Poll::Ready(())) => timed_out(),
-                        _ => return Poll::Pending,
+                        Some(Poll::Ready(())) => Some(timed_out()),
+                        _ => None,
                     }
                 }
-            },
+            }
         };
-        drop(entered);
-        // The work is over (or abandoned, on a timeout): free it before the response goes out.
-        this.inner.set(None);
-        this.deadline.set(None);
-        match this.finish.take() {
-            Some(finish) => Poll::Ready(Ok(finish.complete(response))),
-            None => Poll::Pending,
+        match answer {
+            // The work and its deadline go with this future, which hyper drops once it is ready.
+            Some(response) => Poll::Ready(Ok(finish.complete(response))),
+            None => {
+                *this.finish = Some(finish);
+                Poll::Pending
+            }
         }
     }
 }
@@ -244,6 +269,32 @@ mod tests {
             Ok::<_, Infallible>(StatusCode::ACCEPTED.into_response())
         });
         assert_eq!(answer(slow).await.status(), StatusCode::ACCEPTED);
+    }
+
+    #[tokio::test]
+    async fn an_oversized_request_is_refused_with_the_headers_and_never_reaches_the_app() {
+        let called = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let app = {
+            let called = called.clone();
+            tower::service_fn(move |_: Request| {
+                called.store(true, std::sync::atomic::Ordering::SeqCst);
+                async { Ok::<_, Infallible>(StatusCode::OK.into_response()) }
+            })
+        };
+        let edge = EdgeLayer::new(settings(), Duration::from_secs(30)).layer(app);
+        let long = format!("/?q={}", "a".repeat(header_limit::MAX_URI_BYTES));
+        let request = Request::builder()
+            .uri(long)
+            .body(Body::empty())
+            .expect("a request");
+        let response = match edge.oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        assert_eq!(response.status(), StatusCode::URI_TOO_LONG);
+        assert!(response.headers().contains_key("content-security-policy"));
+        assert!(response.headers().contains_key("x-request-id"));
+        assert!(!called.load(std::sync::atomic::Ordering::SeqCst));
     }
 
     #[tokio::test]

@@ -4,11 +4,10 @@
 //! own accept loop with that timer set: hyper-util's connection builder (the one axum uses) and
 //! its graceful-shutdown watcher, so nothing here reimplements HTTP.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::pin::pin;
 use std::time::Duration;
-
-use std::convert::Infallible;
 
 use axum::body::Body;
 use axum::extract::Request;

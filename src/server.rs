@@ -122,18 +122,18 @@ pub fn build_router(state: AppState) -> AppService {
     }
 }
 
-/// The CSP nonce for the renderer, so hydration scripts carry it (the security-headers layer
-/// made it for this response).
+/// The CSP nonce for the renderer, so hydration scripts carry it: taking it tells the
+/// security-headers layer to name it in this response's policy.
 pub fn provide_csp_nonce() {
     let nonce = with_context::<http::request::Parts, _>(|parts| {
         parts
             .extensions
             .get::<web::security_headers::CspNonce>()
-            .cloned()
+            .map(web::security_headers::CspNonce::take)
     })
     .flatten();
     if let Some(nonce) = nonce {
-        provide_context(leptos::nonce::Nonce::from_value(nonce.0));
+        provide_context(leptos::nonce::Nonce::from_value(nonce));
     }
 }
 

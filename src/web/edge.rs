@@ -122,7 +122,7 @@ where
 /// What the response gets on its way out.
 struct Finish {
     log: RequestLog,
-    nonce: Arc<str>,
+    nonce: security_headers::CspNonce,
     headers: Arc<SecurityHeaderSettings>,
     /// The request's method, when requests are counted.
     counted: Option<Method>,
@@ -305,8 +305,32 @@ mod tests {
         let response = answer(ready).await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()["x-frame-options"], "DENY");
+        // It rendered no page, so no nonce was made for it.
         assert!(response.headers()["content-security-policy"]
             .to_str()
-            .is_ok_and(|policy| policy.contains("'nonce-")));
+            .is_ok_and(|policy| !policy.contains("'nonce-") && policy.contains("script-src")));
+    }
+
+    #[tokio::test]
+    async fn h1_a_handler_that_takes_the_nonce_gets_it_named_in_the_policy() {
+        let renders = tower::service_fn(|request: Request| async move {
+            let nonce = request
+                .extensions()
+                .get::<security_headers::CspNonce>()
+                .map(security_headers::CspNonce::take)
+                .unwrap_or_default();
+            Ok::<_, Infallible>(nonce.to_string().into_response())
+        });
+        let response = answer(renders).await;
+        let policy = response.headers()["content-security-policy"]
+            .to_str()
+            .expect("ASCII")
+            .to_owned();
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .expect("a body");
+        let nonce = String::from_utf8_lossy(&body);
+        assert_eq!(nonce.len(), 22);
+        assert!(policy.contains(&format!("'nonce-{nonce}'")), "{policy}");
     }
 }

@@ -81,7 +81,9 @@ pub fn page_service(page: BenchPage) -> Router {
 
 /// Serves the bare baselines on `addr` until the process ends.
 pub async fn serve_bare(addr: SocketAddr, page: BenchPage, options: LeptosOptions) {
-    let floor = leptos_axum::render_app_async(move || floor_shell(options.clone()));
+    // Through the same page handler as the app's pages, so the floor differs from them only in
+    // what is rendered.
+    let floor = scalekit_leptos::render_page(|| (), move || floor_shell(options.clone()));
     let router = Router::new()
         .route(PAGE_PATH, get(serve_page))
         .route("/health", get(super::health::health))

@@ -233,3 +233,37 @@ async fn production_adds_hsts() {
         .unwrap()
         .starts_with("max-age="));
 }
+
+/// Pages render whole (`SsrMode::Async`), so they go out as one body with its length rather than
+/// a chunked stream, with the page's title in its head once and its hydration data after the
+/// page, in scripts carrying the response's nonce.
+#[tokio::test]
+async fn a_page_is_sent_whole_with_its_length_title_and_data() {
+    let response = get(dev_app(), "/about").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let headers = response.headers().clone();
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert!(headers.get("transfer-encoding").is_none());
+    let length: usize = headers["content-length"].to_str().unwrap().parse().unwrap();
+    let html = body_text(response).await;
+    assert_eq!(html.len(), length);
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+
+    let head = &html[..html.find("</head>").unwrap()];
+    assert!(
+        head.contains("<!--HEAD--><title>How it works · Leptos × Scalekit</title>"),
+        "{head}"
+    );
+    assert_eq!(html.matches("<title>").count(), 1, "{html}");
+
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap();
+    let data = format!("<script nonce=\"{nonce}\">__RESOLVED_RESOURCES=[");
+    let at = html.find(&data).expect("the hydration data");
+    assert!(at > html.find("</body>").unwrap(), "{html}");
+    assert!(html.ends_with("</script>"), "{html}");
+}

@@ -15,7 +15,8 @@
 //!   `ssr`), deciding exactly as the guard does, and [`ServerError`] with HTTP statuses;
 //! - **one axum entry point**, [`SignInRoutes::leptos_routes_with_sign_in`] (feature `ssr`):
 //!   Leptos' routes plus the sign-in callback and back-channel logout, behind the session
-//!   middleware, the CSRF guard and the cookie jar, in that order.
+//!   middleware, the CSRF guard and the cookie jar, in that order. Its `SsrMode::Async` pages
+//!   are rendered by [`render_page`]: the whole page, sent as one body with its length.
 //!
 //! Features: `ssr` for the server build, `hydrate` for the browser bundle (as in Leptos'
 //! start-axum template). Guarded routes must render with `SsrMode::Async`, so the status and
@@ -47,6 +48,8 @@ mod session;
 #[cfg(feature = "ssr")]
 mod csrf;
 #[cfg(feature = "ssr")]
+mod page_render;
+#[cfg(feature = "ssr")]
 mod request_guard;
 #[cfg(feature = "ssr")]
 mod routes;
@@ -67,6 +70,8 @@ pub use session::{Access, AuthState, SessionView, TokenCheck, TokenFingerprints,
 
 #[cfg(feature = "ssr")]
 pub use csrf::{judge as judge_cross_site, CsrfVerdict};
+#[cfg(feature = "ssr")]
+pub use page_render::render_page;
 #[cfg(feature = "ssr")]
 pub use routes::{provide_sign_in_context, SignIn, SignInRoutes};
 #[cfg(feature = "ssr")]

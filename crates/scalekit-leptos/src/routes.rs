@@ -12,11 +12,12 @@
 //! replaces) and is a GET, as is initiate-login, which only starts a sign-in, so they need neither
 //! the middleware nor the guard; back-channel logout is server to server, with no cookie at all.
 
-use axum::routing::{get, post};
+use axum::routing::{get, on, post, MethodFilter};
 use axum::Router;
 use leptos::prelude::*;
 use leptos::server_fn::axum::server_fn_paths;
 use leptos_axum::{AxumRouteListing, LeptosRoutes};
+use leptos_router::SsrMode;
 use scalekit_auth::axum_edge::{
     backchannel_logout, callback, initiate_login, BACKCHANNEL_LOGOUT_PATH, INITIATE_LOGIN_PATH,
 };
@@ -25,6 +26,7 @@ use tower::ServiceBuilder;
 use tower_cookies::CookieManagerLayer;
 
 use crate::csrf::AppOrigin;
+use crate::page_render::render_page;
 use crate::request_guard::RequestGuardLayer;
 
 /// What the sign-in routes need: the auth core's handle and the origin browsers reach the app at
@@ -120,9 +122,7 @@ where
         served.extend(server_fn_paths().map(|(path, _)| path.to_string()));
         served.sort();
         served.dedup();
-        let pages = Router::new()
-            .leptos_routes_with_context(state, paths, context, app_fn)
-            .with_state(state.clone());
+        let pages = page_routes(state, paths, context, app_fn);
         // The layers wrap the pages' Router once, as one service, which each of its paths then
         // points to. `route_layer` would put a copy around every route instead, and axum clones
         // a route's whole stack of boxed services for each request: a tenth of a page's cost.
@@ -139,5 +139,55 @@ where
             router = router.route_service(path, guarded.clone());
         }
         router
+    }
+}
+
+/// The pages and server functions: `SsrMode::Async` pages through [`render_page`], every other
+/// mode and the server functions through `leptos_axum` (`leptos_routes_with_context`), with the
+/// same contexts: the router's state and the route's method, then `context`.
+fn page_routes<S, IV>(
+    state: &S,
+    paths: Vec<AxumRouteListing>,
+    context: impl Fn() + Clone + Send + Sync + 'static,
+    app_fn: impl Fn() -> IV + Clone + Send + Sync + 'static,
+) -> Router
+where
+    S: Clone + Send + Sync + 'static,
+    LeptosOptions: axum::extract::FromRef<S>,
+    IV: IntoView + 'static,
+{
+    let (whole, streamed): (Vec<_>, Vec<_>) = paths
+        .into_iter()
+        .partition(|listing| matches!(listing.mode(), SsrMode::Async));
+    let mut router =
+        Router::new().leptos_routes_with_context(state, streamed, context.clone(), app_fn.clone());
+    for listing in &whole {
+        for method in listing.methods() {
+            let state = state.clone();
+            let context = context.clone();
+            let page_context = move || {
+                provide_context(state.clone());
+                provide_context(method);
+                context();
+            };
+            router = router.route(
+                listing.path(),
+                on(
+                    method_filter(method),
+                    render_page(page_context, app_fn.clone()),
+                ),
+            );
+        }
+    }
+    router.with_state(state.clone())
+}
+
+fn method_filter(method: leptos_router::Method) -> MethodFilter {
+    match method {
+        leptos_router::Method::Get => MethodFilter::GET,
+        leptos_router::Method::Post => MethodFilter::POST,
+        leptos_router::Method::Put => MethodFilter::PUT,
+        leptos_router::Method::Delete => MethodFilter::DELETE,
+        leptos_router::Method::Patch => MethodFilter::PATCH,
     }
 }

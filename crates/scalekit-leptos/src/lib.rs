@@ -48,6 +48,8 @@ mod session;
 #[cfg(feature = "ssr")]
 mod csrf;
 #[cfg(feature = "ssr")]
+mod page_meta;
+#[cfg(feature = "ssr")]
 mod page_render;
 #[cfg(feature = "ssr")]
 mod request_guard;

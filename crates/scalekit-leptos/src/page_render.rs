@@ -95,11 +95,7 @@ where
     })
     .await;
     owner.with(|| register_prefetches(&prefetches));
-    let page = meta_output
-        .inject_meta_context(futures::stream::iter([page]))
-        .await
-        .fold(String::new(), append)
-        .await;
+    let page = crate::page_meta::with_meta(meta_output, page).await;
     owner.unset_with_forced_cleanup();
     respond(page, &response_options)
 }

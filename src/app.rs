@@ -17,29 +17,26 @@ use crate::pages::{
 /// Where a sign-in lands when it did not ask for a page.
 pub const DEFAULT_RETURN_PATH: &str = "/dashboard";
 
-/// The pages whose code leaves the first bundle (see `lazy_page!`), by path and `LazyRoute` type.
-#[cfg(feature = "ssr")]
-const LAZY_PAGES: [crate::web::chunk_preloads::LazyPage; 6] = [
-    ("/about", "AboutRoute"),
-    ("/login", "LoginRoute"),
-    ("/logout", "LogoutRoute"),
-    ("/dashboard", "DashboardRoute"),
-    ("/sessions", "SessionsRoute"),
-    ("/organization/settings", "SettingsRoute"),
-];
-
 /// The document around the app; rendered on the server only.
 #[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // Read back by the browser before hydrating (`site_info::DEV_PROVIDER_ATTRIBUTE`).
     let dev_provider = dev_provider_url();
-    // One piece of text: the meta tags' marker, the hydration scripts, this page's chunk
-    // preloads, the stylesheet.
-    let head = crate::web::document_head::document_head(&options, &LAZY_PAGES);
     view! {
         <!DOCTYPE html>
         <html lang="en">
-            <head>{head}</head>
+            <head>
+                <meta charset="utf-8"/>
+                // The title goes here, and a lazily loaded page's chunk preloads.
+                <leptos_meta::MetaTags/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                // Leptos' hydration scripts as text made once, with this response's nonce.
+                {scalekit_leptos::hydration_scripts(&options)}
+                // cargo-leptos' CSS reload finds it by its id.
+                <link rel="stylesheet" id="leptos" href="/pkg/leptos-scalekit.css"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+            </head>
             <body data-dev-provider=dev_provider>
                 <App/>
             </body>

@@ -3,8 +3,6 @@
 
 #[cfg(feature = "bench-baselines")]
 pub mod bench_baselines;
-pub mod chunk_preloads;
-pub mod document_head;
 pub mod edge;
 pub mod header_limit;
 pub mod health;

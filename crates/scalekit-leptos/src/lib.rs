@@ -16,7 +16,10 @@
 //! - **one axum entry point**, [`SignInRoutes::leptos_routes_with_sign_in`] (feature `ssr`):
 //!   Leptos' routes plus the sign-in callback and back-channel logout, behind the session
 //!   middleware, the CSRF guard and the cookie jar, in that order. Its `SsrMode::Async` pages
-//!   are rendered by [`render_page`]: the whole page, sent as one body with its length.
+//!   are rendered by [`render_page`]: the whole page, sent as one body with its length;
+//! - **the page's scripts**, [`hydration_scripts`] (feature `ssr`): Leptos' `AutoReload` and
+//!   `HydrationScripts` written once per process around each response's nonce, with preloads for
+//!   the chunks of the lazy routes a page reached.
 //!
 //! Features: `ssr` for the server build, `hydrate` for the browser bundle (as in Leptos'
 //! start-axum template). Guarded routes must render with `SsrMode::Async`, so the status and
@@ -46,7 +49,11 @@ mod server_fns;
 mod session;
 
 #[cfg(feature = "ssr")]
+mod chunk_preloads;
+#[cfg(feature = "ssr")]
 mod csrf;
+#[cfg(feature = "ssr")]
+mod hydration_scripts;
 #[cfg(feature = "ssr")]
 mod page_meta;
 #[cfg(feature = "ssr")]
@@ -72,6 +79,8 @@ pub use session::{Access, AuthState, SessionView, TokenCheck, TokenFingerprints,
 
 #[cfg(feature = "ssr")]
 pub use csrf::{judge as judge_cross_site, CsrfVerdict};
+#[cfg(feature = "ssr")]
+pub use hydration_scripts::hydration_scripts;
 #[cfg(feature = "ssr")]
 pub use page_render::render_page;
 #[cfg(feature = "ssr")]

@@ -23,9 +23,14 @@ const HEAD_CLOSE: &str = "</head>";
 /// `<body`, each for the first match after the earlier insertions) finds the skeleton's own.
 const SKELETON: &str = "<body\u{0}<html\u{0}<!--HEAD-->\u{0}</head>";
 
-/// The page with the meta context's output in it. A page with neither `<!--HEAD-->` nor
-/// `</head>` gets no head elements (Leptos' own injection panics there).
-pub(crate) async fn with_meta(output: ServerMetaContextOutput, page: String) -> String {
+/// The page with the meta context's output in it, and `more_head` (the chunk preloads) after the
+/// head elements. A page with neither `<!--HEAD-->` nor `</head>` gets no head elements (Leptos'
+/// own injection panics there).
+pub(crate) async fn with_meta(
+    output: ServerMetaContextOutput,
+    page: String,
+    more_head: &str,
+) -> String {
     let filled: String = output
         .inject_meta_context(futures::stream::iter([SKELETON.to_owned()]))
         .await
@@ -35,7 +40,7 @@ pub(crate) async fn with_meta(output: ServerMetaContextOutput, page: String) -> 
         tracing::error!("a page's head elements hold a NUL; they were left out of the page");
         return page;
     };
-    pieces.splice_into(page)
+    pieces.splice_into(page, more_head)
 }
 
 /// What `inject_meta_context` wrote after each marker of the skeleton.
@@ -60,17 +65,19 @@ impl<'a> MetaPieces<'a> {
         (parts.next()? == HEAD_CLOSE && parts.next().is_none()).then_some(pieces)
     }
 
-    /// Each piece where Leptos puts it: the head's after `<!--HEAD-->` (or before `</head>`
-    /// without one), the attributes right after `<html` and `<body`. The tags are looked for in
+    /// Each piece where Leptos puts it: the head's, then `more_head`, after `<!--HEAD-->` (or
+    /// before `</head>` without one), the attributes right after `<html` and `<body`. The tags are looked for in
     /// the page as rendered, so a title that spells `<body` cannot draw the body's attributes.
-    fn splice_into(self, page: String) -> String {
+    fn splice_into(self, page: String, more_head: &str) -> String {
         let find = |needle: &str| memchr::memmem::find(page.as_bytes(), needle.as_bytes());
-        let mut inserts: Vec<(usize, &str)> = Vec::with_capacity(3);
-        if !self.head.is_empty() {
+        let mut inserts: Vec<(usize, &str)> = Vec::with_capacity(4);
+        if !self.head.is_empty() || !more_head.is_empty() {
             let at = find(HEAD_MARKER)
                 .map(|at| at + HEAD_MARKER.len())
                 .or_else(|| find(HEAD_CLOSE));
+            // The sort below is stable: the head elements stay before `more_head`.
             inserts.extend(at.map(|at| (at, self.head)));
+            inserts.extend(at.map(|at| (at, more_head)));
         }
         for (tag, piece) in [
             (HTML_OPEN, self.html_attributes),
@@ -118,7 +125,7 @@ mod tests {
     #[test]
     fn each_piece_lands_after_its_marker() {
         let page = pieces(" data-theme=\"dark\"", " class=\"x\"", "<title>T</title>")
-            .splice_into(PAGE.to_owned());
+            .splice_into(PAGE.to_owned(), "");
         assert_eq!(
             page,
             "<!DOCTYPE html><html data-theme=\"dark\" lang=\"en\"><head><!--HEAD--><title>T</title>\
@@ -129,7 +136,7 @@ mod tests {
     #[test]
     fn without_the_marker_the_head_goes_before_its_end() {
         let page = "<html><head><meta charset=\"utf-8\"></head><body></body></html>";
-        let page = pieces("", "", "<title>T</title>").splice_into(page.to_owned());
+        let page = pieces("", "", "<title>T</title>").splice_into(page.to_owned(), "");
         assert_eq!(
             page,
             "<html><head><meta charset=\"utf-8\"><title>T</title></head><body></body></html>"
@@ -137,14 +144,26 @@ mod tests {
     }
 
     #[test]
+    fn more_head_follows_the_head_elements_even_without_any() {
+        let page = pieces("", "", "<title>T</title>").splice_into(PAGE.to_owned(), "<link p>");
+        assert!(
+            page.contains("<!--HEAD--><title>T</title><link p><meta"),
+            "{page}"
+        );
+        let page = pieces("", "", "").splice_into(PAGE.to_owned(), "<link p>");
+        assert!(page.contains("<!--HEAD--><link p><meta"), "{page}");
+    }
+
+    #[test]
     fn a_page_without_a_head_is_left_as_it_is() {
-        let page = pieces("", "", "<title>T</title>").splice_into("<p>fragment</p>".to_owned());
+        let page = pieces("", "", "<title>T</title>").splice_into("<p>fragment</p>".to_owned(), "");
         assert_eq!(page, "<p>fragment</p>");
     }
 
     #[test]
     fn a_title_spelling_body_does_not_draw_the_body_attributes() {
-        let page = pieces("", " class=\"x\"", "<title><body</title>").splice_into(PAGE.to_owned());
+        let page =
+            pieces("", " class=\"x\"", "<title><body</title>").splice_into(PAGE.to_owned(), "");
         assert!(page.contains("<!--HEAD--><title><body</title><meta"));
         assert!(page.contains("</head><body class=\"x\"><main>"));
     }
@@ -198,7 +217,7 @@ mod tests {
             .collect()
             .await;
         let (_owner, output) = rendered_meta();
-        let page = with_meta(output, PAGE.to_owned()).await;
+        let page = with_meta(output, PAGE.to_owned(), "").await;
         assert!(
             page.contains("<title>Dashboard · A &amp; B</title>"),
             "{page}"

@@ -22,9 +22,9 @@ use hydration_context::{SharedContext, SsrSharedContext};
 use leptos::nonce::use_nonce;
 use leptos::prelude::*;
 use leptos::reactive::owner::{Owner, Sandboxed};
-use leptos::{PrefetchLazyFn, WasmSplitManifest};
+use leptos::PrefetchLazyFn;
 use leptos_axum::ResponseOptions;
-use leptos_meta::{Link, ServerMetaContext};
+use leptos_meta::ServerMetaContext;
 use leptos_router::location::RequestUrl;
 
 /// What a page response is answered with when no header says otherwise.
@@ -94,8 +94,9 @@ where
         }
     })
     .await;
-    owner.with(|| register_prefetches(&prefetches));
-    let page = crate::page_meta::with_meta(meta_output, page).await;
+    let preloads = owner.with(|| crate::chunk_preloads::for_page(&prefetches));
+    let page =
+        crate::page_meta::with_meta(meta_output, page, preloads.as_deref().unwrap_or("")).await;
     owner.unset_with_forced_cleanup();
     respond(page, &response_options)
 }
@@ -121,42 +122,6 @@ fn write_script(html: &mut String, nonce: Option<&str>, data: &str) {
     html.push('>');
     html.push_str(data);
     html.push_str("</script>");
-}
-
-/// Preload hints for the wasm chunks of the lazy routes this render reached, as Leptos' own
-/// handler adds them: only when the split manifest was read (its `HydrationScripts` provides it).
-/// They register with the meta context, so they land in the head with the title.
-fn register_prefetches(prefetches: &PrefetchLazyFn) {
-    let Some(reached) = prefetches.0.try_read_value().filter(|p| !p.is_empty()) else {
-        return;
-    };
-    let Some(manifest) = use_context::<WasmSplitManifest>() else {
-        return;
-    };
-    let Some(manifest) = manifest.0.try_read_value() else {
-        return;
-    };
-    let (pkg_path, chunks_by_split, split_loader) = &*manifest;
-    let nonce = use_nonce().map(|n| n.to_string()).unwrap_or_default();
-    for chunk in reached
-        .iter()
-        .flat_map(|split| chunks_by_split.get(*split).into_iter().flatten())
-    {
-        _ = view! {
-            <Link
-                rel="preload"
-                href=format!("{pkg_path}/{chunk}.wasm")
-                as_="fetch"
-                type_="application/wasm"
-                crossorigin=nonce.clone()
-            />
-        }
-        .to_html();
-    }
-    _ = view! {
-        <Link rel="modulepreload" href=format!("{pkg_path}/{split_loader}") crossorigin=nonce/>
-    }
-    .to_html();
 }
 
 /// The response: the status and headers the render set, then the page with its length.

@@ -19,7 +19,8 @@ use leptos::{PrefetchLazyFn, WasmSplitManifest};
 const REMEMBERED_SETS: usize = 256;
 
 /// The split manifest `HydrationScripts` read, and the tags written from it so far, by the
-/// sorted names of the lazy routes reached. Provided by [`hydration_scripts`](crate::hydration_scripts).
+/// sorted names of the lazy routes reached. Provided by
+/// [`hydration_scripts`](crate::hydration_scripts).
 #[derive(Clone)]
 pub(crate) struct ChunkPreloads(Arc<Remembered>);
 

@@ -5,7 +5,7 @@
 //! `HydrationScripts` formats its paths and its loader call (`{:?}` of four strings), and with file
 //! hashing on it reads the hash file from disk, on every render; `AutoReload` reads the
 //! environment. Here their own output is rendered once with a placeholder where the nonce goes,
-//! so it stays Leptos' but for the preloads' `crossorigin` (see [`Scripts::new`]).
+//! so it stays Leptos' but for the preloads' `crossorigin` (see [`Scripts::render`]).
 
 use std::sync::OnceLock;
 

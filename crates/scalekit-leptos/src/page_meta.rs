@@ -66,8 +66,9 @@ impl<'a> MetaPieces<'a> {
     }
 
     /// Each piece where Leptos puts it: the head's, then `more_head`, after `<!--HEAD-->` (or
-    /// before `</head>` without one), the attributes right after `<html` and `<body`. The tags are looked for in
-    /// the page as rendered, so a title that spells `<body` cannot draw the body's attributes.
+    /// before `</head>` without one), the attributes right after `<html` and `<body`. The tags are
+    /// looked for in the page as rendered, so a title that spells `<body` cannot draw the body's
+    /// attributes.
     fn splice_into(self, page: String, more_head: &str) -> String {
         let find = |needle: &str| memchr::memmem::find(page.as_bytes(), needle.as_bytes());
         let mut inserts: Vec<(usize, &str)> = Vec::with_capacity(4);

@@ -1,7 +1,9 @@
 //! IdP-initiated login at `/auth/initiate-login`: the development provider's "start from the
 //! identity provider" page sends a signed `idp_initiated_login` token; the app validates it and
-//! starts an ordinary sign-in with its hints and a fresh state, nonce and PKCE. Refusals get the
-//! sign-in failure page with 400.
+//! starts an ordinary sign-in with its hints and a fresh state, nonce and PKCE. Without a token
+//! (Scalekit's other ways here: an expired login page, a password reset, an invitation) it is an
+//! ordinary sign-in with the query's checked routing parameters. Refusals get the sign-in failure
+//! page with 400.
 
 use super::SIGNIN;
 use crate::common::browser::{location, query_param, serve_app, Browser};
@@ -102,7 +104,7 @@ async fn l11_a_relay_state_that_next_would_refuse_is_ignored() {
 }
 
 #[tokio::test]
-async fn a_bad_missing_or_tampered_token_gets_the_sign_in_failure_page() {
+async fn a_bad_or_tampered_token_gets_the_sign_in_failure_page() {
     let app = serve_app(&[]).await;
     let mut browser = Browser::new(&app);
     let link = token_link(&mut browser, "admin", "").await;
@@ -123,7 +125,6 @@ async fn a_bad_missing_or_tampered_token_gets_the_sign_in_failure_page() {
     for query in [
         format!("idp_initiated_login={tampered}"),
         "idp_initiated_login=not-a-jwt".to_string(),
-        String::new(),
         "error=access_denied".to_string(),
         format!("idp_initiated_login={token}&idp_initiated_login={token}"),
     ] {
@@ -137,4 +138,48 @@ async fn a_bad_missing_or_tampered_token_gets_the_sign_in_failure_page() {
     }
     // The untouched token still works once: the refusals did not spend it.
     assert_eq!(browser.get(&link).await.status(), 303);
+}
+
+/// L1: Scalekit sends browsers to the initiate-login URL without a token after a password reset,
+/// an email verification or an invitation, or from an expired login page. Each starts an
+/// ordinary sign-in, passing on the routing parameters once checked, and lands on the default
+/// page; a parameter that is not valid gets the failure page.
+#[tokio::test]
+async fn l1_initiate_login_without_a_token_starts_an_ordinary_sign_in() {
+    let app = serve_app(&[]).await;
+    let mut browser = Browser::new(&app);
+    let started = browser
+        .get("/auth/initiate-login?organization_id=org_100000000000000001&login_hint=admin")
+        .await;
+    assert_eq!(started.status(), 303);
+    assert!(browser.jar.contains_key(SIGNIN), "a transaction of its own");
+    let authorize = location(&started);
+    assert!(
+        authorize.contains("/dev-idp/oauth/authorize?"),
+        "{authorize}"
+    );
+    assert_eq!(
+        query_param(&authorize, "organization_id").as_deref(),
+        Some("org_100000000000000001")
+    );
+    assert_eq!(
+        query_param(&authorize, "login_hint").as_deref(),
+        Some("admin")
+    );
+    assert!(query_param(&authorize, "code_challenge").is_some());
+    let at_provider = browser.get(&authorize).await;
+    assert_eq!(at_provider.status(), 302);
+    let callback = browser.get(&location(&at_provider)).await;
+    assert_eq!(callback.status(), 303);
+    assert_eq!(location(&callback), "/dashboard");
+    assert_eq!(browser.get("/dashboard").await.status(), 200);
+
+    let mut plain = Browser::new(&app);
+    assert_eq!(plain.get("/auth/initiate-login").await.status(), 303);
+    for query in ["organization_id=not%20an%20id", "prompt=everything"] {
+        let mut fresh = Browser::new(&app);
+        let refused = fresh.get(&format!("/auth/initiate-login?{query}")).await;
+        assert_eq!(refused.status(), 400, "{query}");
+        assert!(!fresh.jar.contains_key(SIGNIN), "{query}");
+    }
 }

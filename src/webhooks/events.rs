@@ -4,6 +4,11 @@
 //! |---|---|---|
 //! | `user.organization_membership_deleted`, `organization.directory.user_deleted` | ends every session of the user, on every instance | the user no longer belongs: the session's organization and permissions are void at once |
 //! | `user.organization_membership_updated`, `organization.directory.user_updated` | ends every session of the user, on every instance | Scalekit's event for a role change (it has no separate one): permissions may have changed; the next sign-in carries the new ones. Ending is the conservative choice over waiting for the next refresh, which could be minutes away |
+//!
+//! A membership event names the user (`usr_…`). A directory event names a directory user
+//! (`data.id` is `diruser_…`, with `data.email` and the organization), who is not a Scalekit user
+//! id: its sessions are those for that organization whose user's `email` claim is that email
+//! (`Auth::try_end_member_sessions`).
 //! | `user.logout` | ends the provider session it names (`data.user_session.session_id`), else every session of the user begun before it | a sign-out at Scalekit |
 //!
 //! Names and payloads as in Scalekit's OpenAPI (`ScalekitEvent`: `id`, `type`, `occurred_at`,
@@ -14,6 +19,7 @@
 //! at or before the event, recorded in the session store, so every instance refuses them on their
 //! next request. Sessions begun after the event (a new sign-in) are untouched.
 
+use scalekit_auth::store::StoreUnavailable;
 use scalekit_auth::Auth;
 use serde_json::Value;
 
@@ -26,6 +32,9 @@ pub struct Event {
     pub organization_id: Option<String>,
     /// The user it concerns (`usr_…`), when it names one.
     pub user_id: Option<String>,
+    /// The email it names (`data.email`, `data.user.email`): how a directory event names its
+    /// user.
+    pub email: Option<String>,
     /// Whom it concerns as the admins' list shows it: the user id, else an email.
     pub subject: Option<String>,
     /// When it happened at Scalekit (seconds since the epoch), when it says.
@@ -37,11 +46,11 @@ pub struct Event {
 /// What [`act`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// The user's sessions were ended on every instance.
+    /// The user's (or the directory member's) sessions were ended on every instance.
     SessionsEnded,
     /// Nothing to do but log it.
     Logged,
-    /// It should have ended sessions but named no user.
+    /// It should have ended sessions but named no user (nor an organization and an email).
     NoUser,
 }
 
@@ -97,7 +106,8 @@ impl Event {
         Ok(Event {
             session_id,
             id,
-            subject: user_id.clone().or(email),
+            subject: user_id.clone().or_else(|| email.clone()),
+            email,
             kind,
             organization_id,
             user_id,
@@ -118,25 +128,48 @@ fn ends_sessions(kind: &str) -> bool {
     )
 }
 
-/// Acts on `event` (see the module's table), received at `now`.
-pub async fn act(auth: &Auth, event: &Event, now: u64) -> Outcome {
+/// Acts on `event` (see the module's table), delivered with the signed timestamp `sent_at` and
+/// received at `now`. Idempotent, so a retried delivery may act again: the cutoff comes from the
+/// signed event (`occurred_at`, else `sent_at`), never from when it arrived. An error when the
+/// store could not take what it had to record: the delivery is answered 503, and the sender's
+/// retry finishes the job.
+pub async fn act(
+    auth: &Auth,
+    event: &Event,
+    sent_at: u64,
+    now: u64,
+) -> Result<Outcome, StoreUnavailable> {
     if !ends_sessions(&event.kind) {
-        return Outcome::Logged;
+        return Ok(Outcome::Logged);
     }
     if event.kind == "user.logout" {
         if let Some(session) = &event.session_id {
-            auth.end_provider_session(session).await;
-            return Outcome::SessionsEnded;
+            auth.try_end_provider_session(session).await?;
+            return Ok(Outcome::SessionsEnded);
         }
     }
-    let Some(user) = &event.user_id else {
-        tracing::warn!(event_type = %event.kind, "a webhook that ends sessions named no user");
-        return Outcome::NoUser;
-    };
     // Sessions begun up to the event end; a clock ahead of ours never reaches past `now`.
-    let cutoff = event.occurred_at.map_or(now, |at| at.min(now));
-    auth.end_user_sessions(user, cutoff).await;
-    Outcome::SessionsEnded
+    let cutoff = event.occurred_at.unwrap_or(sent_at).min(now);
+    if let Some(user) = &event.user_id {
+        auth.try_end_user_sessions(user, cutoff).await?;
+        return Ok(Outcome::SessionsEnded);
+    }
+    match (&event.organization_id, &event.email) {
+        (Some(organization), Some(email)) if is_directory_event(&event.kind) => {
+            auth.try_end_member_sessions(organization, email, cutoff)
+                .await?;
+            Ok(Outcome::SessionsEnded)
+        }
+        _ => {
+            tracing::warn!(event_type = %event.kind, "a webhook that ends sessions named no user");
+            Ok(Outcome::NoUser)
+        }
+    }
+}
+
+/// A directory (SCIM) event, which names its user by email within the organization.
+fn is_directory_event(kind: &str) -> bool {
+    kind.starts_with("organization.directory.")
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! `POST /webhooks/scalekit`: Scalekit's signed webhooks. Served only with
 //! `SCALEKIT_WEBHOOK_SECRET`. Every delivery is verified as Scalekit's SDKs verify it and accepted
-//! once (`scalekit_auth::webhook`); nothing is acted on before that. Then the event acts
-//! (`events.rs` decides per type) and is kept for the organization's admins (`recent.rs`).
-//! Refusals are JSON `{"error", "error_description"}` with 400, 401, 409, 413 or 503; a verified
-//! event of a type we do not act on is accepted (200) and logged.
+//! (`scalekit_auth::webhook`); nothing is acted on before that. Then the event acts (`events.rs`
+//! decides per type), and only then is its id recorded and the event kept for the
+//! organization's admins (`recent.rs`). Refusals are JSON `{"error", "error_description"}` with
+//! 400, 401, 413 or 503 (the store could not take the action or the id: nothing was recorded,
+//! and the sender retries); a verified event of a type we do not act on is accepted (200) and
+//! logged, and a delivery already recorded is acknowledged again (200, `"duplicate": true`).
 
 pub mod events;
 pub mod recent;
@@ -73,12 +75,8 @@ async fn receive(State(state): State<AppState>, request: Request<Body>) -> Respo
         signature: header(&parts.headers, "webhook-signature"),
     };
     let now = scalekit_auth::now_secs();
-    let id = match state
-        .auth
-        .accept_webhook(verifier, &headers, &body, now)
-        .await
-    {
-        Ok(id) => id.to_string(),
+    let delivery = match verifier.verify(&headers, &body, now) {
+        Ok(delivery) => delivery,
         Err(refusal) => {
             tracing::warn!(%refusal, "webhook delivery refused");
             let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::UNAUTHORIZED);
@@ -86,13 +84,12 @@ async fn receive(State(state): State<AppState>, request: Request<Body>) -> Respo
                 WebhookRefusal::MissingHeader(_) | WebhookRefusal::MalformedHeader(_) => {
                     "invalid_request"
                 }
-                WebhookRefusal::Replayed => "already_received",
-                WebhookRefusal::Unavailable(_) => "temporarily_unavailable",
                 _ => "invalid_signature",
             };
             return refused(status, error, &refusal.to_string());
         }
     };
+    let id = delivery.id;
     let event = match events::Event::parse(&body) {
         Ok(event) => event,
         Err(problem) => {
@@ -101,7 +98,32 @@ async fn receive(State(state): State<AppState>, request: Request<Body>) -> Respo
             return refused(StatusCode::BAD_REQUEST, "invalid_request", &problem);
         }
     };
-    let outcome = events::act(&state.auth, &event, now).await;
+    // Act first, record after (see `scalekit_auth::webhook`): nothing is acknowledged that the
+    // store did not take, and the sender's retry of a 503 acts again.
+    let acted = events::act(&state.auth, &event, delivery.sent_at, now).await;
+    let recorded = match acted {
+        Ok(outcome) => state
+            .auth
+            .record_webhook(id, now)
+            .await
+            .map(|first| (outcome, first)),
+        Err(unavailable) => Err(unavailable),
+    };
+    let (outcome, first) = match recorded {
+        Ok(done) => done,
+        Err(unavailable) => {
+            tracing::warn!(webhook_id = %id, error = %unavailable, "a webhook could not be recorded; the sender will retry");
+            return unavailable_now();
+        }
+    };
+    if !first {
+        // Acknowledged, so the sender stops; listed and logged once already.
+        tracing::debug!(webhook_id = %id, "a webhook delivered again");
+        return answer(
+            StatusCode::OK,
+            json!({ "received": true, "duplicate": true }),
+        );
+    }
     tracing::info!(
         webhook_id = %id,
         event_type = %scalekit_auth::protocol::untrusted(&event.kind),
@@ -110,4 +132,13 @@ async fn receive(State(state): State<AppState>, request: Request<Body>) -> Respo
     );
     recent::record(&state.auth, &event, outcome, now).await;
     answer(StatusCode::OK, json!({ "received": true }))
+}
+
+/// The store could not take the delivery: try again soon (with `Retry-After`).
+fn unavailable_now() -> Response {
+    refused(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "the session store is unavailable; deliver again later",
+    )
 }

@@ -380,6 +380,7 @@ async fn o8_r9_a_users_cutoff_is_never_lowered_by_an_older_one() {
         provider_sid: None,
         sub: "usr_1",
         signed_in_at,
+        member: None,
     };
     for (name, store) in [
         ("memory", Store::default()),

@@ -1,7 +1,8 @@
 #![cfg(feature = "ssr")]
 
 //! `POST /webhooks/scalekit` over HTTP: each verification rule refuses with its status and acts on
-//! nothing; a verified membership removal signs the user out; unknown events are accepted.
+//! nothing; a verified membership removal or directory deletion signs the user out, and a store
+//! outage meanwhile answers 503 so the retry does; unknown events are accepted.
 
 use crate::common;
 
@@ -152,14 +153,107 @@ async fn w5_missing_headers_are_refused() {
     }
 }
 
+/// A delivery again (the sender did not see our answer, or an attacker replays one within the
+/// tolerance) is acknowledged, so the sender stops, and is listed once.
 #[tokio::test]
-async fn w7_a_replayed_delivery_is_refused() {
+async fn w7_a_delivery_again_is_acknowledged_and_listed_once() {
     let app = app().await;
     let event = json!({ "id": "evt_twice", "type": "user.login", "data": {} });
-    assert_eq!(signed(&app, "evt_twice", &event).await.0, 200);
-    let (status, json) = signed(&app, "evt_twice", &event).await;
-    assert_eq!(status, 409, "{json}");
-    assert_eq!(json["error"], "already_received");
+    let (status, first) = signed(&app, "evt_twice", &event).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first.get("duplicate"), None);
+    let (status, again) = signed(&app, "evt_twice", &event).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["duplicate"], true);
+}
+
+/// `organization.directory.user_deleted` as Scalekit's reference shows it.
+fn directory_user_deleted(id: &str, organization: &str, email: &str) -> Value {
+    json!({
+        "spec_version": "1", "id": id, "type": "organization.directory.user_deleted",
+        "occurred_at": "2099-01-01T00:00:00Z", "environment_id": "env_1",
+        "organization_id": organization, "object": "DirectoryUser",
+        "data": { "id": "diruser_1", "organization_id": organization, "email": email,
+                  "active": false }
+    })
+}
+
+/// A directory event, as Scalekit sends it: `data.id` is the directory user (`diruser_…`), not a
+/// Scalekit user id, with the member's email and organization. It ends the sessions for that
+/// organization whose user has that email, whatever its case, and no one else's.
+#[tokio::test]
+async fn w18_a_scalekit_shaped_directory_user_deleted_ends_the_members_sessions() {
+    let app = app().await;
+    let mut ada = Browser::new(&app);
+    assert_eq!(ada.sign_in_as("admin", "/dashboard").await.status(), 303);
+    let mut max = Browser::new(&app);
+    assert_eq!(max.sign_in_as("member", "/dashboard").await.status(), 303);
+    let elsewhere = directory_user_deleted(
+        "evt_dir_0",
+        "org_999999999999999999",
+        "ada.admin@example.com",
+    );
+    assert_eq!(signed(&app, "evt_dir_0", &elsewhere).await.0, 200);
+    assert_eq!(
+        ada.get("/dashboard").await.status(),
+        200,
+        "the same email in another organization is another member"
+    );
+    let deleted = directory_user_deleted(
+        "evt_dir_1",
+        "org_100000000000000001",
+        "Ada.Admin@Example.com",
+    );
+    let (status, body) = signed(&app, "evt_dir_1", &deleted).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        ada.get("/dashboard").await.status(),
+        302,
+        "Ada is signed out"
+    );
+    assert_eq!(max.get("/dashboard").await.status(), 200, "Max is not");
+}
+
+/// The store is down while a delivery ends sessions: answered 503 with nothing recorded, so
+/// Scalekit's retry, once the store is back, is not a duplicate and ends them.
+#[tokio::test]
+async fn w19_a_store_outage_while_acting_answers_503_and_the_retry_finishes_the_job() {
+    let mut redis = common::redis_server::RedisServer::start().await;
+    let redis_url = redis.url();
+    let app = serve_app(&[
+        ("SCALEKIT_WEBHOOK_SECRET", SECRET),
+        ("REDIS_URL", redis_url.as_str()),
+    ])
+    .await;
+    let mut ada = Browser::new(&app);
+    assert_eq!(ada.sign_in_as("admin", "/dashboard").await.status(), 303);
+    assert_eq!(ada.get("/dashboard").await.status(), 200);
+    redis.stop().await;
+    let event = membership_deleted("evt_outage", ADA);
+    let (status, body) = signed(&app, "evt_outage", &event).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"], "temporarily_unavailable");
+    redis.restart().await;
+    let mut answer = signed(&app, "evt_outage", &event).await;
+    for _ in 0..50 {
+        if answer.0 != 503 {
+            break;
+        }
+        // The client reconnects on its own; give it a moment.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        answer = signed(&app, "evt_outage", &event).await;
+    }
+    assert_eq!(answer.0, 200, "{}", answer.1);
+    assert_eq!(
+        answer.1.get("duplicate"),
+        None,
+        "the first delivery recorded nothing"
+    );
+    assert_eq!(
+        ada.get("/dashboard").await.status(),
+        302,
+        "Ada is signed out"
+    );
 }
 
 #[tokio::test]

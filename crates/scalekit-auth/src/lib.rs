@@ -9,8 +9,10 @@
 //! | [`Auth::resolve`] / [`Auth::resolve_with_headers`] | who is making this request: cookie opened (from the jar, or straight from the `Cookie` header), timeouts and ended-session records checked, tokens refreshed once across instances |
 //! | [`Auth::refresh`] | refresh now (single flight shared with `resolve`) |
 //! | [`Auth::sign_out`] / [`Auth::end_session_url`] | end this session everywhere, then at the provider |
-//! | [`Auth::end_user_sessions`] / [`Auth::end_provider_session`] | end a user's sessions on every instance |
+//! | [`Auth::end_user_sessions`] / [`Auth::end_provider_session`] | end a user's sessions on every instance (retried in the background) |
+//! | [`Auth::try_end_user_sessions`] / [`Auth::try_end_provider_session`] / [`Auth::try_end_member_sessions`] | the same once, with the store's answer; the last by organization and email, as a directory names a member |
 //! | [`Auth::accept_logout_token`] | back-channel logout |
+//! | [`webhook::WebhookVerifier::verify`], then [`Auth::record_webhook`] | a Scalekit webhook: verified, acted on, then recorded once |
 //!
 //! The facade's types are at the crate root: the handle and its settings, the [`Session`] and its
 //! [`User`], the [`RequestSession`] a request resolves to, the errors, and the protocol values as
@@ -116,11 +118,11 @@ pub mod bearer {
     pub use crate::verified_tokens::{VerifiedTokens, MAX_AGE};
 }
 
-/// Scalekit's signed webhooks: verification as its SDKs do it, and each delivery accepted once
-/// ([`Auth::accept_webhook`](crate::Auth::accept_webhook)).
+/// Scalekit's signed webhooks: verification as its SDKs do it, and each delivery recorded once
+/// it was acted on ([`Auth::record_webhook`](crate::Auth::record_webhook)).
 pub mod webhook {
     pub use crate::webhooks::{
-        WebhookHeaders, WebhookRefusal, WebhookVerifier, WEBHOOK_TOLERANCE_SECS,
+        Delivery, WebhookHeaders, WebhookRefusal, WebhookVerifier, WEBHOOK_TOLERANCE_SECS,
     };
 }
 

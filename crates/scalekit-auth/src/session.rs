@@ -238,6 +238,15 @@ impl Session {
             provider_sid: self.provider_sid.as_deref(),
             sub: &self.user.sub,
             signed_in_at: self.signed_in_at,
+            member: self
+                .user
+                .organization_id
+                .as_deref()
+                .zip(self.user.email.as_deref())
+                .map(|(organization_id, email)| crate::store::Member {
+                    organization_id,
+                    email,
+                }),
         }
     }
 

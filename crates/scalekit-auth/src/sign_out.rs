@@ -11,8 +11,8 @@ use tower_cookies::Cookies;
 use crate::auth::Auth;
 use crate::logout_token::{validate_logout_token, LogoutClaims, LogoutExpected, LogoutTokenError};
 use crate::sealed::{open, seal};
-use crate::session::Session;
-use crate::store::{record_with_retries, OneTime, StoreUnavailable};
+use crate::session::{now_secs, Session};
+use crate::store::{record_with_retries, Member, OneTime, StoreUnavailable};
 
 /// A logout round trip must come back within this time.
 pub const LOGOUT_STATE_TTL_SECS: u64 = 600;
@@ -101,6 +101,53 @@ impl Auth {
         .await;
     }
 
+    /// [`Auth::end_provider_session`] once, answering whether the store took it, for a caller
+    /// that must not acknowledge what it could not record (a webhook: its sender retries).
+    pub async fn try_end_provider_session(&self, sid: &str) -> Result<(), StoreUnavailable> {
+        let now = now_secs();
+        self.store()
+            .end_provider_session(sid, self.remember_ended_until(now), now)
+            .await
+    }
+
+    /// [`Auth::end_user_sessions`] once, answering whether the store took it.
+    pub async fn try_end_user_sessions(
+        &self,
+        sub: &str,
+        cutoff: u64,
+    ) -> Result<(), StoreUnavailable> {
+        let now = now_secs();
+        self.store()
+            .end_user_sessions(sub, cutoff, self.remember_ended_until(now), now)
+            .await
+    }
+
+    /// Every session of an organization's member, named by email as a directory (SCIM) names
+    /// them, that began at or before `cutoff`, recorded as ended on every instance; answers
+    /// whether the store took it. A session matches when its user's `email` claim equals
+    /// `email` (ignoring ASCII case) and it is for `organization_id`.
+    pub async fn try_end_member_sessions(
+        &self,
+        organization_id: &str,
+        email: &str,
+        cutoff: u64,
+    ) -> Result<(), StoreUnavailable> {
+        let now = now_secs();
+        let member = Member {
+            organization_id,
+            email,
+        };
+        self.store()
+            .end_member_sessions(member, cutoff, self.remember_ended_until(now), now)
+            .await
+    }
+
+    /// Until when an ended-session record made `now` must be kept: sessions that began before
+    /// now live at most one absolute timeout more.
+    fn remember_ended_until(&self, now: u64) -> u64 {
+        now.saturating_add(self.policy().absolute_timeout_secs)
+    }
+
     /// Acts on a back-channel logout token (Back-Channel Logout 1.0): validates it
     /// (`validate_logout_token`), ends the provider session it names (`sid`), or else every
     /// session of the user (`sub`) signed in at or before its `iat`, and only after that records
@@ -165,7 +212,8 @@ async fn validate(auth: &Auth, token: &str, now: u64) -> Result<LogoutClaims, Lo
 }
 
 /// The provider's session when the token names one (it identifies the session exactly);
-/// otherwise every session of the user that began before the token was issued.
+/// otherwise every session of the user that began before the token was issued, or before now if
+/// it says it was issued later.
 async fn end_named_sessions(
     auth: &Auth,
     claims: &LogoutClaims,
@@ -175,10 +223,12 @@ async fn end_named_sessions(
     let until = now + auth.rp.policy().absolute_timeout_secs;
     match (&claims.sid, &claims.sub) {
         (Some(sid), _) => auth.rp.store.end_provider_session(sid, until, now).await,
+        // A provider clock ahead of ours (validation allows its leeway) must not reach past now,
+        // into sign-ins made after the token.
         (None, Some(sub)) => {
             auth.rp
                 .store
-                .end_user_sessions(sub, claims.iat, until, now)
+                .end_user_sessions(sub, claims.iat.min(now), until, now)
                 .await
         }
         (None, None) => Ok(()), // refused by validation already

@@ -3,8 +3,15 @@
 //! of the HMAC key; the signed content is `{webhook-id}.{webhook-timestamp}.{body}`; the
 //! `webhook-signature` header holds one or more space-separated `v1,<base64 HMAC-SHA256>`; the
 //! timestamp must be within five minutes of now, either way. On top of the SDKs, each
-//! `webhook-id` is accepted once ([`Auth::accept_webhook`]), on every instance when the store is
-//! shared, so a captured delivery cannot be replayed within the tolerance.
+//! `webhook-id` is recorded once it was acted on ([`Auth::record_webhook`]), on every instance
+//! when the store is shared, so a delivery is listed and logged once however often it comes.
+//!
+//! The order matters: verify, act, then record. An id recorded before its action would be
+//! acknowledged even if the action failed, and the sender's retry refused as a duplicate: the
+//! action would be lost. So a delivery whose action the store could not take is answered 503
+//! with nothing recorded, and the sender's retry finishes the job; acting must therefore be
+//! idempotent (ending sessions by a cutoff taken from the signed event is). A duplicate of a
+//! delivery that was recorded is acknowledged too, so the sender stops.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -13,7 +20,7 @@ use sha2::Sha256;
 
 use crate::auth::Auth;
 use crate::secret::Secret;
-use crate::store::OneTime;
+use crate::store::{OneTime, StoreUnavailable};
 
 /// How far a delivery's timestamp may be from now, either way (the SDKs' tolerance).
 pub const WEBHOOK_TOLERANCE_SECS: u64 = 5 * 60;
@@ -23,8 +30,7 @@ const MAX_ID_LEN: usize = 256;
 const MAX_SIGNATURES: usize = 8;
 
 /// A webhook delivery that is not verified, and why. The HTTP status for each: 400 for a
-/// malformed request, 401 for a signature or timestamp that does not verify, 503 when the
-/// store cannot record the id (the sender retries).
+/// malformed request, 401 for a signature or timestamp that does not verify.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookRefusal {
     /// A required header is missing or empty.
@@ -42,12 +48,6 @@ pub enum WebhookRefusal {
     /// No `v1` signature in the header matches the body under the secret.
     #[error("no signature matches")]
     BadSignature,
-    /// This `webhook-id` was already accepted.
-    #[error("the delivery was already received")]
-    Replayed,
-    /// The store could not record the id.
-    #[error("the webhook store is unavailable: {0}")]
-    Unavailable(String),
 }
 
 impl WebhookRefusal {
@@ -55,9 +55,9 @@ impl WebhookRefusal {
     pub fn status(&self) -> u16 {
         match self {
             WebhookRefusal::MissingHeader(_) | WebhookRefusal::MalformedHeader(_) => 400,
-            WebhookRefusal::Unavailable(_) => 503,
-            WebhookRefusal::Replayed => 409,
-            _ => 401,
+            WebhookRefusal::TooOld
+            | WebhookRefusal::FromTheFuture
+            | WebhookRefusal::BadSignature => 401,
         }
     }
 }
@@ -116,13 +116,14 @@ impl WebhookVerifier {
     }
 
     /// Checks the headers and the signature of `body` at `now` (seconds since the epoch); the
-    /// delivery's id when it verifies. Does not record the id: see [`Auth::accept_webhook`].
+    /// delivery's id and its signed timestamp when it verifies. Does not record the id: act on
+    /// the delivery, then [`Auth::record_webhook`].
     pub fn verify<'a>(
         &self,
         headers: &WebhookHeaders<'a>,
         body: &[u8],
         now: u64,
-    ) -> Result<&'a str, WebhookRefusal> {
+    ) -> Result<Delivery<'a>, WebhookRefusal> {
         let present = |value: Option<&'a str>, name| {
             value
                 .map(str::trim)
@@ -160,32 +161,29 @@ impl WebhookVerifier {
         if !matches {
             return Err(WebhookRefusal::BadSignature);
         }
-        Ok(id)
+        Ok(Delivery { id, sent_at })
     }
 }
 
+/// A verified delivery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delivery<'a> {
+    /// Its `webhook-id`.
+    pub id: &'a str,
+    /// Its `webhook-timestamp`, seconds since the epoch: signed, so a replay carries the same.
+    pub sent_at: u64,
+}
+
 impl Auth {
-    /// Verifies a delivery and records its id, so it is acted on once across instances: the
-    /// id when it is new and verified.
-    pub async fn accept_webhook<'a>(
-        &self,
-        verifier: &WebhookVerifier,
-        headers: &WebhookHeaders<'a>,
-        body: &[u8],
-        now: u64,
-    ) -> Result<&'a str, WebhookRefusal> {
-        let id = verifier.verify(headers, body, now)?;
+    /// Records that the delivery `id` was acted on, on every instance when the store is shared:
+    /// true the first time, false for a duplicate. Call it after acting, never before (see the
+    /// module's documentation); a store that cannot take it is an error, to answer 503.
+    pub async fn record_webhook(&self, id: &str, now: u64) -> Result<bool, StoreUnavailable> {
         // Remembered for as long as a copy could still pass the timestamp check.
         let until = now + 2 * WEBHOOK_TOLERANCE_SECS + 60;
-        match self
-            .store()
+        self.store()
             .first_use(OneTime::WebhookId, id, until, now)
             .await
-        {
-            Ok(true) => Ok(id),
-            Ok(false) => Err(WebhookRefusal::Replayed),
-            Err(e) => Err(WebhookRefusal::Unavailable(e.to_string())),
-        }
     }
 }
 
@@ -220,7 +218,10 @@ mod tests {
         let sent = headers("msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", expected);
         assert_eq!(
             v.verify(&sent, body, 1614265330 + 10),
-            Ok("msg_p5jXN8AQM9LWM0D4loKWxJek")
+            Ok(Delivery {
+                id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                sent_at: 1614265330
+            })
         );
     }
 
@@ -280,7 +281,8 @@ mod tests {
         ] {
             let signature = v.sign("evt_1", sent, b"{}");
             assert_eq!(
-                v.verify(&headers("evt_1", &sent.to_string(), &signature), b"{}", NOW),
+                v.verify(&headers("evt_1", &sent.to_string(), &signature), b"{}", NOW)
+                    .map(|delivery| delivery.id),
                 expected,
                 "{sent}"
             );
@@ -335,7 +337,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn w7_a_delivery_is_accepted_once() {
+    async fn w7_a_delivery_is_recorded_once_after_acting() {
         let auth = crate::Auth::new(crate::AuthSettings::new(
             "https://env.example",
             "skc_1",
@@ -349,13 +351,11 @@ mod tests {
         let sig = v.sign("evt_once", now, b"{}");
         let t = now.to_string();
         let sent = headers("evt_once", &t, &sig);
-        assert_eq!(
-            auth.accept_webhook(&v, &sent, b"{}", now).await,
-            Ok("evt_once")
-        );
-        assert_eq!(
-            auth.accept_webhook(&v, &sent, b"{}", now).await,
-            Err(WebhookRefusal::Replayed)
-        );
+        // Verifying records nothing: a delivery verified twice (its action failed the first
+        // time) is still new when it is recorded.
+        let delivery = v.verify(&sent, b"{}", now).unwrap();
+        assert_eq!(v.verify(&sent, b"{}", now), Ok(delivery));
+        assert_eq!(auth.record_webhook(delivery.id, now).await, Ok(true));
+        assert_eq!(auth.record_webhook(delivery.id, now).await, Ok(false));
     }
 }

@@ -76,3 +76,55 @@ async fn o8_a_back_channel_logout_ends_the_session_without_a_shared_store_too() 
     assert_eq!(page.status(), 302);
     assert!(location(&page).starts_with("/login"));
 }
+
+/// O8: a logout token naming only the user ends the sessions begun by its `iat`, but never later
+/// than now: from a provider whose clock runs ahead (within the leeway validation allows), it
+/// spares a sign-in made after the token arrived.
+#[tokio::test]
+async fn o8_a_user_logout_token_from_a_fast_clock_spares_later_sign_ins() {
+    use leptos_scalekit::config::DEV_CLIENT_ID;
+
+    // A state directory of its own: other tests rotate the shared one's signing keys.
+    let state_dir = format!("{}-fast-clock", common::test_state_dir());
+    let app = serve_app(&[("DEV_STATE_DIR", state_dir.as_str())]).await;
+    let mut before = Browser::new(&app);
+    before.sign_in_as("admin", "/dashboard").await;
+    let keys = scalekit_dev_idp::KeyRing::load_or_create(
+        &std::path::Path::new(&state_dir).join("dev-idp-keys.json"),
+    )
+    .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let ahead = now + 50;
+    let token = keys
+        .sign(&serde_json::json!({
+            "iss": format!("{}/dev-idp", app.base), "aud": DEV_CLIENT_ID, "iat": ahead, "exp": ahead + 120,
+            "jti": uuid::Uuid::new_v4().to_string(), "sub": "usr_100000000000000001",
+            "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
+        }))
+        .unwrap();
+    let answer = reqwest::Client::new()
+        .post(format!("{}/auth/backchannel-logout", app.base))
+        .form(&[("logout_token", token)])
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status();
+    assert_eq!(status, 200, "{}", answer.text().await.unwrap_or_default());
+    assert_eq!(
+        before.get("/dashboard").await.status(),
+        302,
+        "the session begun before the token is over"
+    );
+    // Cutoffs are whole seconds: the next sign-in starts in a later one.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let mut after = Browser::new(&app);
+    after.sign_in_as("admin", "/dashboard").await;
+    assert_eq!(
+        after.get("/dashboard").await.status(),
+        200,
+        "a sign-in after the token, though before its iat, stands"
+    );
+}

@@ -44,7 +44,8 @@ impl Received {
         };
         let id = verifier
             .verify(&headers, self.body.as_bytes(), scalekit_auth::now_secs())
-            .expect("signed with the target's secret");
+            .expect("signed with the target's secret")
+            .id;
         let event: Value = serde_json::from_str(&self.body).unwrap();
         assert_eq!(event["id"], id, "the webhook-id is the event's id");
         event

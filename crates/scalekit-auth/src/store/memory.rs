@@ -84,6 +84,7 @@ mod tests {
             provider_sid: sid,
             sub: "usr_1",
             signed_in_at,
+            member: None,
         }
     }
 

@@ -1,6 +1,6 @@
 //! The records every instance of the app must agree on, because they decide who is signed in:
 //! sessions ended before their cookies expire (by our session id, by the provider's session id,
-//! or all of a user's), one-time values (a sign-in transaction's single token call, a logout
+//! all of a user's, or all of an organization member's by email), one-time values (a sign-in transaction's single token call, a logout
 //! token's `jti`), and the refresh single flight across instances. In process memory for one
 //! instance (the default, nothing to set up); in Redis (`REDIS_URL`) for several.
 //!
@@ -32,35 +32,73 @@ pub struct SessionKeys<'a> {
     pub sub: &'a str,
     /// When the session signed in, in seconds since the epoch, compared with the user's cutoff.
     pub signed_in_at: u64,
+    /// The organization the session is for and the user's email, when it has both: a directory
+    /// (SCIM) event names a member by email only, and ends the sessions signed in by a cutoff.
+    pub member: Option<Member<'a>>,
 }
 
-/// The keys of the three records that can end a session: hashes of its id, its provider session
-/// and its user. Three SHA-256s, so a session keeps its own once made (`Session::ended_keys`),
-/// with the values they were made from, rather than hashing them again on every request.
+/// An organization's member as a directory names them: the organization id and an email,
+/// compared without regard to ASCII case.
+#[derive(Clone, Copy, Debug)]
+pub struct Member<'a> {
+    /// The organization (`org_…`).
+    pub organization_id: &'a str,
+    /// The member's email.
+    pub email: &'a str,
+}
+
+impl Member<'_> {
+    /// What the member's record is keyed by: one text for the same member however the email is
+    /// cased. Empty (never recorded) when either part is.
+    fn key_text(&self) -> String {
+        let email = self.email.trim();
+        if self.organization_id.is_empty() || email.is_empty() {
+            return String::new();
+        }
+        format!("{}\n{}", self.organization_id, email.to_ascii_lowercase())
+    }
+}
+
+/// The keys of the four records that can end a session: hashes of its id, its provider
+/// session, its user and its organization membership. Four SHA-256s, so a session keeps its own
+/// once made (`Session::ended_keys`), with the values they were made from, rather than hashing
+/// them again on every request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct EndedKeys {
-    made_from: [String; 3],
-    keys: [String; 3],
+    made_from: [String; 4],
+    keys: [String; 4],
 }
 
 impl EndedKeys {
     pub(crate) fn new(session: SessionKeys<'_>) -> EndedKeys {
         let sid = session.provider_sid.unwrap_or("");
+        let member = member_text(session);
         EndedKeys {
-            made_from: [session.id.into(), sid.into(), session.sub.into()],
             keys: [
                 digest(ENDED_SESSION, session.id),
                 digest(ENDED_PROVIDER_SESSION, sid),
                 digest(ENDED_USER, session.sub),
+                digest(ENDED_MEMBER, &member),
             ],
+            made_from: [session.id.into(), sid.into(), session.sub.into(), member],
         }
     }
 
     /// Whether these are `session`'s keys.
     pub(crate) fn are_for(&self, session: SessionKeys<'_>) -> bool {
-        let [id, sid, sub] = &self.made_from;
-        *id == session.id && *sid == session.provider_sid.unwrap_or("") && *sub == session.sub
+        let [id, sid, sub, member] = &self.made_from;
+        *id == session.id
+            && *sid == session.provider_sid.unwrap_or("")
+            && *sub == session.sub
+            && *member == member_text(session)
     }
+}
+
+fn member_text(session: SessionKeys<'_>) -> String {
+    session
+        .member
+        .map(|member| member.key_text())
+        .unwrap_or_default()
 }
 
 /// Kinds of one-time values.
@@ -108,10 +146,12 @@ impl Default for Store {
     }
 }
 
-/// Kinds of "ended" records: by our session id, the provider's session id, and user.
+/// Kinds of "ended" records: by our session id, the provider's session id, user, and
+/// organization member.
 const ENDED_SESSION: &str = "ended:session";
 const ENDED_PROVIDER_SESSION: &str = "ended:sid";
 const ENDED_USER: &str = "ended:user";
+const ENDED_MEMBER: &str = "ended:member";
 /// Kind of the short lists of recent entries (`recent.rs`).
 const RECENT: &str = "recent";
 
@@ -179,6 +219,24 @@ impl Store {
         self.mark(ENDED_USER, sub, signed_in_by, until, now).await
     }
 
+    /// Every session of `member` that signed in at or before `signed_in_by` is over: a
+    /// directory (SCIM) event, which names the member by email, not by user id. A member without
+    /// an organization or an email names nobody: nothing is recorded.
+    pub async fn end_member_sessions(
+        &self,
+        member: Member<'_>,
+        signed_in_by: u64,
+        until: u64,
+        now: u64,
+    ) -> Result<(), StoreUnavailable> {
+        let text = member.key_text();
+        if text.is_empty() {
+            return Ok(());
+        }
+        self.mark(ENDED_MEMBER, &text, signed_in_by, until, now)
+            .await
+    }
+
     /// Records `number` for `value` among the `kind` records until `until`.
     async fn mark(
         &self,
@@ -195,7 +253,7 @@ impl Store {
         }
     }
 
-    /// Whether the session was ended by any of the three records. One round trip with Redis.
+    /// Whether the session was ended by any of the four records. One round trip with Redis.
     pub async fn is_ended(
         &self,
         session: SessionKeys<'_>,
@@ -219,12 +277,16 @@ impl Store {
         };
         let by_id = values.first().copied().flatten().is_some();
         let by_sid = session.provider_sid.is_some() && values.get(1).copied().flatten().is_some();
-        let by_user = values
-            .get(2)
-            .copied()
-            .flatten()
-            .is_some_and(|cutoff| session.signed_in_at <= cutoff);
-        Ok(by_id || by_sid || by_user)
+        let signed_in_by = |index: usize| {
+            values
+                .get(index)
+                .copied()
+                .flatten()
+                .is_some_and(|cutoff| session.signed_in_at <= cutoff)
+        };
+        let by_user = signed_in_by(2);
+        let by_member = session.member.is_some() && signed_in_by(3);
+        Ok(by_id || by_sid || by_user || by_member)
     }
 
     /// Puts `entry` first in the short list `list`, keeping the newest `keep` entries, until

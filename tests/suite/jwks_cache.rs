@@ -21,9 +21,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use common::browser::{serve_app, RunningApp};
 use common::provider::{control, login, start_provider, Provider, CLIENT_ID};
+use scalekit_auth::protocol::Expected;
+use scalekit_auth::protocol::{check_rs256, AccessExpected, JwtError};
 use scalekit_auth::protocol::{lower_max_age_floor_for_tests, JwksCache, KeyedValidationError};
-use scalekit_auth::protocol::{AccessExpected, JwtError};
-use scalekit_auth::protocol::{Expected, IdTokenError};
 use scalekit_dev_idp::KeyRing;
 use serde_json::Value;
 
@@ -53,19 +53,46 @@ async fn validate(
         .map(|_| ())
 }
 
-#[tokio::test]
-async fn i4_keys_are_cached_rotation_refetches_once_and_unknown_kids_are_rate_limited() {
+/// A provider, a cache of its keys with the default 30 s refetch interval, and a sign-in's
+/// tokens validated with it (the first fetch).
+async fn signed_in_with_a_fresh_cache() -> (Provider, JwksCache, Value) {
     let provider = start_provider().await;
     let cache = JwksCache::with_interval(
         provider.client.clone(),
         format!("{}/keys", provider.base),
         Duration::from_secs(30),
     );
-
     let first = login(&provider, "nonce-1").await;
     validate(&cache, &provider, &first, "nonce-1")
         .await
         .unwrap();
+    (provider, cache, first)
+}
+
+/// `tokens`' ID token with its header naming `kid`, checked as a token anyone may send (a bearer
+/// token) is: through the refetch interval that guards against made-up kids. The error.
+async fn check_anyones_token(
+    cache: &JwksCache,
+    provider: &Provider,
+    tokens: &Value,
+    kid: &str,
+) -> JwtError {
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"RS256","typ":"JWT","kid":"{kid}"}}"#));
+    let forged = format!("{header}.{}", id_token.split_once('.').unwrap().1);
+    cache
+        .check_with_keys(
+            |keys| check_rs256(&forged, keys, &[&provider.base], CLIENT_ID, now()).map(|_| ()),
+            |e| matches!(e, JwtError::UnknownKey(_)),
+        )
+        .await
+        .unwrap()
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn i4_keys_are_cached_rotation_refetches_once_and_unknown_kids_are_rate_limited() {
+    let (provider, cache, first) = signed_in_with_a_fresh_cache().await;
     validate(&cache, &provider, &first, "nonce-1")
         .await
         .unwrap();
@@ -79,27 +106,37 @@ async fn i4_keys_are_cached_rotation_refetches_once_and_unknown_kids_are_rate_li
         .unwrap();
     assert_eq!(provider.key_fetches(), 2);
 
-    // Tokens naming keys that do not exist: refused, and no further fetch within the interval.
+    // Tokens anyone can send, naming keys that do not exist: refused, and no further fetch
+    // within the interval.
     for fake_kid in ["snk_forged_1", "snk_forged_2", "snk_forged_3"] {
-        let id_token = rotated["id_token"].as_str().unwrap();
-        let header = URL_SAFE_NO_PAD.encode(format!(
-            r#"{{"alg":"RS256","typ":"JWT","kid":"{fake_kid}"}}"#
-        ));
-        let forged = format!("{header}.{}", id_token.split_once('.').unwrap().1);
-        let tokens =
-            serde_json::json!({ "id_token": forged, "access_token": rotated["access_token"] });
-        let error = validate(&cache, &provider, &tokens, "nonce-2")
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(
-                error,
-                KeyedValidationError::Invalid(IdTokenError::UnknownKey(_))
-            ),
-            "{error:?}"
-        );
+        let error = check_anyones_token(&cache, &provider, &rotated, fake_kid).await;
+        assert!(matches!(error, JwtError::UnknownKey(_)), "{error:?}");
     }
     assert_eq!(provider.key_fetches(), 2, "unknown kids are rate limited");
+}
+
+/// I4, R5: the provider's own tokens (sign-in, refresh) are not held back by the interval that
+/// guards against made-up kids. A rotation right after anyone's token with a made-up kid caused
+/// a refetch is picked up at once; before, the new tokens were refused for the rest of the
+/// interval, and a refresh in that time ended the session.
+#[tokio::test]
+async fn i4_r5_a_rotation_right_after_a_made_up_kid_still_validates_the_providers_tokens() {
+    let (provider, cache, first) = signed_in_with_a_fresh_cache().await;
+    let error = check_anyones_token(&cache, &provider, &first, "snk_made_up").await;
+    assert!(matches!(error, JwtError::UnknownKey(_)), "{error:?}");
+    assert_eq!(
+        provider.key_fetches(),
+        2,
+        "the made-up kid cost one refetch"
+    );
+    // Past the provider tokens' own short interval, well within the other one.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    control(&provider, &[("rotate_keys", "true")]).await;
+    let rotated = login(&provider, "nonce-2").await;
+    validate(&cache, &provider, &rotated, "nonce-2")
+        .await
+        .expect("the provider's new token validates");
+    assert_eq!(provider.key_fetches(), 3);
 }
 
 #[tokio::test]

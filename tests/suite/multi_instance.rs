@@ -283,6 +283,43 @@ async fn r9_e5_with_redis_down_no_session_is_accepted_and_service_comes_back_by_
     cluster.assert_every_key_expires().await;
 }
 
+/// R9, E5: a refresh that fails with nothing to share (the token endpoint is down) gives the
+/// shared lock up at once. Before, the lock stayed for its whole hold, and every other instance's
+/// refresh of that session waited it out and answered 503 even after the provider was back.
+#[tokio::test]
+async fn r9_e5_a_failed_refresh_releases_the_shared_lock() {
+    let cluster = cluster(true).await;
+    cluster.control(&[("access_token_ttl", "2")]).await;
+    let browser = signed_in(&cluster, "admin").await;
+    let cookies = browser.cookie_header();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    cluster
+        .control(&[("fault", "token"), ("kind", "status"), ("status", "503")])
+        .await;
+    let during = dashboard_with(&cookies, &cluster.a).await;
+    assert_eq!(
+        during.status(),
+        503,
+        "the access token is spent and cannot be renewed"
+    );
+    cluster
+        .control(&[("fault", "token"), ("kind", "none")])
+        .await;
+    // The other instance, which has no memory of A's failure, refreshes at once.
+    let after = dashboard_with(&cookies, &cluster.b).await;
+    assert_eq!(
+        after.status(),
+        200,
+        "the provider is back and the lock is free"
+    );
+    assert_eq!(
+        cluster.token_calls("refresh_token").await,
+        2,
+        "the failed try and the one after it"
+    );
+    cluster.assert_every_key_expires().await;
+}
+
 #[tokio::test]
 async fn o8_r9_a_back_channel_logout_from_the_provider_ends_the_session_on_every_instance() {
     let cluster = cluster(true).await;

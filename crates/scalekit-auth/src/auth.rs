@@ -232,6 +232,14 @@ impl Auth {
             }
             SessionCookie::Present(session) => session,
         };
+        // The session's own timeouts first: they need no store, and a session they ended is
+        // ended whether or not the store answers (never kept as "unverified" for later).
+        let check = session.check(now, self.rp.policy());
+        if let SessionCheck::Ended(reason) = check {
+            tracing::info!(?reason, sub = %session.user.sub, "session ended");
+            self.end(cookies, &session).await;
+            return RequestSession::Ended;
+        }
         match self
             .rp
             .store
@@ -246,12 +254,8 @@ impl Auth {
             // Not knowing is not "no": the cookie is kept for when the store is back.
             Err(_) => return RequestSession::Unverified(session),
         }
-        match session.check(now, self.rp.policy()) {
-            SessionCheck::Ended(reason) => {
-                tracing::info!(?reason, sub = %session.user.sub, "session ended");
-                self.end(cookies, &session).await;
-                RequestSession::Ended
-            }
+        match check {
+            SessionCheck::Ended(_) => RequestSession::Ended, // answered above
             SessionCheck::Valid => {
                 if session.wants_touch(now) {
                     let touched = Session {
@@ -336,4 +340,54 @@ impl Auth {
 /// What binds a sealed recent entry to its list: it opens under this name only.
 fn recent_purpose(list: &str) -> String {
     format!("recent:{list}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{RedisSettings, RedisStore};
+    use crate::{AuthSettings, Secret};
+
+    /// An `Auth` whose store is a Redis nobody listens on.
+    fn with_the_store_down() -> Auth {
+        let down = RedisStore::connect(&RedisSettings {
+            url: Secret::new("redis://127.0.0.1:9/0".to_string()),
+            key_prefix: "test:".into(),
+        })
+        .unwrap();
+        Auth::new(
+            AuthSettings::new(
+                "https://env.example",
+                "skc_1",
+                Secret::new("s"),
+                "https://app.example",
+                tower_cookies::Key::generate(),
+            )
+            .with_store(Store::Redis(Arc::new(down))),
+        )
+        .unwrap()
+    }
+
+    /// R9, E5: with the store unreachable, a cookie whose own timeouts ended it is ended, not
+    /// "unverified" (which keeps it for later and shows who it was); one within them is
+    /// unverified, since not knowing is not "no".
+    #[tokio::test]
+    async fn r9_e5_with_the_store_down_a_timed_out_cookie_is_ended_not_unverified() {
+        let auth = with_the_store_down();
+        let now = 1_700_000_000;
+        let session = crate::session::test_session("s1", "usr_1", now);
+        let past_its_time = now + auth.policy().absolute_timeout_secs + 1;
+        let cookies = Cookies::default();
+        auth.write(&cookies, &session, now);
+        assert!(matches!(
+            auth.resolve(&cookies, past_its_time).await,
+            RequestSession::Ended
+        ));
+        let cookies = Cookies::default();
+        auth.write(&cookies, &session, now);
+        assert!(matches!(
+            auth.resolve(&cookies, now + 1).await,
+            RequestSession::Unverified(_)
+        ));
+    }
 }

@@ -18,6 +18,10 @@ use super::keys::KeySet;
 
 /// Minimum time between two refetches caused by unknown key ids.
 pub const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
+/// The same for the provider's own tokens (sign-in, refresh, the session's token), which
+/// nobody else can send: short, so a rotation is picked up at once, yet a burst of them costs
+/// at most one fetch a second.
+pub const PROVIDER_TOKEN_REFETCH_INTERVAL: Duration = Duration::from_secs(1);
 /// After a first load fails, requests within this time get the same failure instead of asking the
 /// (probably down) provider again each.
 pub const LOAD_RETRY_INTERVAL: Duration = Duration::from_secs(5);
@@ -281,10 +285,10 @@ impl JwksCache {
         }
     }
 
-    /// A refetch for an unknown kid, unless one happened within the interval.
-    async fn refetch(&self) -> Result<CachedKeys, FetchError> {
+    /// A refetch for an unknown kid, unless one happened within `interval`.
+    async fn refetch(&self, interval: Duration) -> Result<CachedKeys, FetchError> {
         let mut last_refetch = self.fetching.lock().await;
-        if last_refetch.is_some_and(|at| at.elapsed() < self.min_refetch_interval) {
+        if last_refetch.is_some_and(|at| at.elapsed() < interval) {
             return Ok(self.current());
         }
         // Counted even when it fails: a down provider is not asked again at once either.
@@ -321,12 +325,41 @@ impl JwksCache {
         Ok(checked.map(|checked| checked.value))
     }
 
+    /// [`check_with_keys`](Self::check_with_keys) for a token the provider issued to us (from
+    /// its token endpoint, or kept sealed since): its refetch for an unknown kid is held back
+    /// only [`PROVIDER_TOKEN_REFETCH_INTERVAL`], not the interval that guards against tokens
+    /// anyone can send. Otherwise a key rotation right after a refetch (which any bearer token
+    /// with a made-up kid can cause) refused the provider's own new tokens, and a refresh ended
+    /// the session.
+    async fn check_provider_token<T, E>(
+        &self,
+        check: impl Fn(&KeySet) -> Result<T, E>,
+        is_unknown_key: impl Fn(&E) -> bool,
+    ) -> Result<Result<T, E>, FetchError> {
+        let checked = self
+            .check_within(check, is_unknown_key, PROVIDER_TOKEN_REFETCH_INTERVAL)
+            .await?;
+        Ok(checked.map(|checked| checked.value))
+    }
+
     /// [`check_with_keys`](Self::check_with_keys), also saying until when the keys that passed
     /// the check are trusted, for callers that cache the result.
     pub async fn check_with_keys_until<T, E>(
         &self,
         check: impl Fn(&KeySet) -> Result<T, E>,
         is_unknown_key: impl Fn(&E) -> bool,
+    ) -> Result<Result<KeyChecked<T>, E>, FetchError> {
+        self.check_within(check, is_unknown_key, self.min_refetch_interval)
+            .await
+    }
+
+    /// The check, with a refetch for an unknown kid unless one happened within
+    /// `refetch_interval`.
+    async fn check_within<T, E>(
+        &self,
+        check: impl Fn(&KeySet) -> Result<T, E>,
+        is_unknown_key: impl Fn(&E) -> bool,
+        refetch_interval: Duration,
     ) -> Result<Result<KeyChecked<T>, E>, FetchError> {
         let before = self.current();
         let mut cached = self.usable_keys().await?;
@@ -335,7 +368,7 @@ impl JwksCache {
         let mut result = check(&cached.keys);
         if !just_fetched && matches!(&result, Err(e) if is_unknown_key(e)) {
             // A failed refetch keeps the cached keys; the token stays refused.
-            if let Ok(refetched) = self.refetch().await {
+            if let Ok(refetched) = self.refetch(refetch_interval).await {
                 cached = refetched;
                 result = check(&cached.keys);
             }
@@ -346,14 +379,15 @@ impl JwksCache {
         }))
     }
 
-    /// Validates an ID token, refetching the keys once if it names a key not yet known.
+    /// Validates an ID token the provider issued to us, refetching the keys once if it names a
+    /// key not yet known (see [`check_provider_token`](Self::check_provider_token)).
     pub async fn validate_id_token(
         &self,
         token: &str,
         expected: &Expected<'_>,
     ) -> Result<IdTokenClaims, KeyedValidationError> {
         let checked = self
-            .check_with_keys(
+            .check_provider_token(
                 |keys| validate_id_token(token, keys, expected),
                 |e| matches!(e, IdTokenError::UnknownKey(_)),
             )
@@ -362,13 +396,14 @@ impl JwksCache {
         Ok(checked?)
     }
 
-    /// Validates an access token the same way.
+    /// Validates an access token the provider issued to us the same way. Bearer tokens from
+    /// clients go through [`check_with_keys_until`](Self::check_with_keys_until) instead.
     pub async fn validate_access_token(
         &self,
         token: &str,
         expected: &AccessExpected<'_>,
     ) -> Result<Result<AccessClaims, AccessTokenError>, FetchError> {
-        self.check_with_keys(
+        self.check_provider_token(
             |keys| validate_access_token(token, keys, expected),
             |e| matches!(e, AccessTokenError::UnknownKey(_)),
         )

@@ -13,7 +13,7 @@ use super::jwks_cache::KeyedValidationError;
 use super::provider::{Endpoints, Provider, ProviderError};
 use super::refresh::{SingleFlight, FAILURE_MEMORY, GRACE};
 use super::session::{new_session_id, Session, SessionPolicy};
-use super::store::{Store, StoreUnavailable, REFRESH_LOCK};
+use super::store::{Store, StoreUnavailable, REFRESH_LOCK, REFRESH_WAIT};
 use super::token_client::{TokenEndpointError, TokenResponse};
 use super::transaction::{AuthorizationHints, Transaction};
 use super::user::summarize;
@@ -391,26 +391,43 @@ impl RelyingParty {
         if let Some(done) = shared.refresh_result(&flight).await.map_err(unavailable)? {
             return self.open_refresh_result(&done, &flight, session);
         }
-        if shared
+        if let Some(owner) = shared
             .claim_refresh(&flight, REFRESH_LOCK)
             .await
             .map_err(unavailable)?
         {
             let result = self.refresh_once(session, refresh_token, now).await;
-            if let Some(value) = self.shareable(&result, &flight) {
-                if let Err(e) = shared.put_refresh_result(&flight, &value, GRACE).await {
-                    tracing::warn!(error = %e, "could not share a refresh result; other instances will retry");
+            match self.shareable(&result, &flight) {
+                Some(value) => {
+                    if let Err(e) = shared.put_refresh_result(&flight, &value, GRACE).await {
+                        tracing::warn!(error = %e, "could not share a refresh result; other instances will retry");
+                    }
+                }
+                // An outage: the next try (here or elsewhere) must not wait out the lock.
+                None => {
+                    if let Err(e) = shared.release_refresh(&flight, &owner).await {
+                        tracing::warn!(error = %e, "could not give up the refresh lock; it expires by itself");
+                    }
                 }
             }
             return result;
         }
-        // Another instance is refreshing this session: wait for its result, a little longer
-        // than it may take.
-        let deadline = tokio::time::Instant::now() + REFRESH_LOCK;
+        // Another instance is refreshing this session: wait for its result, within the request's
+        // time limit. A holder that gave the lock up without a result met an outage.
+        let deadline = tokio::time::Instant::now() + REFRESH_WAIT;
         while tokio::time::Instant::now() < deadline {
             tokio::time::sleep(REFRESH_POLL).await;
             if let Some(done) = shared.refresh_result(&flight).await.map_err(unavailable)? {
                 return self.open_refresh_result(&done, &flight, session);
+            }
+            if !shared.refresh_claimed(&flight).await.map_err(unavailable)? {
+                // Its result may have landed between the two reads.
+                if let Some(done) = shared.refresh_result(&flight).await.map_err(unavailable)? {
+                    return self.open_refresh_result(&done, &flight, session);
+                }
+                return Err(RefreshError::Unavailable(
+                    "another instance's refresh of this session failed".into(),
+                ));
             }
         }
         Err(RefreshError::Unavailable(
@@ -496,13 +513,17 @@ impl RelyingParty {
             Err(e) => return Err(unavailable(&e)),
         };
         // A refreshed access token that fails validation is the provider's final word on this
-        // session (sign in again); only not reaching its keys is an outage.
+        // session (sign in again); not reaching its keys, or keys that do not know the token's
+        // kid yet (a rotation still spreading), is an outage.
         let access = match self
             .check_access_token(&endpoints, &tokens.access_token, now)
             .await
         {
             Ok(access) => access,
             Err(e @ SignInError::ProviderUnavailable(_)) => return Err(unavailable(&e)),
+            Err(e @ SignInError::BadAccessToken(AccessTokenError::UnknownKey(_))) => {
+                return Err(unavailable(&e))
+            }
             Err(e) => {
                 return Err(RefreshError::Ended(format!(
                     "the refreshed access token failed: {e}"
@@ -520,7 +541,8 @@ impl RelyingParty {
                 .check_id_token(&endpoints, id_token, None, &tokens, now)
                 .await
                 .map_err(|e| match e {
-                    SignInError::ProviderUnavailable(_) => unavailable(&e),
+                    SignInError::ProviderUnavailable(_)
+                    | SignInError::BadIdToken(IdTokenError::UnknownKey(_)) => unavailable(&e),
                     other => RefreshError::Ended(format!("the refreshed ID token failed: {other}")),
                 })?;
             if claims.sub != session.user.sub {

@@ -377,5 +377,13 @@ where
 }
 
 /// How long one instance may hold the refresh of a session before others may try: longer than
-/// the provider client's timeout, so a slow refresh is not run twice.
-pub const REFRESH_LOCK: Duration = Duration::from_secs(15);
+/// the longest the locked section can take, so a slow refresh is not run twice (the provider
+/// would take the second redemption of a rotated refresh token for theft and end the session).
+/// That section is the token call and at most two key fetches (a revalidation past the keys' max
+/// age, a refetch for a new `kid`), each bounded by the provider client's 10 s timeout. A
+/// refresh that fails with nothing to share gives the lock up at once.
+pub const REFRESH_LOCK: Duration = Duration::from_secs(35);
+
+/// How long an instance waits for another's refresh of the same session before it answers
+/// "unavailable" (the lock stays with its holder): within the request's time limit.
+pub const REFRESH_WAIT: Duration = Duration::from_secs(15);

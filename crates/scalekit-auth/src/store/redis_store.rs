@@ -34,6 +34,11 @@ const RAISE_SCRIPT: &str = "local value = tonumber(ARGV[1]) \
     redis.call('SET', KEYS[1], value, 'EX', ttl) \
     return 1";
 
+/// Deletes the refresh lock `KEYS[1]` only if it still holds this owner's token `ARGV[1]`: a lock
+/// that expired and was taken by another instance is not ours to release.
+const RELEASE_SCRIPT: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+    return redis.call('DEL', KEYS[1]) else return 0 end";
+
 /// The Redis (or Valkey) store: every key under the configured prefix, every command bounded by a
 /// short timeout, an ongoing outage logged at most every 30 s.
 pub struct RedisStore {
@@ -181,19 +186,43 @@ impl RedisStore {
         self.run::<Vec<String>>(&cmd).await
     }
 
-    /// Takes the refresh of `flight` for `hold`; false when another instance holds it.
+    /// Takes the refresh of `flight` for `hold`: the lock's owner token, for
+    /// [`release_refresh`](Self::release_refresh), or None when another instance holds it.
     pub async fn claim_refresh(
         &self,
         flight: &str,
         hold: Duration,
-    ) -> Result<bool, StoreUnavailable> {
+    ) -> Result<Option<String>, StoreUnavailable> {
+        let owner = crate::secret::random_token(16);
         let mut cmd = redis::cmd("SET");
-        cmd.arg(self.key(&format!("refresh:lock:{flight}")))
-            .arg(1)
+        cmd.arg(self.refresh_lock_key(flight))
+            .arg(&owner)
             .arg("NX")
             .arg("PX")
             .arg(hold.as_millis().max(1) as u64);
-        Ok(self.run::<Option<String>>(&cmd).await?.is_some())
+        Ok(self.run::<Option<String>>(&cmd).await?.map(|_| owner))
+    }
+
+    /// Gives the refresh of `flight` up, if `owner` still holds it: a refresh that failed with
+    /// nothing to share, so that the next try, on any instance, need not wait out the lock.
+    pub async fn release_refresh(&self, flight: &str, owner: &str) -> Result<(), StoreUnavailable> {
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(RELEASE_SCRIPT)
+            .arg(1)
+            .arg(self.refresh_lock_key(flight))
+            .arg(owner);
+        self.run::<i64>(&cmd).await.map(|_| ())
+    }
+
+    /// Whether some instance holds the refresh of `flight`.
+    pub async fn refresh_claimed(&self, flight: &str) -> Result<bool, StoreUnavailable> {
+        let mut cmd = redis::cmd("EXISTS");
+        cmd.arg(self.refresh_lock_key(flight));
+        Ok(self.run::<i64>(&cmd).await? > 0)
+    }
+
+    fn refresh_lock_key(&self, flight: &str) -> String {
+        self.key(&format!("refresh:lock:{flight}"))
     }
 
     /// Leaves the sealed outcome of the refresh of `flight` for the grace period.

@@ -36,9 +36,16 @@ pub fn metadata_url(audience: &str, app_url: &str) -> String {
 }
 
 pub async fn protected_resource(State(api): State<ApiState>) -> Response {
-    let issuer = match api.guard.auth.endpoints().await {
-        Ok(endpoints) => endpoints.metadata.issuer.clone(),
-        Err(_) => api.guard.auth.environment_url().to_string(),
+    // Until discovery has answered, the issuer is Scalekit's convention (the environment URL):
+    // right at Scalekit, but not for caches to keep for an hour.
+    let (issuer, discovered) = match api.guard.auth.endpoints().await {
+        Ok(endpoints) => (endpoints.metadata.issuer.clone(), endpoints.discovered),
+        Err(_) => (api.guard.auth.environment_url().to_string(), false),
+    };
+    let caching = if discovered {
+        HeaderValue::from_static("public, max-age=3600")
+    } else {
+        scalekit_auth::NO_STORE
     };
     let mut response = Json(json!({
         "resource": api.guard.audience,
@@ -48,10 +55,7 @@ pub async fn protected_resource(State(api): State<ApiState>) -> Response {
         "resource_name": "leptos-scalekit example API",
     }))
     .into_response();
-    response.headers_mut().insert(
-        CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
+    response.headers_mut().insert(CACHE_CONTROL, caching);
     response
 }
 

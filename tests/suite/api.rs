@@ -323,6 +323,33 @@ async fn a8_tenants_only_see_their_own_deployments() {
     assert_eq!(bad.status, 400);
 }
 
+/// A9: until discovery has answered, the metadata names the environment URL as its
+/// authorization server (Scalekit's convention), but tells caches not to keep it; once
+/// discovered, it may be kept an hour.
+#[tokio::test]
+async fn a9_metadata_guessed_while_discovery_fails_is_not_cached() {
+    let get = |base: String| async move {
+        reqwest::get(format!("{base}/.well-known/oauth-protected-resource"))
+            .await
+            .unwrap()
+    };
+    let down = serve_app(&[
+        ("SCALEKIT_ENVIRONMENT_URL", "http://127.0.0.1:9"),
+        ("SCALEKIT_CLIENT_ID", "skc_1234"),
+        ("SCALEKIT_CLIENT_SECRET", "test_secret_value"),
+    ])
+    .await;
+    let guessed = get(down.base.clone()).await;
+    assert_eq!(guessed.status(), 200);
+    let caching = guessed.headers()["cache-control"].clone();
+    let body: Value = guessed.json().await.unwrap();
+    assert_eq!(caching, "no-store", "{body}");
+    assert_eq!(body["authorization_servers"][0], "http://127.0.0.1:9");
+    let up = serve_app(&[]).await;
+    let known = get(up.base.clone()).await;
+    assert_eq!(known.headers()["cache-control"], "public, max-age=3600");
+}
+
 #[tokio::test]
 async fn a9_protected_resource_metadata() {
     let app = serve_app(&[]).await;

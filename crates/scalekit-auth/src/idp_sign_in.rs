@@ -150,7 +150,7 @@ impl Auth {
         let local = relay_state
             .and_then(ReturnPath::parse)
             // The rules of `next` (`login`): a local path, and not back into sign-in itself.
-            .filter(|path| !path.is_sign_in_machinery(&pages.login_path));
+            .filter(|path| !self.is_sign_in_machinery(path));
         if relay_state.is_some() && local.is_none() {
             tracing::info!(
                 "IdP-initiated login: a relay state that is not a local path was ignored"

@@ -380,7 +380,8 @@ impl JwksCache {
     }
 
     /// Validates an ID token the provider issued to us, refetching the keys once if it names a
-    /// key not yet known (see [`check_provider_token`](Self::check_provider_token)).
+    /// key not yet known: at most once a second, not at the interval
+    /// that guards against tokens anyone can send, so a key rotation is picked up at once.
     pub async fn validate_id_token(
         &self,
         token: &str,

@@ -196,10 +196,12 @@ async fn finish(
         let error = untrusted(error);
         let description = untrusted(get(&pairs, "error_description").unwrap_or(""));
         tracing::info!(%error, %description, "the provider returned an error to the callback");
+        // Never 401: that status promises a `WWW-Authenticate` challenge (RFC 9110 §15.5.2),
+        // and this is a page for a browser.
         let (status, text) = match &*error {
             "access_denied" => (403, "Sign-in was cancelled or access was denied."),
             "login_required" | "interaction_required" => {
-                (401, "You need to sign in at the identity provider.")
+                (403, "You need to sign in at the identity provider.")
             }
             _ => (400, "The identity provider could not complete the sign-in."),
         };

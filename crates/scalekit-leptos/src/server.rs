@@ -126,11 +126,6 @@ pub fn clear_site_data() {
     }
 }
 
-/// Paths that must not be the destination after sign-in (they would loop or sign out).
-pub fn is_auth_path(path: &scalekit_auth::ReturnPath, login_path: &str) -> bool {
-    path.is_sign_in_machinery(login_path)
-}
-
 /// The user as the pages show it.
 pub fn user_summary(user: &User) -> UserSummary {
     UserSummary {

@@ -45,7 +45,7 @@ pub async fn login(
     let return_to = next
         .as_deref()
         .and_then(ReturnPath::parse)
-        .filter(|path| !crate::server::is_auth_path(path, &pages.login_path))
+        .filter(|path| !auth.is_sign_in_machinery(path))
         .or_else(|| ReturnPath::parse(&pages.default_return_to))
         .unwrap_or_else(ReturnPath::root);
     // Forms send empty fields; they mean "not given".

@@ -1,7 +1,9 @@
 //! Sign-in: the login post, the authorization URL, the callback and its refusals (L*, I13).
 
 use super::{signed_in, SESSION, SIGNIN};
-use crate::common::browser::{location, query_param, serve_app, set_cookies, Browser};
+use crate::common::browser::{
+    location, query_param, serve_app, serve_app_on, set_cookies, Browser,
+};
 
 #[tokio::test]
 async fn l1_l2_l4_login_posts_redirect_to_the_provider_and_keep_the_transaction_in_a_host_cookie() {
@@ -147,6 +149,21 @@ async fn l11_open_redirect_tricks_fall_back_to_the_dashboard() {
     }
 }
 
+/// L11: the callback, wherever `SCALEKIT_REDIRECT_URI` puts it, is never where a sign-in
+/// lands: without its transaction it would show "sign-in expired" to a user just signed in.
+#[tokio::test]
+async fn l11_the_callback_path_is_never_a_return_path() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let callback = format!("http://{}/oauth/callback", listener.local_addr().unwrap());
+    let app = serve_app_on(listener, &[("SCALEKIT_REDIRECT_URI", callback.as_str())]).await;
+    for next in ["/oauth/callback", "/oauth/callback?code=x"] {
+        let mut browser = Browser::new(&app);
+        let landed = browser.sign_in_as("member", next).await;
+        assert_eq!(landed.status(), 303, "{next}");
+        assert_eq!(location(&landed), "/dashboard", "{next}");
+    }
+}
+
 #[tokio::test]
 async fn l5_a_wrong_state_is_refused_before_any_token_call() {
     let app = serve_app(&[]).await;
@@ -198,6 +215,23 @@ async fn l7_provider_errors_show_an_escaped_page_without_a_token_call() {
         "{html}"
     );
     assert_eq!(browser.token_calls("authorization_code").await, 0);
+}
+
+/// L7: a provider that needs the user to sign in there (`prompt=none` without its session) gets
+/// the failure page with 403, never a 401, which promises an authentication challenge.
+#[tokio::test]
+async fn l7_provider_refusals_never_answer_401_without_a_challenge() {
+    let app = serve_app(&[]).await;
+    for error in ["login_required", "interaction_required", "access_denied"] {
+        let mut browser = Browser::new(&app);
+        let authorize = browser.start_login(&[]).await;
+        let state = query_param(&authorize, "state").unwrap();
+        let response = browser
+            .get(&format!("/auth/callback?error={error}&state={state}"))
+            .await;
+        assert_eq!(response.status(), 403, "{error}");
+        assert!(!response.headers().contains_key("www-authenticate"));
+    }
 }
 
 #[tokio::test]

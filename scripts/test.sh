@@ -69,9 +69,15 @@ cleanup() {
 trap cleanup EXIT
 (
   cd "$scratch"
+  # Every variable of docs/configuration.md but the four set here: the shell's own must not
+  # change what the browser tests see.
   env -u SCALEKIT_ENVIRONMENT_URL -u SCALEKIT_ENV_URL -u SCALEKIT_DOMAIN -u SCALEKIT_CLIENT_ID \
-    -u SCALEKIT_CLIENT_SECRET -u SCALEKIT_REDIRECT_URI -u SCALEKIT_POST_LOGOUT_REDIRECT_URI -u APP_URL \
-    -u APP_ENV -u SECRET_KEY -u RUST_LOG \
+    -u SCALEKIT_CLIENT_SECRET -u SCALEKIT_REDIRECT_URI -u SCALEKIT_POST_LOGOUT_REDIRECT_URI \
+    -u SCALEKIT_SCOPES -u SCALEKIT_CA_FILE -u SCALEKIT_WEBHOOK_SECRET -u SCALEKIT_RESOURCE_ID \
+    -u APP_ENV -u APP_URL -u API_AUDIENCE -u SESSION_IDLE_TIMEOUT_SECS -u SESSION_ABSOLUTE_TIMEOUT_SECS \
+    -u SECRET_KEY -u REDIS_URL -u REDIS_KEY_PREFIX -u METRICS_ADDR -u SHUTDOWN_GRACE_SECS \
+    -u DEV_IDP_ALLOW_REMOTE -u DEV_IDP_CONFIG -u DEV_IDP_ADDR -u DEV_IDP_ISSUER \
+    -u RUST_LOG -u DEBUG -u LOG_FORMAT -u LEPTOS_OUTPUT_NAME \
     LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="$root/target/site" LEPTOS_SITE_PKG_DIR=pkg \
     DEV_STATE_DIR="$scratch/state" \
     "$root/target/debug/leptos-scalekit" serve

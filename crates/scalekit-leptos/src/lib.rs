@@ -1,6 +1,7 @@
 //! Scalekit sign-in for a Leptos 0.8 + axum app, as a backend-for-frontend: tokens stay on the
-//! server, the browser holds one sealed `__Host-` cookie, and pages see the signed-in user through
-//! a session value the server writes into the page and the browser reads back as it hydrates.
+//! server, the browser holds one sealed session in `__Host-` cookies, and pages see the signed-in
+//! user through a session value the server writes into the page and the browser reads back as it
+//! hydrates.
 //!
 //! Built on [`scalekit_auth`] (the OpenID Connect relying party, cookies, session store). This
 //! crate adds what a Leptos app needs on top:
@@ -14,9 +15,10 @@
 //! - **your own server functions**: [`require_session`] and [`require_permission`] (feature
 //!   `ssr`), deciding exactly as the guard does, and [`ServerError`] with HTTP statuses;
 //! - **one axum entry point**, [`SignInRoutes::leptos_routes_with_sign_in`] (feature `ssr`):
-//!   Leptos' routes plus the sign-in callback and back-channel logout, behind the session
-//!   middleware, the CSRF guard and the cookie jar, in that order. Its `SsrMode::Async` pages
-//!   are rendered by [`render_page`]: the whole page, sent as one body with its length;
+//!   Leptos' routes behind the session middleware, the CSRF guard and the cookie jar, in that
+//!   order, plus the sign-in callback, IdP-initiated login and back-channel logout beside those
+//!   layers (with a cookie jar only). Its `SsrMode::Async` pages are rendered by
+//!   [`render_page`]: the whole page, sent as one body with its length;
 //! - **the page's scripts**, [`hydration_scripts`] (feature `ssr`): Leptos' `AutoReload` and
 //!   `HydrationScripts` written once per process around each response's nonce, with preloads for
 //!   the chunks of the lazy routes a page reached.
@@ -29,11 +31,18 @@
 //! // The server (feature `ssr`): the app's pages with sign-in around them.
 //! let sign_in = SignIn::new(auth, "https://app.example.com");
 //! let app = Router::new()
-//!     .leptos_routes_with_sign_in(&options, &sign_in, routes, || (), move || shell(options.clone()))
+//!     .leptos_routes_with_sign_in(&options, &sign_in, routes, || (), {
+//!         let options = options.clone();
+//!         move || shell(options.clone())
+//!     })
 //!     .with_state(options);
 //!
 //! // A page: only for a signed-in user holding the permission.
-//! view! { <RequireSignIn permission="reports:read">{|session: SessionView| view! { <p>{session.user.name}</p> }}</RequireSignIn> }
+//! view! {
+//!     <RequireSignIn permission="reports:read" children=|session: SessionView| view! {
+//!         <p>{session.user.name}</p>
+//!     }/>
+//! }
 //! ```
 //! `examples/minimal` in the repository is a whole app in 150 lines.
 

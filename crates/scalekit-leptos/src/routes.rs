@@ -71,8 +71,9 @@ pub fn provide_sign_in_context(auth: &Auth) {
 /// Adds Leptos' routes with sign-in to an axum router; see the module documentation for the
 /// order of the layers.
 pub trait SignInRoutes<S> {
-    /// Like `leptos_axum::LeptosRoutes::leptos_routes_with_context`, plus the sign-in callback
-    /// and back-channel logout, behind the session middleware, the CSRF guard and the cookie jar.
+    /// Like `leptos_axum::LeptosRoutes::leptos_routes_with_context`, behind the session
+    /// middleware, the CSRF guard and the cookie jar, plus the sign-in callback, IdP-initiated
+    /// login and back-channel logout beside those layers (with a cookie jar only).
     ///
     /// Only the pages in `paths` and the server functions get those layers: routes already on
     /// the router and routes added after get none (add health checks, static files and machine

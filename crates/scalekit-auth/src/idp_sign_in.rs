@@ -1,17 +1,22 @@
 //! [`Auth::begin_idp_initiated_sign_in`]: the app's initiate-login URL. A valid, unused
-//! `idp_initiated_login` token (see `idp_initiated`) becomes an ordinary sign-in through its
-//! connection or organization, with its login hint; its `relay_state` is the return path when it
-//! is a local path (the rules of `next`), otherwise it is ignored.
+//! `idp_initiated_login` token (see `idp_initiated`) sends the browser to the app's login page
+//! with the token's connection, organization and login hint; its `relay_state` is the return
+//! path when it is a local path (the rules of `next`), otherwise it is ignored.
 //!
 //! Scalekit also sends browsers here without a token: from a bookmarked login page whose
 //! transaction expired, after a password reset or an email verification, with an invitation, or
-//! when its own cookies are off. Those start an ordinary sign-in, passing on the routing
-//! parameters they carry (`connection_id`, `organization_id`, `domain_hint`, `login_hint`,
-//! `provider`, `prompt`) once checked, as `/login` does. Scalekit's SDK examples pass
-//! `relay_state` as the authorization `state`; we do not, because our `state` is the sign-in's
-//! CSRF defence and must be fresh and ours.
-
-use tower_cookies::Cookies;
+//! when its own cookies are off. Those go to the login page too, with the routing parameters they
+//! carry (`connection_id`, `organization_id`, `domain_hint`, `login_hint`, `provider`, `prompt`)
+//! once checked.
+//!
+//! Why the login page and not the provider at once: this URL is a plain GET that any site can
+//! send a browser to. Started from here, a sign-in through a connection the link names (an
+//! organization whose identity provider signs in without asking, run by whoever sent the link)
+//! would sign the visitor in as someone else, ending their own session: login CSRF. The login
+//! page's **Sign in** is a same-origin form post, checked by the CSRF guard, so nothing starts
+//! without the user's click; a visitor already signed in is sent on by the login page instead.
+//! Scalekit's SDK examples pass `relay_state` as the authorization `state`; we do not, because
+//! our `state` is the sign-in's CSRF defence and must be fresh and ours.
 
 use crate::auth::Auth;
 use crate::authorization_hints::AuthorizationHints;
@@ -36,14 +41,15 @@ fn unavailable() -> SignInFailure {
 }
 
 impl Auth {
-    /// Answers the initiate-login URL's query: the provider's authorization URL for a fresh
-    /// sign-in (its transaction cookie written), or the failure to show: 400 for a bad, expired
-    /// or replayed token, a provider `error` or a routing parameter that is not valid, 503 when
-    /// the provider's keys or the store cannot be reached. Without a token, the sign-in is an
-    /// ordinary one with the query's routing parameters. Nothing here signs anyone in.
+    /// Answers the initiate-login URL's query: where to send the browser, the login page
+    /// (`SignInPages::login_path`) with the routing parameters and `next` to pass on, or the
+    /// failure to show: 400 for a bad, expired or replayed token, a provider `error` or a routing
+    /// parameter that is not valid, 503 when the provider's keys or the store cannot be reached.
+    /// Nothing here starts a sign-in (see the module's documentation): the login page must pass
+    /// its query's `next`, `connection_id`, `organization_id`, `domain_hint`, `login_hint`,
+    /// `provider` and `prompt` on to its sign-in form.
     pub async fn begin_idp_initiated_sign_in(
         &self,
-        cookies: &Cookies,
         query: Option<&str>,
         now: u64,
     ) -> Result<String, SignInFailure> {
@@ -78,7 +84,7 @@ impl Auth {
                     "This sign-in link is not valid. Please sign in from this application instead.",
                 ));
             }
-            return self.begin_routed_sign_in(cookies, None, &hints, now).await;
+            return Ok(self.login_page_with(None, &hints));
         };
         let endpoints = self.rp.endpoints().await.map_err(|e| {
             tracing::warn!(error = %e, "IdP-initiated login: the provider is unavailable");
@@ -133,37 +139,33 @@ impl Auth {
             login_hint: claims.login_hint,
             ..AuthorizationHints::default()
         };
-        self.begin_routed_sign_in(cookies, claims.relay_state.as_deref(), &hints, now)
-            .await
+        Ok(self.login_page_with(claims.relay_state.as_deref(), &hints))
     }
 
-    /// A sign-in through `hints`, returning to `relay_state` when it is a local path (the rules
-    /// of `next`), else to the default page.
-    async fn begin_routed_sign_in(
-        &self,
-        cookies: &Cookies,
-        relay_state: Option<&str>,
-        hints: &AuthorizationHints,
-        now: u64,
-    ) -> Result<String, SignInFailure> {
-        let pages = self.pages();
+    /// The login page with `hints` and, when `relay_state` is a local path a sign-in may land
+    /// on (the rules of `next`), that as `next`.
+    fn login_page_with(&self, relay_state: Option<&str>, hints: &AuthorizationHints) -> String {
         let local = relay_state
             .and_then(ReturnPath::parse)
-            // The rules of `next` (`login`): a local path, and not back into sign-in itself.
             .filter(|path| !self.is_sign_in_machinery(path));
         if relay_state.is_some() && local.is_none() {
             tracing::info!(
                 "IdP-initiated login: a relay state that is not a local path was ignored"
             );
         }
-        let return_to = local
-            .or_else(|| ReturnPath::parse(&pages.default_return_to))
-            .unwrap_or_else(ReturnPath::root);
-        self.begin_sign_in(cookies, return_to, hints, now)
-            .await
-            .map_err(|e| {
-                tracing::warn!(error = %e, "initiate-login: could not start the sign-in");
-                unavailable()
-            })
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(next) = &local {
+            query.append_pair("next", next.as_str());
+        }
+        for (name, value) in hints.pairs() {
+            query.append_pair(name, value);
+        }
+        let query = query.finish();
+        let login = &self.pages().login_path;
+        if query.is_empty() {
+            login.clone()
+        } else {
+            format!("{login}?{query}")
+        }
     }
 }

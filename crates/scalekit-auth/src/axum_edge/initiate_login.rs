@@ -1,13 +1,13 @@
 //! `GET /auth/initiate-login`: the "Initiate login URL" to register in Scalekit (Dashboard >
 //! Authentication > Redirects) for IdP-initiated login. See [`Auth::begin_idp_initiated_sign_in`]:
-//! a valid token becomes a 303 to the provider's authorization URL; any failure is the sign-in
-//! failure page with its status.
+//! a valid token (or none) becomes a 303 to the app's login page with the routing parameters to
+//! pass on, never straight to the provider (login CSRF); any failure is the sign-in failure page
+//! with its status.
 
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY};
 use http::{HeaderValue, StatusCode};
-use tower_cookies::Cookies;
 
 use super::callback::failure_page;
 use crate::auth::Auth;
@@ -17,14 +17,10 @@ use crate::session::now_secs;
 pub const INITIATE_LOGIN_PATH: &str = "/auth/initiate-login";
 
 /// The initiate-login handler (see [`Auth::begin_idp_initiated_sign_in`] for the checks): 303 to
-/// the provider, or the failure page; every answer `no-store`, `Referrer-Policy: no-referrer`.
-pub async fn initiate_login(
-    State(auth): State<Auth>,
-    cookies: Cookies,
-    RawQuery(query): RawQuery,
-) -> Response {
+/// the login page, or the failure page; every answer `no-store`, `Referrer-Policy: no-referrer`.
+pub async fn initiate_login(State(auth): State<Auth>, RawQuery(query): RawQuery) -> Response {
     let outcome = auth
-        .begin_idp_initiated_sign_in(&cookies, query.as_deref(), now_secs())
+        .begin_idp_initiated_sign_in(query.as_deref(), now_secs())
         .await;
     let mut response = match outcome.map(|url| HeaderValue::from_str(&url)) {
         Ok(Ok(location)) => (StatusCode::SEE_OTHER, [(LOCATION, location)]).into_response(),

@@ -117,6 +117,9 @@ pub fn ApiClients(data: ApiClientsData) -> impl IntoView {
                                 </tbody>
                             </table>
                         </div>
+                        // Access tokens are JWTs checked by signature, not looked up: a deleted
+                        // client gets no new ones, but those it holds work until they expire.
+                        <p class="hint">"Deleting a client stops it getting new tokens. Tokens it already holds keep working until they expire, at most its token lifetime."</p>
                     })),
                     Err(error) => Either::Right(view! {
                         <p class="alert alert-error" role="alert">"The API clients could not be loaded: " {error.to_string()}</p>

@@ -387,6 +387,9 @@ impl RelyingParty {
             return self.refresh_once(session, refresh_token, now).await;
         };
         let unavailable = |e: StoreUnavailable| RefreshError::Unavailable(e.to_string());
+        // Discovery and the keys before the lock, so the locked section is only the token call
+        // and the checks of its tokens (what `REFRESH_LOCK` is sized for).
+        self.endpoints_with_keys().await?;
         let flight = super::store::digest("flight", refresh_token);
         if let Some(done) = shared.refresh_result(&flight).await.map_err(unavailable)? {
             return self.open_refresh_result(&done, &flight, session);
@@ -493,36 +496,47 @@ impl RelyingParty {
         result
     }
 
-    async fn redeem_refresh_token(
-        &self,
-        session: &Session,
-        refresh_token: &str,
-        now: u64,
-    ) -> Result<Arc<Session>, RefreshError> {
+    /// The provider's endpoints with its signing keys loaded: an outage of either is found
+    /// before a refresh token is spent, never after, when the new tokens could not be checked.
+    async fn endpoints_with_keys(&self) -> Result<Arc<Endpoints>, RefreshError> {
         let unavailable = |e: &dyn std::fmt::Display| RefreshError::Unavailable(e.to_string());
         let endpoints = self
             .provider
             .endpoints()
             .await
             .map_err(|e| unavailable(&e))?;
+        endpoints
+            .jwks
+            .ensure_loaded()
+            .await
+            .map_err(|e| unavailable(&e))?;
+        Ok(endpoints)
+    }
+
+    async fn redeem_refresh_token(
+        &self,
+        session: &Session,
+        refresh_token: &str,
+        now: u64,
+    ) -> Result<Arc<Session>, RefreshError> {
+        let endpoints = self.endpoints_with_keys().await?;
         let tokens = match endpoints.token.refresh(refresh_token).await {
             Ok(tokens) => tokens,
             Err(TokenEndpointError::InvalidGrant) => {
                 return Err(RefreshError::Ended("the refresh token was refused".into()))
             }
-            Err(e) => return Err(unavailable(&e)),
+            Err(e) => return Err(RefreshError::Unavailable(e.to_string())),
         };
-        // A refreshed access token that fails validation is the provider's final word on this
-        // session (sign in again); not reaching its keys, or keys that do not know the token's
-        // kid yet (a rotation still spreading), is an outage.
+        // The refresh token is spent now (a rotating provider takes it once). A refreshed token
+        // that fails validation is the provider's final word on this session (sign in again),
+        // an unknown `kid` included: the keys were at hand, and were fetched again for it.
         let access = match self
             .check_access_token(&endpoints, &tokens.access_token, now)
             .await
         {
             Ok(access) => access,
-            Err(e @ SignInError::ProviderUnavailable(_)) => return Err(unavailable(&e)),
-            Err(e @ SignInError::BadAccessToken(AccessTokenError::UnknownKey(_))) => {
-                return Err(unavailable(&e))
+            Err(e @ SignInError::ProviderUnavailable(_)) => {
+                return Err(RefreshError::Unavailable(e.to_string()))
             }
             Err(e) => {
                 return Err(RefreshError::Ended(format!(
@@ -541,8 +555,7 @@ impl RelyingParty {
                 .check_id_token(&endpoints, id_token, None, &tokens, now)
                 .await
                 .map_err(|e| match e {
-                    SignInError::ProviderUnavailable(_)
-                    | SignInError::BadIdToken(IdTokenError::UnknownKey(_)) => unavailable(&e),
+                    SignInError::ProviderUnavailable(_) => RefreshError::Unavailable(e.to_string()),
                     other => RefreshError::Ended(format!("the refreshed ID token failed: {other}")),
                 })?;
             if claims.sub != session.user.sub {

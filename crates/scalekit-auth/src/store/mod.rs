@@ -379,10 +379,11 @@ where
 /// How long one instance may hold the refresh of a session before others may try: longer than
 /// the longest the locked section can take, so a slow refresh is not run twice (the provider
 /// would take the second redemption of a rotated refresh token for theft and end the session).
-/// That section is the token call and at most two key fetches (a revalidation past the keys' max
-/// age, a refetch for a new `kid`), each bounded by the provider client's 10 s timeout. A
-/// refresh that fails with nothing to share gives the lock up at once.
-pub const REFRESH_LOCK: Duration = Duration::from_secs(35);
+/// Discovery and the keys are ready before the lock is taken; the section is the token call and
+/// at most three key fetches (a revalidation past the keys' max age, a refetch for the access
+/// token's new `kid`, another for the ID token's), each bounded by the provider client's 10 s
+/// timeout. A refresh that fails before spending the refresh token gives the lock up at once.
+pub const REFRESH_LOCK: Duration = Duration::from_secs(45);
 
 /// How long an instance waits for another's refresh of the same session before it answers
 /// "unavailable" (the lock stays with its holder): within the request's time limit.

@@ -2,22 +2,21 @@
 //!
 //! | event type | what the app does | why |
 //! |---|---|---|
-//! | `user.organization_membership_deleted`, `organization.directory.user_deleted` | ends every session of the user, on every instance | the user no longer belongs: the session's organization and permissions are void at once |
-//! | `user.organization_membership_updated`, `organization.directory.user_updated` | ends every session of the user, on every instance | Scalekit's event for a role change (it has no separate one): permissions may have changed; the next sign-in carries the new ones. Ending is the conservative choice over waiting for the next refresh, which could be minutes away |
-//!
-//! A membership event names the user (`usr_…`). A directory event names a directory user
-//! (`data.id` is `diruser_…`, with `data.email` and the organization), who is not a Scalekit user
-//! id: its sessions are those for that organization whose user's `email` claim is that email
-//! (`Auth::try_end_member_sessions`).
+//! | `user.organization_membership_deleted`, `organization.directory.user_deleted` | ends every session of the user (or directory member), on every instance | the user no longer belongs: the session's organization and permissions are void at once |
+//! | `user.organization_membership_updated`, `organization.directory.user_updated` | ends every session of the user (or directory member), on every instance | Scalekit's event for a role change (it has no separate one): permissions may have changed; the next sign-in carries the new ones. Ending is the conservative choice over waiting for the next refresh, which could be minutes away |
 //! | `user.logout` | ends the provider session it names (`data.user_session.session_id`), else every session of the user begun before it | a sign-out at Scalekit |
-//!
-//! Names and payloads as in Scalekit's OpenAPI (`ScalekitEvent`: `id`, `type`, `occurred_at`,
-//! `organization_id`, `data` with `user`, `organization`, `user_session`).
 //! | anything else (`user.signup`, `user.login`, `organization.directory.*` created, group and connection events…) | logged and kept for the admins' list | nothing here depends on it |
 //!
-//! Ending a user's sessions is `Auth::end_user_sessions`: every session of the user that began
-//! at or before the event, recorded in the session store, so every instance refuses them on their
-//! next request. Sessions begun after the event (a new sign-in) are untouched.
+//! Names and payloads as in Scalekit's OpenAPI (`ScalekitEvent`: `id`, `type`, `occurred_at`,
+//! `organization_id`, `data` with `user`, `organization`, `user_session`). A membership event
+//! names the user (`usr_…`). A directory event names a directory user (`data.id` is
+//! `diruser_…`, with `data.email` and the organization), which is not a Scalekit user id: its
+//! sessions are those for that organization whose user's `email` claim is that email
+//! (`Auth::try_end_member_sessions`).
+//!
+//! Ending a user's sessions is `Auth::try_end_user_sessions`: every session of the user that
+//! began at or before the event, recorded in the session store, so every instance refuses them on
+//! their next request. Sessions begun after the event (a new sign-in) are untouched.
 
 use scalekit_auth::store::StoreUnavailable;
 use scalekit_auth::Auth;
@@ -129,10 +128,11 @@ fn ends_sessions(kind: &str) -> bool {
 }
 
 /// Acts on `event` (see the module's table), delivered with the signed timestamp `sent_at` and
-/// received at `now`. Idempotent, so a retried delivery may act again: the cutoff comes from the
-/// signed event (`occurred_at`, else `sent_at`), never from when it arrived. An error when the
-/// store could not take what it had to record: the delivery is answered 503, and the sender's
-/// retry finishes the job.
+/// received at `now`. Idempotent, so a retried delivery may act again: the cutoff is the event's
+/// `occurred_at`, which Scalekit sends with every event and every retry repeats. Only an event
+/// without one falls back on the delivery's timestamp, which a retry renews, so its retry may
+/// also end sessions begun in between. An error when the store could not take what it had to
+/// record: the delivery is answered 503, and the sender's retry finishes the job.
 pub async fn act(
     auth: &Auth,
     event: &Event,
@@ -155,7 +155,9 @@ pub async fn act(
         return Ok(Outcome::SessionsEnded);
     }
     match (&event.organization_id, &event.email) {
-        (Some(organization), Some(email)) if is_directory_event(&event.kind) => {
+        (Some(organization), Some(email))
+            if is_directory_event(&event.kind) && !email.trim().is_empty() =>
+        {
             auth.try_end_member_sessions(organization, email, cutoff)
                 .await?;
             Ok(Outcome::SessionsEnded)

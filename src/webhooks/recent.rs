@@ -18,7 +18,8 @@ fn list_name(organization: &str) -> String {
 }
 
 /// Keeps `event` for its organization's admins. Display only: a store outage is logged, and the
-/// delivery still succeeds (it was acted on; a retry would be refused as a replay).
+/// delivery still succeeds (it was acted on and recorded; a retry is acknowledged as a duplicate
+/// without being listed).
 pub async fn record(auth: &Auth, event: &Event, outcome: Outcome, now: u64) {
     let Some(organization) = event.organization_id.as_deref() else {
         return; // environment-wide events have no organization page to show them on

@@ -10,6 +10,8 @@ use tokio::process::{Child, Command};
 pub struct RedisServer {
     pub port: u16,
     child: Option<Child>,
+    /// Commands the next (re)start disables (`--rename-command NAME ""`).
+    disabled: Vec<&'static str>,
 }
 
 /// A free loopback port (bound, then released for a child process or a test to take).
@@ -36,9 +38,19 @@ impl RedisServer {
         let mut server = RedisServer {
             port: free_port(),
             child: None,
+            disabled: Vec::new(),
         };
         server.restart().await;
         server
+    }
+
+    /// Stops it and starts it again (empty) with `commands` refused: a store that answers some
+    /// requests and fails others (`EVAL` carries the ended-session records, `SET` the one-time
+    /// values). An empty list brings the whole server back.
+    pub async fn restart_refusing(&mut self, commands: &[&'static str]) {
+        self.stop().await;
+        self.disabled = commands.to_vec();
+        self.restart().await;
     }
 
     pub fn url(&self) -> String {
@@ -57,6 +69,11 @@ impl RedisServer {
                 "--protected-mode",
                 "yes",
             ])
+            .args(
+                self.disabled
+                    .iter()
+                    .flat_map(|command| ["--rename-command", command, ""]),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)

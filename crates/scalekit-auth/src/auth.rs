@@ -80,8 +80,10 @@ impl Auth {
     /// it, which without its transaction shows "sign-in expired".
     pub fn is_sign_in_machinery(&self, path: &crate::ReturnPath) -> bool {
         path.is_sign_in_machinery(&self.pages.login_path)
-            || url::Url::parse(self.redirect_uri())
-                .is_ok_and(|callback| path.is_under(callback.path()))
+            || url::Url::parse(self.redirect_uri()).is_ok_and(|callback| {
+                // A callback at the root would make every path "under" it.
+                callback.path() != "/" && path.is_under(callback.path())
+            })
     }
 
     /// The app's client id at Scalekit.

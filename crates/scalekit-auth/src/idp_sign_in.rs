@@ -68,7 +68,8 @@ impl Auth {
             ));
         }
         let Some(token) = param(IDP_INITIATED_LOGIN_PARAM) else {
-            let owned = |name: &str| param(name).map(str::to_string);
+            // Empty means "not given", as the login form's fields do.
+            let owned = |name: &str| param(name).filter(|v| !v.is_empty()).map(str::to_string);
             let hints = AuthorizationHints {
                 connection_id: owned("connection_id"),
                 organization_id: owned("organization_id"),

@@ -170,7 +170,8 @@ impl WebhookVerifier {
 pub struct Delivery<'a> {
     /// Its `webhook-id`.
     pub id: &'a str,
-    /// Its `webhook-timestamp`, seconds since the epoch: signed, so a replay carries the same.
+    /// Its `webhook-timestamp`, seconds since the epoch: signed, so a copy replayed carries the
+    /// same; the sender's own retries carry a new one.
     pub sent_at: u64,
 }
 

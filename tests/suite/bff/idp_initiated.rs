@@ -245,6 +245,11 @@ async fn l1_initiate_login_without_a_token_leads_to_the_login_page_with_its_para
     let bare = plain.get("/auth/initiate-login").await;
     assert_eq!(bare.status(), 303);
     assert_eq!(location(&bare), "/login");
+    // An empty parameter is one not given, as in the login form.
+    let empty = plain
+        .get("/auth/initiate-login?organization_id=&login_hint=admin")
+        .await;
+    assert_eq!(location(&empty), "/login?login_hint=admin");
     for query in ["organization_id=not%20an%20id", "prompt=everything"] {
         let mut fresh = Browser::new(&app);
         let refused = fresh.get(&format!("/auth/initiate-login?{query}")).await;

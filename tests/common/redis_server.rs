@@ -10,8 +10,6 @@ use tokio::process::{Child, Command};
 pub struct RedisServer {
     pub port: u16,
     child: Option<Child>,
-    /// Commands the next (re)start disables (`--rename-command NAME ""`).
-    disabled: Vec<&'static str>,
 }
 
 /// A free loopback port (bound, then released for a child process or a test to take).
@@ -38,19 +36,9 @@ impl RedisServer {
         let mut server = RedisServer {
             port: free_port(),
             child: None,
-            disabled: Vec::new(),
         };
         server.restart().await;
         server
-    }
-
-    /// Stops it and starts it again (empty) with `commands` refused: a store that answers some
-    /// requests and fails others (`EVAL` carries the ended-session records, `SET` the one-time
-    /// values). An empty list brings the whole server back.
-    pub async fn restart_refusing(&mut self, commands: &[&'static str]) {
-        self.stop().await;
-        self.disabled = commands.to_vec();
-        self.restart().await;
     }
 
     pub fn url(&self) -> String {
@@ -69,11 +57,6 @@ impl RedisServer {
                 "--protected-mode",
                 "yes",
             ])
-            .args(
-                self.disabled
-                    .iter()
-                    .flat_map(|command| ["--rename-command", command, ""]),
-            )
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
@@ -90,6 +73,26 @@ impl RedisServer {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("redis-server did not start on port {}", self.port);
+    }
+
+    /// Refuses `command` (`NOPERM`) from now on, keeping the data and the connections: a store
+    /// that answers some requests and fails others (`eval` carries the ended-session records,
+    /// `set` the one-time values).
+    pub async fn refuse(&self, command: &str) {
+        let reply = self::command(self.port, &format!("ACL SETUSER default -{command}")).await;
+        assert!(
+            reply.is_ok_and(|r| r.starts_with("+OK")),
+            "ACL refuses {command}"
+        );
+    }
+
+    /// Takes `command` again.
+    pub async fn allow(&self, command: &str) {
+        let reply = self::command(self.port, &format!("ACL SETUSER default +{command}")).await;
+        assert!(
+            reply.is_ok_and(|r| r.starts_with("+OK")),
+            "ACL allows {command}"
+        );
     }
 
     pub async fn stop(&mut self) {

@@ -285,15 +285,26 @@ impl JwksCache {
         }
     }
 
-    /// A refetch for an unknown kid, unless one happened within `interval`.
-    async fn refetch(&self, interval: Duration) -> Result<CachedKeys, FetchError> {
+    /// A refetch for an unknown kid, unless one finished within `interval`, or the keys changed
+    /// from `seen` (those the caller checked with) while it waited for another fetch: then those
+    /// are as new as this one would be. So callers queued behind one slow fetch do not fetch one
+    /// after another.
+    async fn refetch(
+        &self,
+        interval: Duration,
+        seen: &Arc<KeySet>,
+    ) -> Result<CachedKeys, FetchError> {
         let mut last_refetch = self.fetching.lock().await;
-        if last_refetch.is_some_and(|at| at.elapsed() < interval) {
-            return Ok(self.current());
+        let current = self.current();
+        if !Arc::ptr_eq(&current.keys, seen)
+            || last_refetch.is_some_and(|at| at.elapsed() < interval)
+        {
+            return Ok(current);
         }
+        let fetched = self.fetch().await;
         // Counted even when it fails: a down provider is not asked again at once either.
         *last_refetch = Some(Instant::now());
-        self.fetch().await
+        fetched
     }
 
     /// Loads the keys if none are cached yet; the number of usable keys at hand.
@@ -368,7 +379,7 @@ impl JwksCache {
         let mut result = check(&cached.keys);
         if !just_fetched && matches!(&result, Err(e) if is_unknown_key(e)) {
             // A failed refetch keeps the cached keys; the token stays refused.
-            if let Ok(refetched) = self.refetch(refetch_interval).await {
+            if let Ok(refetched) = self.refetch(refetch_interval, &cached.keys).await {
                 cached = refetched;
                 result = check(&cached.keys);
             }

@@ -387,13 +387,13 @@ impl RelyingParty {
             return self.refresh_once(session, refresh_token, now).await;
         };
         let unavailable = |e: StoreUnavailable| RefreshError::Unavailable(e.to_string());
-        // Discovery and the keys before the lock, so the locked section is only the token call
-        // and the checks of its tokens (what `REFRESH_LOCK` is sized for).
-        self.endpoints_with_keys().await?;
         let flight = super::store::digest("flight", refresh_token);
         if let Some(done) = shared.refresh_result(&flight).await.map_err(unavailable)? {
             return self.open_refresh_result(&done, &flight, session);
         }
+        // Discovery and the keys before the lock, so the locked section is only the token call
+        // and the checks of its tokens (what `REFRESH_LOCK` is sized for).
+        self.endpoints_with_keys().await?;
         if let Some(owner) = shared
             .claim_refresh(&flight, REFRESH_LOCK)
             .await
@@ -496,8 +496,9 @@ impl RelyingParty {
         result
     }
 
-    /// The provider's endpoints with its signing keys loaded: an outage of either is found
-    /// before a refresh token is spent, never after, when the new tokens could not be checked.
+    /// The provider's endpoints with its signing keys at hand: with none cached and none to be
+    /// had, the refresh stops here, before its token is spent. (Keys at hand but stale, while the
+    /// key endpoint is down, still serve; a rotation in that moment ends the session.)
     async fn endpoints_with_keys(&self) -> Result<Arc<Endpoints>, RefreshError> {
         let unavailable = |e: &dyn std::fmt::Display| RefreshError::Unavailable(e.to_string());
         let endpoints = self
@@ -529,7 +530,8 @@ impl RelyingParty {
         };
         // The refresh token is spent now (a rotating provider takes it once). A refreshed token
         // that fails validation is the provider's final word on this session (sign in again),
-        // an unknown `kid` included: the keys were at hand, and were fetched again for it.
+        // an unknown `kid` included: the keys were at hand, and fetched again for it unless a
+        // fetch had just run (or failed, the key endpoint being down as the provider rotated).
         let access = match self
             .check_access_token(&endpoints, &tokens.access_token, now)
             .await

@@ -382,7 +382,8 @@ where
 /// Discovery and the keys are ready before the lock is taken; the section is the token call and
 /// at most three key fetches (a revalidation past the keys' max age, a refetch for the access
 /// token's new `kid`, another for the ID token's), each bounded by the provider client's 10 s
-/// timeout. A refresh that fails before spending the refresh token gives the lock up at once.
+/// timeout, one at a time (a refetch queued behind another's does not fetch again). A refresh that
+/// fails with nothing to share (an outage) gives the lock up at once.
 pub const REFRESH_LOCK: Duration = Duration::from_secs(45);
 
 /// How long an instance waits for another's refresh of the same session before it answers

@@ -12,6 +12,7 @@ use leptos_router::hooks::use_query_map;
 
 use scalekit_leptos::use_session;
 use scalekit_leptos::AuthState;
+use scalekit_leptos::ROUTING_PARAMETERS;
 
 /// Messages for `?error=` set by the login server function and the session guard.
 fn error_message(code: &str) -> Option<&'static str> {
@@ -49,18 +50,10 @@ pub fn LoginPage() -> impl IntoView {
             .filter(|v| !v.is_empty())
     };
     let next = param("next");
-    let hidden: Vec<(&'static str, String)> = [
-        ("next", next.clone()),
-        ("connection_id", param("connection_id")),
-        ("organization_id", param("organization_id")),
-        ("domain_hint", param("domain_hint")),
-        ("login_hint", param("login_hint")),
-        ("provider", param("provider")),
-        ("prompt", param("prompt")),
-    ]
-    .into_iter()
-    .filter_map(|(name, value)| value.map(|v| (name, v)))
-    .collect();
+    let hidden: Vec<(&'static str, String)> = std::iter::once(("next", next.clone()))
+        .chain(ROUTING_PARAMETERS.map(|name| (name, param(name))))
+        .filter_map(|(name, value)| value.map(|v| (name, v)))
+        .collect();
     let error = param("error").and_then(|code| error_message(&code));
 
     view! {

@@ -44,7 +44,7 @@
 //!     }/>
 //! }
 //! ```
-//! `examples/minimal` in the repository is a whole app in 150 lines.
+//! `examples/minimal` in the repository is a whole app in 180 lines.
 
 #![deny(missing_docs)]
 
@@ -82,7 +82,7 @@ pub use guard::{
 pub use server_data::from_server;
 pub use server_fns::{
     check_signed_out, get_session, login, logout, refresh_session, validate_token, CheckSignedOut,
-    GetSession, Login, Logout, RefreshSession, ValidateToken,
+    GetSession, Login, Logout, RefreshSession, ValidateToken, ROUTING_PARAMETERS,
 };
 pub use session::{Access, AuthState, SessionView, TokenCheck, TokenFingerprints, UserSummary};
 

@@ -15,6 +15,18 @@ use crate::error::ServerError;
 use crate::session::{AuthState, SessionView, TokenCheck};
 
 /// The request's session in its four states, as pages see it (no token, only fingerprints).
+/// The routing parameters [`login`] takes besides `next` and `sso`, in Scalekit's order of
+/// precedence: what a login page passes on from its query to its sign-in form, with `next`
+/// (`/auth/initiate-login` hands them over there).
+pub const ROUTING_PARAMETERS: [&str; 6] = [
+    "connection_id",
+    "organization_id",
+    "domain_hint",
+    "login_hint",
+    "provider",
+    "prompt",
+];
+
 #[server(prefix = "/_app", endpoint = "session")]
 pub async fn get_session() -> Result<AuthState, ServerError> {
     crate::server::session_state()

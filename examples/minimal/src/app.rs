@@ -53,12 +53,31 @@ fn Home() -> impl IntoView {
             }),
             None => Either::Right(view! {
                 <form method="post" action="/_app/login">
-                    <input type="hidden" name="next" value="/me"/>
+                    {passed_on()}
                     <button>"Sign in"</button>
                 </form>
             }),
         }}
     }
+}
+
+/// What the sign-in passes on from the page's query as hidden fields: `next` (the guard's
+/// `/login?next=…`, else `/me`) and the routing parameters `/auth/initiate-login` hands over.
+fn passed_on() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let given = move |name: &str| {
+        query
+            .with_untracked(|q| q.get(name))
+            .filter(|v| !v.is_empty())
+    };
+    let next = given("next").unwrap_or_else(|| "/me".into());
+    let hints = scalekit_leptos::ROUTING_PARAMETERS
+        .into_iter()
+        .filter_map(|name| {
+            given(name).map(|value| view! { <input type="hidden" name=name value=value/> })
+        })
+        .collect_view();
+    view! { <input type="hidden" name="next" value=next/> {hints} }
 }
 
 /// Only for a signed-in user; anyone else is sent to `/login?next=/me`.

@@ -112,6 +112,26 @@ async fn the_minimal_example_signs_in_and_shows_the_protected_page() {
         .await
         .unwrap();
     assert!(home.contains("Sign in"), "{home}");
+    assert!(home.contains(r#"name="next" value="/me""#), "{home}");
+
+    // The login page passes its query on (the guard's `next`, the routing parameters that
+    // `/auth/initiate-login` hands over) to its sign-in form.
+    let routed = browser
+        .get(&format!(
+            "{base}/login?next=/me&organization_id=org_100000000000000001&login_hint="
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        routed.contains(r#"name="organization_id" value="org_100000000000000001""#),
+        "{routed}"
+    );
+    assert!(
+        !routed.contains(r#"name="login_hint""#),
+        "an empty one is not given"
+    );
 
     // Signed out, the protected page is a real redirect to sign in.
     let me = browser.get(&format!("{base}/me")).await;

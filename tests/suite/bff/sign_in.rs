@@ -357,14 +357,7 @@ async fn i13_the_authorization_url_never_asks_for_max_age_or_acr_values() {
         "code_challenge",
         "code_challenge_method",
     ];
-    const HINTS: [&str; 6] = [
-        "connection_id",
-        "organization_id",
-        "domain_hint",
-        "login_hint",
-        "provider",
-        "prompt",
-    ];
+    const HINTS: [&str; 6] = scalekit_leptos::ROUTING_PARAMETERS;
     for form in [
         vec![],
         vec![

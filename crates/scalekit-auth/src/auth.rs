@@ -380,6 +380,37 @@ mod tests {
         .unwrap()
     }
 
+    /// An `Auth` whose callback is at `redirect_uri`.
+    fn with_callback_at(redirect_uri: &str) -> Auth {
+        Auth::new(
+            AuthSettings::new(
+                "https://env.example",
+                "skc_1",
+                Secret::new("s"),
+                "https://app.example",
+                tower_cookies::Key::generate(),
+            )
+            .with_redirect_uri(redirect_uri),
+        )
+        .unwrap()
+    }
+
+    /// L11: the callback, wherever the redirect URI puts it, is never where a sign-in lands; one
+    /// at the root (which the app's configuration refuses) does not make every path one.
+    #[test]
+    fn l11_the_callback_is_sign_in_machinery_wherever_it_is() {
+        let path = |p: &str| crate::ReturnPath::parse(p).unwrap();
+        let custom = with_callback_at("https://app.example/oauth/callback");
+        assert!(custom.is_sign_in_machinery(&path("/oauth/callback")));
+        assert!(custom.is_sign_in_machinery(&path("/oauth/callback?code=x")));
+        assert!(custom.is_sign_in_machinery(&path("/login")));
+        assert!(!custom.is_sign_in_machinery(&path("/oauth")));
+        assert!(!custom.is_sign_in_machinery(&path("/dashboard")));
+        let root = with_callback_at("https://app.example/");
+        assert!(!root.is_sign_in_machinery(&path("/dashboard")));
+        assert!(root.is_sign_in_machinery(&path("/auth/callback")));
+    }
+
     /// R9, E5: with the store unreachable, a cookie whose own timeouts ended it is ended, not
     /// "unverified" (which keeps it for later and shows who it was); one within them is
     /// unverified, since not knowing is not "no".

@@ -360,6 +360,12 @@ mod tests {
     use crate::store::{RedisSettings, RedisStore};
     use crate::{AuthSettings, Secret};
 
+    /// An `Auth` for `https://app.example`, with `adjust` applied to its settings.
+    fn auth_with(adjust: impl FnOnce(AuthSettings) -> AuthSettings) -> Auth {
+        let settings = crate::settings::test_settings();
+        Auth::new(adjust(settings)).unwrap()
+    }
+
     /// An `Auth` whose store is a Redis nobody listens on.
     fn with_the_store_down() -> Auth {
         let down = RedisStore::connect(&RedisSettings {
@@ -367,32 +373,12 @@ mod tests {
             key_prefix: "test:".into(),
         })
         .unwrap();
-        Auth::new(
-            AuthSettings::new(
-                "https://env.example",
-                "skc_1",
-                Secret::new("s"),
-                "https://app.example",
-                tower_cookies::Key::generate(),
-            )
-            .with_store(Store::Redis(Arc::new(down))),
-        )
-        .unwrap()
+        auth_with(|settings| settings.with_store(Store::Redis(Arc::new(down))))
     }
 
     /// An `Auth` whose callback is at `redirect_uri`.
     fn with_callback_at(redirect_uri: &str) -> Auth {
-        Auth::new(
-            AuthSettings::new(
-                "https://env.example",
-                "skc_1",
-                Secret::new("s"),
-                "https://app.example",
-                tower_cookies::Key::generate(),
-            )
-            .with_redirect_uri(redirect_uri),
-        )
-        .unwrap()
+        auth_with(|settings| settings.with_redirect_uri(redirect_uri))
     }
 
     /// L11: the callback, wherever the redirect URI puts it, is never where a sign-in lands; one

@@ -671,8 +671,6 @@ mod tests {
 
     use super::{RefreshError, Session};
     use crate::auth::Auth;
-    use crate::secret::Secret;
-    use crate::settings::AuthSettings;
 
     fn session(id: &str, sub: &str) -> Session {
         Session {
@@ -686,13 +684,7 @@ mod tests {
     /// session's key by whoever can write to Redis is refused, not served.
     #[test]
     fn r9_a_shared_refresh_result_opens_only_for_its_own_flight_and_session() {
-        let settings = AuthSettings::new(
-            "https://env.example",
-            "skc_1",
-            Secret::new("s"),
-            "https://app.example",
-            tower_cookies::Key::generate(),
-        );
+        let settings = crate::settings::test_settings();
         let rp = Auth::new(settings).expect("builds").rp;
         let ada = session("s1", "usr_ada");
         let stored = rp

@@ -199,6 +199,18 @@ impl Auth {
     }
 }
 
+/// Settings for the crate's tests: an environment and an app at `example` names, a new key.
+#[cfg(test)]
+pub(crate) fn test_settings() -> AuthSettings {
+    AuthSettings::new(
+        "https://env.example",
+        "skc_1",
+        Secret::new("s"),
+        "https://app.example",
+        Key::generate(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -339,14 +339,7 @@ mod tests {
 
     #[tokio::test]
     async fn w7_a_delivery_is_recorded_once_after_acting() {
-        let auth = crate::Auth::new(crate::AuthSettings::new(
-            "https://env.example",
-            "skc_1",
-            Secret::new("s"),
-            "https://app.example",
-            tower_cookies::Key::generate(),
-        ))
-        .unwrap();
+        let auth = crate::Auth::new(crate::settings::test_settings()).unwrap();
         let v = verifier();
         let now = crate::now_secs();
         let sig = v.sign("evt_once", now, b"{}");

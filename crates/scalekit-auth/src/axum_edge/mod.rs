@@ -46,9 +46,7 @@ mod tests {
 
     use super::session_middleware;
     use crate::auth::{Auth, RequestSession};
-    use crate::secret::Secret;
     use crate::session::{now_secs, test_session};
-    use crate::settings::AuthSettings;
 
     /// What the handler behind the middleware was told about the request's session.
     async fn seen(Extension(session): Extension<RequestSession>) -> String {
@@ -84,14 +82,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_session_middleware_gives_the_handler_the_requests_session() {
-        let auth = Auth::new(AuthSettings::new(
-            "https://env.example",
-            "skc_1",
-            Secret::new("s"),
-            "https://app.example",
-            tower_cookies::Key::generate(),
-        ))
-        .expect("builds");
+        let auth = Auth::new(crate::settings::test_settings()).expect("builds");
         assert_eq!(answer(&auth, None).await, "signed out");
 
         // The cookies a sign-in sets, sent back as a browser sends them.

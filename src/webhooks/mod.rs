@@ -100,16 +100,12 @@ async fn receive(State(state): State<AppState>, request: Request<Body>) -> Respo
     };
     // Act first, record after (see `scalekit_auth::webhook`): nothing is acknowledged that the
     // store did not take, and the sender's retry of a 503 acts again.
-    let acted = events::act(&state.auth, &event, delivery.sent_at, now).await;
-    let recorded = match acted {
-        Ok(outcome) => state
-            .auth
-            .record_webhook(id, now)
-            .await
-            .map(|first| (outcome, first)),
-        Err(unavailable) => Err(unavailable),
+    let handled = async {
+        let outcome = events::act(&state.auth, &event, delivery.sent_at, now).await?;
+        let first = state.auth.record_webhook(id, now).await?;
+        Ok::<_, scalekit_auth::store::StoreUnavailable>((outcome, first))
     };
-    let (outcome, first) = match recorded {
+    let (outcome, first) = match handled.await {
         Ok(done) => done,
         Err(unavailable) => {
             tracing::warn!(webhook_id = %id, error = %unavailable, "a webhook could not be recorded; the sender will retry");

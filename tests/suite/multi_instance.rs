@@ -160,6 +160,15 @@ async fn signed_in(cluster: &Cluster, persona: &str) -> Browser {
     browser
 }
 
+/// Ada's cookies once her access token (given two seconds of life) has run out: the next request
+/// with them refreshes.
+async fn signed_in_with_a_spent_access_token(cluster: &Cluster) -> String {
+    cluster.control(&[("access_token_ttl", "2")]).await;
+    let cookies = signed_in(cluster, "admin").await.cookie_header();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    cookies
+}
+
 async fn dashboard_with(cookies: &str, instance: &str) -> reqwest::Response {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -201,10 +210,7 @@ async fn r9_without_a_shared_store_the_other_instance_cannot_know() {
 #[tokio::test]
 async fn r2_r3_r9_a_burst_over_both_instances_refreshes_once_and_the_old_cookie_keeps_working() {
     let cluster = cluster(true).await;
-    cluster.control(&[("access_token_ttl", "2")]).await;
-    let browser = signed_in(&cluster, "admin").await;
-    let before = browser.cookie_header();
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let before = signed_in_with_a_spent_access_token(&cluster).await;
     let mut burst = Vec::new();
     for i in 0..16 {
         let instance = if i % 2 == 0 {
@@ -289,10 +295,7 @@ async fn r9_e5_with_redis_down_no_session_is_accepted_and_service_comes_back_by_
 #[tokio::test]
 async fn r9_e5_a_failed_refresh_releases_the_shared_lock() {
     let cluster = cluster(true).await;
-    cluster.control(&[("access_token_ttl", "2")]).await;
-    let browser = signed_in(&cluster, "admin").await;
-    let cookies = browser.cookie_header();
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let cookies = signed_in_with_a_spent_access_token(&cluster).await;
     cluster
         .control(&[("fault", "token"), ("kind", "status"), ("status", "503")])
         .await;

@@ -76,8 +76,9 @@ impl Auth {
 
     /// Whether `path` must not be where a sign-in lands: the login page, `/logout`, the sign-in
     /// edges under `/auth`, the server functions under `/_app`
-    /// ([`ReturnPath::is_sign_in_machinery`](crate::ReturnPath::is_sign_in_machinery)), and the callback wherever the redirect URI puts
-    /// it, which without its transaction shows "sign-in expired".
+    /// ([`ReturnPath::is_sign_in_machinery`](crate::ReturnPath::is_sign_in_machinery)), and the
+    /// callback wherever the redirect URI puts it, which without its transaction shows "sign-in
+    /// expired".
     pub fn is_sign_in_machinery(&self, path: &crate::ReturnPath) -> bool {
         path.is_sign_in_machinery(&self.pages.login_path)
             || url::Url::parse(self.redirect_uri()).is_ok_and(|callback| {

@@ -76,7 +76,7 @@ impl Auth {
             let (store, sid) = (store.clone(), sid.clone());
             async move {
                 store
-                    .end_provider_session(&sid, now.saturating_add(absolute), now)
+                    .end_provider_session(&sid, ended_until(now, absolute), now)
                     .await
             }
         })
@@ -94,7 +94,7 @@ impl Auth {
             let (store, sub) = (store.clone(), sub.clone());
             async move {
                 store
-                    .end_user_sessions(&sub, cutoff, now.saturating_add(absolute), now)
+                    .end_user_sessions(&sub, cutoff, ended_until(now, absolute), now)
                     .await
             }
         })
@@ -105,9 +105,8 @@ impl Auth {
     /// that must not acknowledge what it could not record (a webhook: its sender retries).
     pub async fn try_end_provider_session(&self, sid: &str) -> Result<(), StoreUnavailable> {
         let now = now_secs();
-        self.store()
-            .end_provider_session(sid, self.remember_ended_until(now), now)
-            .await
+        let until = ended_until(now, self.policy().absolute_timeout_secs);
+        self.store().end_provider_session(sid, until, now).await
     }
 
     /// [`Auth::end_user_sessions`] once, answering whether the store took it.
@@ -117,8 +116,9 @@ impl Auth {
         cutoff: u64,
     ) -> Result<(), StoreUnavailable> {
         let now = now_secs();
+        let until = ended_until(now, self.policy().absolute_timeout_secs);
         self.store()
-            .end_user_sessions(sub, cutoff, self.remember_ended_until(now), now)
+            .end_user_sessions(sub, cutoff, until, now)
             .await
     }
 
@@ -137,15 +137,10 @@ impl Auth {
             organization_id,
             email,
         };
+        let until = ended_until(now, self.policy().absolute_timeout_secs);
         self.store()
-            .end_member_sessions(member, cutoff, self.remember_ended_until(now), now)
+            .end_member_sessions(member, cutoff, until, now)
             .await
-    }
-
-    /// Until when an ended-session record made `now` must be kept: sessions that began before
-    /// now live at most one absolute timeout more.
-    fn remember_ended_until(&self, now: u64) -> u64 {
-        now.saturating_add(self.policy().absolute_timeout_secs)
     }
 
     /// Acts on a back-channel logout token (Back-Channel Logout 1.0): validates it
@@ -178,6 +173,12 @@ impl Auth {
         }
         Ok(claims)
     }
+}
+
+/// Until when an ended-session record made `now` must be kept: sessions that began before now
+/// live at most one absolute timeout more.
+fn ended_until(now: u64, absolute_timeout_secs: u64) -> u64 {
+    now.saturating_add(absolute_timeout_secs)
 }
 
 fn is_logout_state(key: &tower_cookies::Key, state: &str, now: u64) -> bool {
@@ -219,8 +220,7 @@ async fn end_named_sessions(
     claims: &LogoutClaims,
     now: u64,
 ) -> Result<(), StoreUnavailable> {
-    // Sessions that began before now live at most one absolute timeout more.
-    let until = now + auth.rp.policy().absolute_timeout_secs;
+    let until = ended_until(now, auth.rp.policy().absolute_timeout_secs);
     match (&claims.sid, &claims.sub) {
         (Some(sid), _) => auth.rp.store.end_provider_session(sid, until, now).await,
         // A provider clock ahead of ours (validation allows its leeway) must not reach past now,

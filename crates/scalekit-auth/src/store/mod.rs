@@ -1,8 +1,9 @@
 //! The records every instance of the app must agree on, because they decide who is signed in:
 //! sessions ended before their cookies expire (by our session id, by the provider's session id,
-//! all of a user's, or all of an organization member's by email), one-time values (a sign-in transaction's single token call, a logout
-//! token's `jti`), and the refresh single flight across instances. In process memory for one
-//! instance (the default, nothing to set up); in Redis (`REDIS_URL`) for several.
+//! all of a user's, or all of an organization member's by email), one-time values (a sign-in
+//! transaction's single token call, a logout token's `jti`), and the refresh single flight across
+//! instances. In process memory for one instance (the default, nothing to set up); in Redis
+//! (`REDIS_URL`) for several.
 //!
 //! Every key is a SHA-256 digest of what it names, so neither store holds a state, a token id or
 //! a user id in clear, and every entry expires (at the latest when the sessions it concerns would
